@@ -1,0 +1,363 @@
+//! Every setting, read from environment variables, with defaults that need nothing set.
+//!
+//! Parsing is pure (`Config::from_lookup`) so it can be tested without touching the process
+//! environment; `Config::prepare` does the one-time file-system work (data dir, secret key).
+
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The minimum length of `SECRET_KEY`, in characters.
+pub const SECRET_KEY_MIN_LEN: usize = 64;
+
+/// Which database engine a `DATABASE_URL` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret text itself; call only where the secret is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The effective configuration of one shopfront process.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address the HTTP server listens on (`BIND`).
+    pub bind: SocketAddr,
+    /// Directory for the SQLite file, the generated secret key and mail (`DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Database location (`DATABASE_URL`): a SQLite file path or a `postgres://` URL.
+    pub database_url: String,
+    /// The engine `database_url` selects.
+    pub engine: Engine,
+    /// Key material for cookies (`SECRET_KEY`); `None` until `prepare` loads or generates it.
+    pub secret_key: Option<Secret>,
+    /// Fill an empty catalogue with the demo data on start (`DEMO_DATA`).
+    pub demo_data: bool,
+    /// Connections in the database pool (`DB_POOL_SIZE`).
+    pub db_pool_size: u32,
+    /// Shown before every price (`CURRENCY_SYMBOL`).
+    pub currency_symbol: String,
+}
+
+/// A setting that was present but unusable: names the variable and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub var: &'static str,
+    /// What it accepts.
+    pub expected: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.var, self.expected)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(var: &'static str, expected: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        expected: expected.into(),
+    }
+}
+
+/// Parses an on/off switch the way people write one.
+pub fn parse_switch(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(invalid(var, format!("expected on or off, got {value:?}"))),
+    }
+}
+
+/// Parses an integer setting within an inclusive range.
+pub fn parse_in_range<T>(var: &'static str, value: &str, min: T, max: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    match value.trim().parse::<T>() {
+        Ok(n) if n >= min && n <= max => Ok(n),
+        _ => Err(invalid(
+            var,
+            format!("expected a whole number from {min} to {max}, got {value:?}"),
+        )),
+    }
+}
+
+/// Tells the engine from a `DATABASE_URL`.
+pub fn engine_of(url: &str) -> Result<Engine, ConfigError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        Ok(Engine::Postgres)
+    } else if url.trim().is_empty() || lower.contains("://") && !lower.starts_with("sqlite://") {
+        Err(invalid(
+            "DATABASE_URL",
+            format!("expected a postgres:// URL or a SQLite file path, got {url:?}"),
+        ))
+    } else {
+        Ok(Engine::Sqlite)
+    }
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let bind = match lookup("BIND") {
+            Some(v) => v.trim().parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    "BIND",
+                    format!("expected an address and port like 127.0.0.1:8080, got {v:?}"),
+                )
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+        };
+        let data_dir = match lookup("DATA_DIR") {
+            Some(v) if v.trim().is_empty() => {
+                return Err(invalid(
+                    "DATA_DIR",
+                    "expected a directory path, got nothing",
+                ))
+            }
+            Some(v) => PathBuf::from(v),
+            None => PathBuf::from("./data"),
+        };
+        let database_url = match lookup("DATABASE_URL") {
+            Some(v) => v,
+            None => data_dir.join("shopfront.db").to_string_lossy().into_owned(),
+        };
+        let engine = engine_of(&database_url)?;
+        let database_url = match database_url.strip_prefix("sqlite://") {
+            Some(path) => path.to_string(),
+            None => database_url,
+        };
+        let secret_key = match lookup("SECRET_KEY") {
+            Some(v) if v.chars().count() < SECRET_KEY_MIN_LEN => {
+                return Err(invalid(
+                    "SECRET_KEY",
+                    format!(
+                        "expected at least {SECRET_KEY_MIN_LEN} characters, got {}",
+                        v.chars().count()
+                    ),
+                ))
+            }
+            Some(v) => Some(Secret(v)),
+            None => None,
+        };
+        let demo_data = match lookup("DEMO_DATA") {
+            Some(v) => parse_switch("DEMO_DATA", &v)?,
+            None => true,
+        };
+        let db_pool_size = match lookup("DB_POOL_SIZE") {
+            Some(v) => parse_in_range("DB_POOL_SIZE", &v, 1u32, 256)?,
+            None => 8,
+        };
+        let currency_symbol = match lookup("CURRENCY_SYMBOL") {
+            Some(v) if v.trim().is_empty() || v.chars().count() > 8 => {
+                return Err(invalid(
+                    "CURRENCY_SYMBOL",
+                    format!("expected 1 to 8 characters, got {v:?}"),
+                ))
+            }
+            Some(v) => v.trim().to_string(),
+            None => "$".to_string(),
+        };
+        Ok(Config {
+            bind,
+            data_dir,
+            database_url,
+            engine,
+            secret_key,
+            demo_data,
+            db_pool_size,
+            currency_symbol,
+        })
+    }
+
+    /// Creates the data directory and loads or generates the secret key kept in it.
+    pub fn prepare(&mut self) -> Result<(), String> {
+        fs::create_dir_all(&self.data_dir).map_err(|e| {
+            format!(
+                "DATA_DIR: cannot create {}: {e}",
+                self.data_dir.to_string_lossy()
+            )
+        })?;
+        if self.secret_key.is_none() {
+            self.secret_key = Some(load_or_create_secret(&self.data_dir)?);
+        }
+        Ok(())
+    }
+
+    /// The secret key; `prepare` must have run.
+    pub fn secret(&self) -> &Secret {
+        self.secret_key
+            .as_ref()
+            .expect("Config::prepare loads the secret key before the server starts")
+    }
+}
+
+/// Reads `DATA_DIR/secret_key`, or writes a fresh random one there with mode 0600.
+fn load_or_create_secret(dir: &Path) -> Result<Secret, String> {
+    let path = dir.join("secret_key");
+    match fs::read_to_string(&path) {
+        Ok(text) => {
+            let key = text.trim().to_string();
+            if key.chars().count() < SECRET_KEY_MIN_LEN {
+                return Err(format!(
+                    "SECRET_KEY: the key in {} is shorter than {SECRET_KEY_MIN_LEN} characters; delete it to generate a new one",
+                    path.display()
+                ));
+            }
+            Ok(Secret(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = random_hex(64);
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            match options.open(&path) {
+                Ok(mut file) => {
+                    file.write_all(key.as_bytes())
+                        .and_then(|_| file.sync_all())
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                    log::info!("generated a new secret key in {}", path.display());
+                    Ok(Secret(key))
+                }
+                // Another instance created it first: use theirs.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    load_or_create_secret(dir)
+                }
+                Err(e) => Err(format!("cannot create {}: {e}", path.display())),
+            }
+        }
+        Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+    }
+}
+
+/// `bytes` random bytes from the OS generator, as lower-case hex.
+pub fn random_hex(bytes: usize) -> String {
+    use rand::Rng;
+    let mut buf = vec![0u8; bytes];
+    // ThreadRng is a CSPRNG seeded from the OS and reseeded periodically.
+    rand::rng().fill(&mut buf[..]);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing_set() {
+        let c = parse(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.engine, Engine::Sqlite);
+        assert!(c.database_url.ends_with("shopfront.db"));
+        assert!(c.demo_data);
+        assert_eq!(c.currency_symbol, "$");
+        assert!(c.secret_key.is_none());
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        let c = parse(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap();
+        assert_eq!(c.engine, Engine::Postgres);
+        let c = parse(&[("DATABASE_URL", "postgresql://u@h/db")]).unwrap();
+        assert_eq!(c.engine, Engine::Postgres);
+        let c = parse(&[("DATABASE_URL", "sqlite:///tmp/x.db")]).unwrap();
+        assert_eq!(
+            (c.engine, c.database_url.as_str()),
+            (Engine::Sqlite, "/tmp/x.db")
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("BIND", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("SECRET_KEY", "short"),
+            ("DEMO_DATA", "maybe"),
+            ("DB_POOL_SIZE", "0"),
+            ("DB_POOL_SIZE", "lots"),
+            ("CURRENCY_SYMBOL", ""),
+        ] {
+            let err = parse(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+            assert!(err.to_string().starts_with(var));
+        }
+    }
+
+    #[test]
+    fn a_long_secret_is_accepted_and_hidden_from_debug() {
+        let key = "k".repeat(64);
+        let c = parse(&[("SECRET_KEY", key.as_str())]).unwrap();
+        assert_eq!(c.secret().expose(), key);
+        assert!(!format!("{c:?}").contains(&key));
+    }
+
+    #[test]
+    fn switches_accept_common_spellings() {
+        assert!(!parse(&[("DEMO_DATA", "off")]).unwrap().demo_data);
+        assert!(!parse(&[("DEMO_DATA", "FALSE")]).unwrap().demo_data);
+        assert!(parse(&[("DEMO_DATA", "On")]).unwrap().demo_data);
+    }
+
+    #[test]
+    fn the_generated_secret_is_kept_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = load_or_create_secret(dir.path()).unwrap();
+        let second = load_or_create_secret(dir.path()).unwrap();
+        assert_eq!(first, second);
+        assert!(first.expose().len() >= SECRET_KEY_MIN_LEN);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join("secret_key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

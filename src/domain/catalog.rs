@@ -1,0 +1,465 @@
+//! Catalogue rules: list order, page numbers, search words, stock state, product status.
+
+use std::fmt;
+
+/// Products on one list page.
+pub const PAGE_SIZE: i64 = 24;
+/// The highest page number a list accepts (a million products fit in far fewer pages).
+pub const MAX_PAGE: i64 = 100_000;
+/// At or below this many items, a product shows "only N left".
+pub const LOW_STOCK: i32 = 5;
+/// The longest search text accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Search words beyond this many are ignored.
+pub const MAX_QUERY_WORDS: usize = 8;
+/// Characters kept of one search word.
+const MAX_WORD_CHARS: usize = 40;
+
+/// A list parameter that cannot be honoured; the text tells the visitor what works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogError(pub String);
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+/// The order of a product list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    /// Newest first (the default without search words).
+    Newest,
+    /// Cheapest first.
+    PriceAsc,
+    /// Dearest first.
+    PriceDesc,
+    /// A to Z.
+    Name,
+    /// Best match first, name matches above description matches (the default with search words).
+    Relevance,
+}
+
+impl ProductSort {
+    /// Every order, in the order the sort menu offers them.
+    pub const ALL: [ProductSort; 5] = [
+        ProductSort::Relevance,
+        ProductSort::Newest,
+        ProductSort::PriceAsc,
+        ProductSort::PriceDesc,
+        ProductSort::Name,
+    ];
+
+    /// Reads `sort=`; a missing value picks the default for whether there are search words.
+    /// Relevance without search words means newest.
+    pub fn parse(value: Option<&str>, searching: bool) -> Result<ProductSort, CatalogError> {
+        let sort =
+            match value.map(str::trim) {
+                None | Some("") => {
+                    if searching {
+                        ProductSort::Relevance
+                    } else {
+                        ProductSort::Newest
+                    }
+                }
+                Some("newest") => ProductSort::Newest,
+                Some("price_asc") => ProductSort::PriceAsc,
+                Some("price_desc") => ProductSort::PriceDesc,
+                Some("name") => ProductSort::Name,
+                Some("relevance") => ProductSort::Relevance,
+                Some(_) => return Err(CatalogError(
+                    "Unknown sort order. Choose newest, price_asc, price_desc, name or relevance."
+                        .to_string(),
+                )),
+            };
+        Ok(match (sort, searching) {
+            (ProductSort::Relevance, false) => ProductSort::Newest,
+            (sort, _) => sort,
+        })
+    }
+
+    /// The value of `sort=` that selects this order.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductSort::Newest => "newest",
+            ProductSort::PriceAsc => "price_asc",
+            ProductSort::PriceDesc => "price_desc",
+            ProductSort::Name => "name",
+            ProductSort::Relevance => "relevance",
+        }
+    }
+
+    /// How the sort menu names this order.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProductSort::Newest => "Newest",
+            ProductSort::PriceAsc => "Price: low to high",
+            ProductSort::PriceDesc => "Price: high to low",
+            ProductSort::Name => "Name",
+            ProductSort::Relevance => "Best match",
+        }
+    }
+}
+
+/// A page number from 1 to [`MAX_PAGE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PageNumber(i64);
+
+impl PageNumber {
+    /// The first page.
+    pub const FIRST: PageNumber = PageNumber(1);
+
+    /// Reads `page=`; missing means the first page.
+    pub fn parse(value: Option<&str>) -> Result<PageNumber, CatalogError> {
+        let Some(text) = value.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(PageNumber::FIRST);
+        };
+        match text.parse::<i64>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(PageNumber(n)),
+            _ => Err(CatalogError(format!(
+                "The page number must be a whole number from 1 to {MAX_PAGE}."
+            ))),
+        }
+    }
+
+    /// The number itself.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// Where one page sits in a list of `total` items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pagination {
+    /// The page shown.
+    pub page: i64,
+    /// Items on a full page.
+    pub per_page: i64,
+    /// Items in the whole list.
+    pub total: i64,
+}
+
+impl Pagination {
+    /// Page `page` of `total` items, `per_page` to a page.
+    pub fn new(page: PageNumber, per_page: i64, total: i64) -> Pagination {
+        Pagination {
+            page: page.get(),
+            per_page,
+            total,
+        }
+    }
+
+    /// Rows to skip before this page.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    /// The last page that has items (1 for an empty list).
+    pub fn last_page(&self) -> i64 {
+        ((self.total + self.per_page - 1) / self.per_page).max(1)
+    }
+
+    /// Whether the page exists: page 1 always does, later pages only when they have items.
+    pub fn page_exists(&self) -> bool {
+        self.page <= self.last_page()
+    }
+
+    /// The page before, if any.
+    pub fn previous(&self) -> Option<i64> {
+        (self.page > 1).then(|| self.page - 1)
+    }
+
+    /// The page after, if any.
+    pub fn next(&self) -> Option<i64> {
+        (self.page < self.last_page()).then(|| self.page + 1)
+    }
+
+    /// Position of the first item shown (1-based), 0 for an empty list.
+    pub fn first_item(&self) -> i64 {
+        if self.total == 0 {
+            0
+        } else {
+            self.offset() + 1
+        }
+    }
+
+    /// Position of the last item shown.
+    pub fn last_item(&self) -> i64 {
+        (self.offset() + self.per_page).min(self.total)
+    }
+}
+
+/// The words of a search, stripped of anything a search engine would read as syntax.
+///
+/// Quotes, operators and punctuation split words and vanish, so `"NEAR"`, `-x`, `a*` or
+/// `'; DROP` are searched as the plain words they contain.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchTerms {
+    words: Vec<String>,
+}
+
+impl SearchTerms {
+    /// Splits `text` into at most [`MAX_QUERY_WORDS`] lower-case words of letters and digits.
+    pub fn parse(text: &str) -> SearchTerms {
+        let mut words: Vec<String> = Vec::new();
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
+            // Lower-casing can add combining marks (`İ` → `i̇`): keep letters and digits only.
+            let word: String = word
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .take(MAX_WORD_CHARS)
+                .collect();
+            if !word.is_empty() && !words.contains(&word) {
+                words.push(word);
+            }
+            if words.len() == MAX_QUERY_WORDS {
+                break;
+            }
+        }
+        SearchTerms { words }
+    }
+
+    /// Whether no searchable word was typed.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The words, in the order typed.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// An FTS5 query matching rows that contain every word (as a prefix, when the word has
+    /// two or more characters) in any column.
+    pub fn fts5_query(&self) -> String {
+        self.words
+            .iter()
+            .map(|w| {
+                // Words hold only letters and digits, so quoting them is purely defensive.
+                if w.chars().count() >= 2 {
+                    format!("\"{w}\"*")
+                } else {
+                    format!("\"{w}\"")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The FTS5 query restricted to the `name` column.
+    pub fn fts5_name_query(&self) -> String {
+        format!("{{name}} : ({})", self.fts5_query())
+    }
+
+    /// A PostgreSQL `to_tsquery` text matching every word (as a prefix, when it has two or
+    /// more characters).
+    pub fn tsquery(&self) -> String {
+        self.tsquery_with_weight("")
+    }
+
+    /// The `to_tsquery` text restricted to the name (weight A).
+    pub fn tsquery_name(&self) -> String {
+        self.tsquery_with_weight("A")
+    }
+
+    fn tsquery_with_weight(&self, weight: &str) -> String {
+        self.words
+            .iter()
+            .map(|w| {
+                if w.chars().count() >= 2 {
+                    format!("{w}:*{weight}")
+                } else if weight.is_empty() {
+                    w.clone()
+                } else {
+                    format!("{w}:{weight}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+/// What a shopper is told about availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockState {
+    /// More than [`LOW_STOCK`] items.
+    InStock,
+    /// 1 to [`LOW_STOCK`] items.
+    Low(i32),
+    /// None left.
+    SoldOut,
+}
+
+impl StockState {
+    /// The state for `stock` items on hand.
+    pub fn of(stock: i32) -> StockState {
+        match stock {
+            s if s <= 0 => StockState::SoldOut,
+            s if s <= LOW_STOCK => StockState::Low(s),
+            _ => StockState::InStock,
+        }
+    }
+
+    /// The words shown to the shopper.
+    pub fn label(self) -> String {
+        match self {
+            StockState::InStock => "In stock".to_string(),
+            StockState::Low(n) => format!("Only {n} left"),
+            StockState::SoldOut => "Sold out".to_string(),
+        }
+    }
+
+    /// A stable name for styling (`in-stock`, `low`, `sold-out`).
+    pub fn css_class(self) -> &'static str {
+        match self {
+            StockState::InStock => "in-stock",
+            StockState::Low(_) => "low",
+            StockState::SoldOut => "sold-out",
+        }
+    }
+}
+
+/// Whether a product is on sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductStatus {
+    /// Listed and sold.
+    Active,
+    /// Taken off sale; its page remains, orders keep their copy.
+    Archived,
+}
+
+impl ProductStatus {
+    /// The value stored in `products.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Active => "active",
+            ProductStatus::Archived => "archived",
+        }
+    }
+
+    /// Reads a stored status; anything unknown counts as archived, so it is never sold.
+    pub fn from_db(value: &str) -> ProductStatus {
+        if value == "active" {
+            ProductStatus::Active
+        } else {
+            ProductStatus::Archived
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sort_defaults_follow_the_search() {
+        assert_eq!(ProductSort::parse(None, false), Ok(ProductSort::Newest));
+        assert_eq!(ProductSort::parse(None, true), Ok(ProductSort::Relevance));
+        assert_eq!(
+            ProductSort::parse(Some("relevance"), false),
+            Ok(ProductSort::Newest)
+        );
+        assert_eq!(
+            ProductSort::parse(Some("price_desc"), true),
+            Ok(ProductSort::PriceDesc)
+        );
+        assert!(ProductSort::parse(Some("cheapest"), false).is_err());
+        for sort in ProductSort::ALL {
+            assert_eq!(ProductSort::parse(Some(sort.as_str()), true), Ok(sort));
+        }
+    }
+
+    #[test]
+    fn page_numbers_are_bounded() {
+        assert_eq!(PageNumber::parse(None), Ok(PageNumber::FIRST));
+        assert_eq!(PageNumber::parse(Some("")), Ok(PageNumber::FIRST));
+        assert_eq!(PageNumber::parse(Some("3")).map(PageNumber::get), Ok(3));
+        for bad in [
+            "0",
+            "-1",
+            "abc",
+            "1.5",
+            "100001",
+            "99999999999999999999999",
+            "1e3",
+        ] {
+            assert!(PageNumber::parse(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pagination_arithmetic() {
+        let p = Pagination::new(PageNumber::parse(Some("2")).unwrap(), 24, 50);
+        assert_eq!(
+            (p.offset(), p.last_page(), p.previous(), p.next()),
+            (24, 3, Some(1), Some(3))
+        );
+        assert_eq!((p.first_item(), p.last_item()), (25, 48));
+        let empty = Pagination::new(PageNumber::FIRST, 24, 0);
+        assert_eq!(
+            (empty.last_page(), empty.page_exists(), empty.next()),
+            (1, true, None)
+        );
+        assert_eq!(empty.first_item(), 0);
+        let beyond = Pagination::new(PageNumber::parse(Some("4")).unwrap(), 24, 50);
+        assert!(!beyond.page_exists());
+    }
+
+    #[test]
+    fn search_words_lose_their_syntax() {
+        let t = SearchTerms::parse(r#""Red" NEAR kettle* -blue '; DROP TABLE products; --"#);
+        assert_eq!(
+            t.words(),
+            ["red", "near", "kettle", "blue", "drop", "table", "products"]
+        );
+        assert_eq!(
+            t.fts5_query(),
+            r#""red"* "near"* "kettle"* "blue"* "drop"* "table"* "products"*"#
+        );
+        assert_eq!(
+            t.tsquery(),
+            "red:* & near:* & kettle:* & blue:* & drop:* & table:* & products:*"
+        );
+        assert!(SearchTerms::parse(r#"" * - ; ()"#).is_empty());
+    }
+
+    #[test]
+    fn name_queries_target_the_name() {
+        let t = SearchTerms::parse("Tea x");
+        assert_eq!(t.fts5_name_query(), r#"{name} : ("tea"* "x")"#);
+        assert_eq!(t.tsquery_name(), "tea:*A & x:A");
+    }
+
+    #[test]
+    fn search_words_are_bounded_and_unique() {
+        let t = SearchTerms::parse("a b c d e f g h i j k a");
+        assert_eq!(t.words().len(), MAX_QUERY_WORDS);
+        let t = SearchTerms::parse("tea TEA Tea");
+        assert_eq!(t.words(), ["tea"]);
+        let long = "x".repeat(500);
+        assert_eq!(SearchTerms::parse(&long).words()[0].chars().count(), 40);
+    }
+
+    #[test]
+    fn stock_states() {
+        assert_eq!(StockState::of(0).label(), "Sold out");
+        assert_eq!(StockState::of(3).label(), "Only 3 left");
+        assert_eq!(StockState::of(5), StockState::Low(5));
+        assert_eq!(StockState::of(6), StockState::InStock);
+    }
+
+    proptest! {
+        #[test]
+        fn search_words_hold_only_letters_and_digits(text in ".{0,100}") {
+            let t = SearchTerms::parse(&text);
+            for w in t.words() {
+                prop_assert!(!w.is_empty());
+                prop_assert!(w.chars().all(char::is_alphanumeric));
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The shop's rules as plain types and functions: no actix, no diesel. Handlers turn raw
+//! input into these types, and once a value exists it is valid.
+
+pub mod catalog;
+pub mod money;
+
+pub use catalog::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};
+pub use money::Money;
