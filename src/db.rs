@@ -1,0 +1,161 @@
+//! The database: one connection type for both engines, the pool, embedded migrations, and
+//! `run`, which takes a pooled connection and does its work off the async workers.
+
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{Config, Engine};
+use crate::web::error::AppError;
+
+/// The SQLite schema history, embedded in the binary.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// The PostgreSQL schema history, embedded in the binary.
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a writer waits for SQLite's lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+/// How long a request waits for a free pooled connection before the shop answers 503.
+const POOL_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Key of the PostgreSQL advisory lock that serialises migrations between instances.
+const MIGRATION_LOCK_KEY: i64 = 0x73686f7066726f6e; // "shopfron"
+
+/// A connection to either engine; queries written with diesel's DSL run on both.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// The embedded SQLite database.
+    Sqlite(SqliteConnection),
+    /// A PostgreSQL server.
+    Pg(PgConnection),
+}
+
+/// The pool every request borrows its connection from.
+pub type DbPool = Pool<Manager>;
+
+/// Opens connections of the engine the configuration names (diesel's own manager would try
+/// each engine in turn, and SQLite accepts any text as a file name).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    engine: Engine,
+    url: String,
+}
+
+impl Manager {
+    /// A manager for `url` on `engine`.
+    pub fn new(engine: Engine, url: impl Into<String>) -> Manager {
+        Manager {
+            engine,
+            url: url.into(),
+        }
+    }
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match self.engine {
+            Engine::Sqlite => {
+                let mut conn =
+                    SqliteConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                     PRAGMA foreign_keys = ON; \
+                     PRAGMA synchronous = NORMAL;"
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Engine::Postgres => PgConnection::establish(&self.url)
+                .map(DbConn::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Opens the database the configuration names, migrates it and builds the pool.
+///
+/// SQLite switches to WAL on one connection before the pool opens the rest, so that the
+/// pool's connections do not race for the journal-mode change.
+pub fn connect(config: &Config) -> Result<DbPool, String> {
+    match config.engine {
+        Engine::Sqlite => {
+            if let Some(parent) = std::path::Path::new(&config.database_url).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        format!("DATABASE_URL: cannot create {}: {e}", parent.display())
+                    })?;
+                }
+            }
+            let mut conn = SqliteConnection::establish(&config.database_url)
+                .map_err(|e| format!("DATABASE_URL: cannot open the SQLite database: {e}"))?;
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
+            ))
+            .map_err(|e| format!("cannot switch SQLite to WAL mode: {e}"))?;
+            conn.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| format!("cannot migrate the SQLite database: {e}"))?;
+        }
+        Engine::Postgres => {
+            let mut conn = PgConnection::establish(&config.database_url)
+                .map_err(|e| format!("DATABASE_URL: cannot connect to PostgreSQL: {e}"))?;
+            migrate_postgres(&mut conn)?;
+        }
+    }
+    Pool::builder()
+        .max_size(config.db_pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(POOL_CHECKOUT_TIMEOUT)
+        .build(Manager::new(config.engine, config.database_url.clone()))
+        .map_err(|e| format!("cannot open the database pool: {e}"))
+}
+
+/// Migrates under an advisory lock, so instances starting together migrate once.
+fn migrate_postgres(conn: &mut PgConnection) -> Result<(), String> {
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .map_err(|e| format!("cannot take the migration lock: {e}"))?;
+    let result = conn
+        .run_pending_migrations(POSTGRES_MIGRATIONS)
+        .map(|_| ())
+        .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"));
+    let unlock = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+    result?;
+    unlock.map_err(|e| format!("cannot release the migration lock: {e}"))
+}
+
+/// Runs `work` with a pooled connection on the blocking thread pool.
+///
+/// The connection is taken inside the closure, so a busy pool never stalls an async worker.
+pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        work(&mut conn)
+    })
+    .await?
+}
+
+/// Whether the database answers a trivial query.
+pub fn ping(conn: &mut DbConn) -> bool {
+    conn.batch_execute("SELECT 1").is_ok()
+}

@@ -1,0 +1,13 @@
+//! Diesel structs and the queries on them, one file per table family. Every query function
+//! takes the connection first and returns diesel's `QueryResult`.
+
+pub mod category;
+pub mod product;
+pub mod search;
+
+/// The current time as stored in `TIMESTAMP` columns (UTC, microsecond precision).
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    // Both engines keep microseconds; trimming here makes a value read back equal to the one written.
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}

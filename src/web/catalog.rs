@@ -1,0 +1,240 @@
+//! The public catalogue: home, product lists with filter, search, sort and pages, and the
+//! product page.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db;
+use crate::domain::catalog::{CatalogError, MAX_QUERY_CHARS, PAGE_SIZE};
+use crate::domain::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};
+use crate::models::category::{self, Category, CategoryLink};
+use crate::models::product::{self, CatalogFilter, Product, ProductCard};
+use crate::models::search;
+use crate::web::error::AppError;
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+/// Products on the home page.
+const HOME_NEWEST: i64 = 8;
+
+impl From<CatalogError> for AppError {
+    fn from(err: CatalogError) -> AppError {
+        AppError::BadRequest(err.0)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalog/home.html")]
+struct HomePage {
+    page: PageContext,
+    newest: Vec<ProductCard>,
+}
+
+/// `GET /`: categories, the newest products and a search box.
+pub async fn home(state: web::Data<AppState>, page: PageContext) -> Result<HttpResponse, AppError> {
+    let newest = db::run(&state.pool, |conn| Ok(product::newest(conn, HOME_NEWEST)?)).await?;
+    render(StatusCode::OK, &HomePage { page, newest })
+}
+
+/// The query string of `/products`; every field is read as text and parsed by the domain,
+/// so a malformed value is a 400 page with a message rather than a generic error.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    category: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+/// One link of the sort menu.
+struct SortChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "catalog/list.html")]
+struct ListPage {
+    page: PageContext,
+    heading: String,
+    category: Option<Category>,
+    query: String,
+    sort_choices: Vec<SortChoice>,
+    products: Vec<ProductCard>,
+    pagination: Pagination,
+    previous_url: Option<String>,
+    next_url: Option<String>,
+}
+
+/// The URL of another page of the same list.
+fn list_url(category: Option<&str>, query: &str, sort: Option<ProductSort>, page: i64) -> String {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if let Some(slug) = category {
+        pairs.push(("category", slug.to_string()));
+    }
+    if !query.is_empty() {
+        pairs.push(("q", query.to_string()));
+    }
+    if let Some(sort) = sort {
+        pairs.push(("sort", sort.as_str().to_string()));
+    }
+    if page > 1 {
+        pairs.push(("page", page.to_string()));
+    }
+    match serde_urlencoded::to_string(&pairs) {
+        Ok(qs) if !qs.is_empty() => format!("/products?{qs}"),
+        _ => "/products".to_string(),
+    }
+}
+
+/// `GET /products`: the products on sale, filtered by `category`, searched with `q`, in
+/// `sort` order, [`PAGE_SIZE`] to a page.
+pub async fn list(
+    state: web::Data<AppState>,
+    mut page: PageContext,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let params = params.into_inner();
+    let query = params.q.as_deref().unwrap_or("").trim().to_string();
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::BadRequest(format!(
+            "Search with at most {MAX_QUERY_CHARS} characters."
+        )));
+    }
+    let searching = !query.is_empty();
+    let terms = SearchTerms::parse(&query);
+    let sort = ProductSort::parse(params.sort.as_deref(), searching)?;
+    let page_number = PageNumber::parse(params.page.as_deref())?;
+    let slug = params.category.filter(|s| !s.trim().is_empty());
+
+    let (category, products, pagination) = db::run(&state.pool, move |conn| {
+        let category = match slug {
+            Some(slug) => {
+                Some(category::find_by_slug(conn, slug.trim())?.ok_or(AppError::NotFound)?)
+            }
+            None => None,
+        };
+        let filter = CatalogFilter {
+            category_id: category.as_ref().map(|c| c.id),
+        };
+        if searching {
+            let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
+            let found = search::search(conn, &terms, filter.category_id, sort, &wanted)?;
+            let products = product::cards_in_order(conn, &found.ids)?;
+            Ok((
+                category,
+                products,
+                Pagination::new(page_number, PAGE_SIZE, found.total),
+            ))
+        } else {
+            let pagination = Pagination::new(page_number, PAGE_SIZE, product::count(conn, filter)?);
+            let products = if pagination.page_exists() {
+                product::list(conn, filter, sort, &pagination)?
+            } else {
+                Vec::new()
+            };
+            Ok((category, products, pagination))
+        }
+    })
+    .await?;
+
+    if !pagination.page_exists() {
+        return Err(AppError::BadRequest(format!(
+            "This list has {} page{}; page {} does not exist.",
+            pagination.last_page(),
+            if pagination.last_page() == 1 { "" } else { "s" },
+            pagination.page
+        )));
+    }
+
+    let slug = category.as_ref().map(|c| c.slug.as_str());
+    let explicit_sort = params.sort.as_ref().map(|_| sort);
+    let previous_url = pagination
+        .previous()
+        .map(|n| list_url(slug, &query, explicit_sort, n));
+    let next_url = pagination
+        .next()
+        .map(|n| list_url(slug, &query, explicit_sort, n));
+    let mut heading = match (&category, searching) {
+        (Some(c), true) => format!("“{query}” in {}", c.name),
+        (None, true) => format!("Search: “{query}”"),
+        (Some(c), false) => c.name.clone(),
+        (None, false) => "All products".to_string(),
+    };
+    if pagination.page > 1 {
+        heading.push_str(&format!(" — page {}", pagination.page));
+    }
+    let sort_choices = ProductSort::ALL
+        .into_iter()
+        .filter(|s| searching || *s != ProductSort::Relevance)
+        .map(|s| SortChoice {
+            value: s.as_str(),
+            label: s.label(),
+            selected: s == sort,
+        })
+        .collect();
+    page.search = query.clone();
+    render(
+        StatusCode::OK,
+        &ListPage {
+            page,
+            heading,
+            category,
+            query,
+            sort_choices,
+            products,
+            pagination,
+            previous_url,
+            next_url,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "catalog/product.html")]
+struct ProductPage {
+    page: PageContext,
+    product: Product,
+    category: CategoryLink,
+    stock: StockState,
+    on_sale: bool,
+    paragraphs: Vec<String>,
+}
+
+/// `GET /products/{id}`: one product. An id that is not a number, or names no product, is a 404.
+pub async fn show(
+    state: web::Data<AppState>,
+    page: PageContext,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id: i32 = id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)?;
+    let (product, category) = db::run(&state.pool, move |conn| {
+        product::find_with_category(conn, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    let paragraphs = product
+        .description
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    render(
+        StatusCode::OK,
+        &ProductPage {
+            page,
+            stock: StockState::of(product.stock),
+            on_sale: product.status() == ProductStatus::Active,
+            product,
+            category,
+            paragraphs,
+        },
+    )
+}

@@ -1,0 +1,39 @@
+//! The HTTP side: one module per area, plus the pieces every area shares.
+
+pub mod assets;
+pub mod catalog;
+pub mod catch_panic;
+pub mod error;
+pub mod health;
+pub mod page;
+pub mod security_headers;
+pub mod state;
+
+use actix_web::{guard, web, HttpRequest, HttpResponse, Route};
+
+use crate::web::error::AppError;
+
+/// A route for a page: GET, and HEAD (actix sends the same headers without the body).
+pub fn get() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+/// Any path no route claims: the 404 page.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// Malformed query strings (`?page=1&page=2`, broken percent-encoding) answer a 400 page.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    log::debug!("bad query string: {err}");
+    AppError::BadRequest("The address has a malformed query string.".to_string()).into()
+}
+
+/// Path segments that cannot be parsed name nothing: 404.
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    log::debug!("bad path parameter: {err}");
+    AppError::NotFound.into()
+}

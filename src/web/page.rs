@@ -1,0 +1,82 @@
+//! The page context every page shows (navigation, search box, money format) and the
+//! helper that renders a page template into a response.
+
+use std::borrow::Borrow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::domain::money::{self, Money};
+use crate::models::category::CategoryLink;
+use crate::web::assets;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
+
+/// What the layout (`base.html`) reads on every page.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    /// Categories for the navigation.
+    pub nav: Arc<[CategoryLink]>,
+    /// Currency symbol shown before prices.
+    pub currency: Arc<str>,
+    /// The search box's text.
+    pub search: String,
+    /// The stylesheet's fingerprinted URL.
+    pub css_url: &'static str,
+}
+
+impl PageContext {
+    /// A context that needs no request or database, for error pages.
+    pub fn bare() -> PageContext {
+        PageContext {
+            nav: Arc::from(Vec::new()),
+            currency: Arc::from("$"),
+            search: String::new(),
+            css_url: assets::stylesheet_url(),
+        }
+    }
+
+    // Askama passes fields by reference and call results by value, hence `Borrow`.
+
+    /// `cents` formatted for people, like `$1,234.56`.
+    pub fn money(&self, cents: impl Borrow<i64>) -> String {
+        Money::from_cents(*cents.borrow()).display(&self.currency)
+    }
+
+    /// A count for people, like `1,234`.
+    pub fn count(&self, n: impl Borrow<i64>) -> String {
+        money::group_thousands(n.borrow().unsigned_abs())
+    }
+}
+
+impl FromRequest for PageContext {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<PageContext, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state =
+                state.ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
+            let nav = state.nav.get(&state.pool).await?;
+            Ok(PageContext {
+                nav,
+                currency: Arc::from(state.config.currency_symbol.as_str()),
+                search: String::new(),
+                css_url: assets::stylesheet_url(),
+            })
+        })
+    }
+}
+
+/// Renders `page` as an HTML response with `status`.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
+    let body = page.render()?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}

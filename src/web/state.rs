@@ -1,0 +1,74 @@
+//! `AppState`: what every handler can reach: the pool, the configuration, shared caches.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::models::category::{self, CategoryLink};
+use crate::web::error::AppError;
+
+/// How long the category navigation is reused before it is read again. Writes on this
+/// instance invalidate it at once; other instances see them within this time.
+const NAV_TTL: Duration = Duration::from_secs(10);
+
+/// Shared by every worker; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database pool.
+    pub pool: DbPool,
+    /// The effective configuration.
+    pub config: Arc<Config>,
+    /// Categories for the navigation shown on every page.
+    pub nav: Arc<NavCache>,
+}
+
+impl AppState {
+    /// State for `config`, serving from `pool`.
+    pub fn new(config: Config, pool: DbPool) -> AppState {
+        AppState {
+            pool,
+            config: Arc::new(config),
+            nav: Arc::new(NavCache::default()),
+        }
+    }
+}
+
+/// The category list every page shows, read once per [`NAV_TTL`] instead of once per page.
+#[derive(Default)]
+pub struct NavCache {
+    slot: RwLock<Option<(Instant, Arc<[CategoryLink]>)>>,
+}
+
+impl NavCache {
+    /// The categories, from the cache when it is fresh.
+    pub async fn get(&self, pool: &DbPool) -> Result<Arc<[CategoryLink]>, AppError> {
+        {
+            let slot = self
+                .slot
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((loaded_at, nav)) = slot.as_ref() {
+                if loaded_at.elapsed() < NAV_TTL {
+                    return Ok(nav.clone());
+                }
+            }
+        }
+        let nav: Arc<[CategoryLink]> = db::run(pool, |conn| Ok(category::all_links(conn)?))
+            .await?
+            .into();
+        *self
+            .slot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), nav.clone()));
+        Ok(nav)
+    }
+
+    /// Forgets the cached list, after a category changed.
+    pub fn invalidate(&self) {
+        *self
+            .slot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
