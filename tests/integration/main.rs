@@ -1,0 +1,9 @@
+//! Integration tests: the real server on a fresh database per test, driven through HTTP as a
+//! browser would. With `TEST_DATABASE_URL=postgres://…` the same tests run on PostgreSQL.
+
+mod support;
+
+mod catalogue;
+mod cli;
+mod migrations;
+mod pages;

@@ -1,0 +1,238 @@
+//! What every response shares: headers, the error pages, health, static files, compression.
+
+use actix_web::test as actix_test;
+use actix_web::{web, App, HttpResponse};
+use diesel::r2d2::Pool;
+use shopfront::config::{Config, Engine};
+use shopfront::db::Manager;
+use shopfront::web::catch_panic::CatchPanic;
+use shopfront::AppState;
+
+use crate::support::TestApp;
+
+const SECURITY_HEADERS: [&str; 4] = [
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "x-frame-options",
+];
+
+#[test]
+fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn();
+    app.category("books", "Books");
+    let client = app.client();
+    let css = client
+        .get("/")
+        .attrs("link[rel=stylesheet]", "href")
+        .remove(0);
+    for path in [
+        "/",
+        "/products",
+        "/products?page=0",
+        "/products/1",
+        "/nope",
+        "/healthz",
+        css.as_str(),
+        "/robots.txt",
+    ] {
+        let page = client.get(path);
+        for header in SECURITY_HEADERS {
+            assert!(page.header(header).is_some(), "{path} lacks {header}");
+        }
+        let csp = page.header("content-security-policy").unwrap();
+        for directive in [
+            "default-src 'self'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+            "base-uri 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+        assert_eq!(page.header("x-frame-options"), Some("DENY"));
+    }
+}
+
+#[test]
+fn unknown_paths_and_methods_get_a_page_not_a_stack_trace() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    let page = client.get("/no/such/page");
+    assert_eq!(page.status, 404);
+    assert_eq!(page.h1(), "Page not found");
+    assert!(page.title().contains("Page not found"));
+    assert!(
+        !page.attrs("a[href='/']", "href").is_empty(),
+        "the layout links home"
+    );
+    assert!(
+        client.request("HEAD", "/", &[], Vec::new()).status == 200,
+        "HEAD works like GET"
+    );
+    let delete = client.request("DELETE", "/products", &[], Vec::new());
+    assert!(matches!(delete.status, 404 | 405), "{}", delete.status);
+}
+
+#[test]
+fn pages_have_unique_titles_and_one_main_heading() {
+    let app = TestApp::spawn();
+    let cat = app.category("books", "Books");
+    let id = app.product(crate::support::fixtures::ProductSpec {
+        category_id: cat,
+        name: "Atlas",
+        ..Default::default()
+    });
+    let client = app.client();
+    let paths = [
+        "/".to_string(),
+        "/products".into(),
+        "/products?category=books".into(),
+        "/products?q=atlas".into(),
+        format!("/products/{id}"),
+    ];
+    let mut titles = Vec::new();
+    for path in &paths {
+        let page = client.get(path);
+        assert!(page.body.starts_with("<!doctype html>"), "{path}");
+        assert_eq!(page.attrs("html", "lang"), ["en"], "{path}");
+        assert_eq!(page.texts("h1").len(), 1, "{path}");
+        assert_eq!(page.texts("main").len(), 1, "{path}");
+        assert!(!page.body.contains("<script"), "{path}: no JavaScript");
+        titles.push(page.title());
+    }
+    let mut unique = titles.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), titles.len(), "{titles:?}");
+}
+
+#[test]
+fn healthz_answers_ok_when_the_database_answers() {
+    let app = TestApp::spawn();
+    let page = app.client().get("/healthz");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.trim(), "ok");
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+}
+
+#[actix_web::test]
+async fn healthz_answers_503_when_the_database_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::from_lookup(|name| match name {
+        "DATA_DIR" => Some(dir.path().to_string_lossy().into_owned()),
+        "SECRET_KEY" => Some("k".repeat(64)),
+        _ => None,
+    })
+    .unwrap();
+    config.prepare().unwrap();
+    // A database in a directory that does not exist: every connection attempt fails.
+    let broken = dir
+        .path()
+        .join("missing")
+        .join("shop.db")
+        .to_string_lossy()
+        .into_owned();
+    let pool = Pool::builder()
+        .connection_timeout(std::time::Duration::from_millis(200))
+        .build_unchecked(Manager::new(Engine::Sqlite, broken));
+    let service = actix_test::init_service(shopfront::app(AppState::new(config, pool))).await;
+    let response = actix_test::call_service(
+        &service,
+        actix_test::TestRequest::get().uri("/healthz").to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    // A page that needs the database says the shop is busy, with a hint when to retry.
+    let response = actix_test::call_service(
+        &service,
+        actix_test::TestRequest::get().uri("/products").to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body = actix_test::read_body(response).await;
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("The shop is busy"));
+    assert!(!body.contains("missing"), "no internals on the page");
+}
+
+#[actix_web::test]
+async fn a_panicking_handler_answers_the_500_page() {
+    async fn boom() -> HttpResponse {
+        panic!("deliberate test panic")
+    }
+    let service = actix_test::init_service(
+        App::new()
+            .route("/boom", web::get().to(boom))
+            .wrap(CatchPanic),
+    )
+    .await;
+    // The panic comes back as an error, which the HTTP dispatcher turns into its response.
+    let error = actix_test::try_call_service(
+        &service,
+        actix_test::TestRequest::get().uri("/boom").to_request(),
+    )
+    .await
+    .expect_err("the panic becomes an error");
+    let response = error.error_response();
+    assert_eq!(response.status(), 500);
+    assert!(response.headers().contains_key("content-security-policy"));
+    let body = actix_web::body::to_bytes(response.into_body())
+        .await
+        .unwrap();
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.contains("Something went wrong"));
+    assert!(
+        !body.contains("deliberate test panic"),
+        "no internals on the page"
+    );
+}
+
+#[test]
+fn the_stylesheet_is_fingerprinted_and_cached_for_a_year() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    let href = client
+        .get("/")
+        .attrs("link[rel=stylesheet]", "href")
+        .remove(0);
+    assert!(href.starts_with("/static/style.css?v="), "{href}");
+    let css = client.get(&href);
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert!(css
+        .header("cache-control")
+        .unwrap()
+        .contains("max-age=31536000"));
+    let etag = css.header("etag").unwrap().to_string();
+    let again = client.request("GET", &href, &[("If-None-Match", &etag)], Vec::new());
+    assert_eq!(again.status, 304);
+    assert_eq!(client.get("/static/nope.css").status, 404);
+    assert_eq!(client.get("/static/../Cargo.toml").status, 404);
+}
+
+#[test]
+fn pages_are_compressed_when_the_client_asks() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    let gzip = client.request(
+        "GET",
+        "/products",
+        &[("Accept-Encoding", "gzip")],
+        Vec::new(),
+    );
+    assert_eq!(gzip.header("content-encoding"), Some("gzip"));
+    let plain = client.get("/products");
+    assert_eq!(plain.header("content-encoding"), None);
+}
+
+#[test]
+fn robots_txt_keeps_crawlers_out_of_private_pages() {
+    let app = TestApp::spawn();
+    let page = app.client().get("/robots.txt");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Disallow: /admin"));
+    assert!(page.body.contains("Disallow: /cart"));
+}

@@ -1,0 +1,232 @@
+//! A small browser: keeps cookies, never follows redirects on its own, parses pages.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use scraper::{Html, Selector};
+use ureq::http;
+
+/// A cookie-keeping HTTP client bound to one server.
+pub struct Client {
+    agent: ureq::Agent,
+    base: String,
+    cookies: RefCell<BTreeMap<String, String>>,
+}
+
+/// One response, with helpers to read it as a person would.
+pub struct Page {
+    /// HTTP status code.
+    pub status: u16,
+    /// Response headers (names lower-cased).
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub body: String,
+}
+
+impl Client {
+    /// A client for the server at `base`.
+    pub fn new(base: &str) -> Client {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .build()
+            .into();
+        Client {
+            agent,
+            base: base.to_string(),
+            cookies: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends a request with the client's cookies and keeps the cookies it sets.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Page {
+        let url = if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        };
+        let mut builder = http::Request::builder().method(method).uri(&url);
+        let cookie_header: String = self
+            .cookies
+            .borrow()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if !cookie_header.is_empty() {
+            builder = builder.header("Cookie", cookie_header);
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(body).expect("a valid request");
+        let mut response = self
+            .agent
+            .run(request)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        for (name, value) in &headers {
+            if name == "set-cookie" {
+                self.store_cookie(value);
+            }
+        }
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn store_cookie(&self, set_cookie: &str) {
+        let mut parts = set_cookie.split(';');
+        let Some((name, value)) = parts.next().and_then(|kv| kv.split_once('=')) else {
+            return;
+        };
+        let expired = parts.any(|attr| {
+            let attr = attr.trim().to_ascii_lowercase();
+            attr == "max-age=0" || attr.starts_with("expires=thu, 01 jan 1970")
+        });
+        let mut jar = self.cookies.borrow_mut();
+        if expired || value.is_empty() {
+            jar.remove(name.trim());
+        } else {
+            jar.insert(name.trim().to_string(), value.trim().to_string());
+        }
+    }
+
+    /// GET `path`.
+    pub fn get(&self, path: &str) -> Page {
+        self.request("GET", path, &[], Vec::new())
+    }
+
+    /// GET `path` and follow redirects to the final page.
+    pub fn get_following(&self, path: &str) -> Page {
+        self.follow(self.get(path))
+    }
+
+    /// Follows a chain of redirects with GETs.
+    pub fn follow(&self, mut page: Page) -> Page {
+        for _ in 0..10 {
+            match (page.status, page.location()) {
+                (301 | 302 | 303 | 307 | 308, Some(location)) => page = self.get(&location),
+                _ => break,
+            }
+        }
+        page
+    }
+
+    /// POST `fields` as a form to `path`.
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).expect("encode the form");
+        self.request(
+            "POST",
+            path,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.into_bytes(),
+        )
+    }
+
+    /// The cookies the client holds.
+    pub fn cookies(&self) -> BTreeMap<String, String> {
+        self.cookies.borrow().clone()
+    }
+
+    /// Replaces the client's cookies (to replay an old cookie, say).
+    pub fn set_cookies(&self, cookies: BTreeMap<String, String>) {
+        *self.cookies.borrow_mut() = cookies;
+    }
+}
+
+impl Page {
+    /// The first value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Where a redirect points.
+    pub fn location(&self) -> Option<String> {
+        self.header("location").map(str::to_string)
+    }
+
+    /// The parsed document.
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    /// The text of every element matching `css`, whitespace folded.
+    pub fn texts(&self, css: &str) -> Vec<String> {
+        let selector = Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e:?}"));
+        self.html()
+            .select(&selector)
+            .map(|el| {
+                el.text()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    /// The text of the first element matching `css`.
+    pub fn text(&self, css: &str) -> Option<String> {
+        self.texts(css).into_iter().next()
+    }
+
+    /// The value of attribute `attr` on every element matching `css`.
+    pub fn attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        let selector = Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css}: {e:?}"));
+        self.html()
+            .select(&selector)
+            .filter_map(|el| el.value().attr(attr).map(str::to_string))
+            .collect()
+    }
+
+    /// The page's `<title>`.
+    pub fn title(&self) -> String {
+        self.text("title").unwrap_or_default()
+    }
+
+    /// The page's first `<h1>`.
+    pub fn h1(&self) -> String {
+        self.text("h1").unwrap_or_default()
+    }
+
+    /// Names of the products a list links to, in page order.
+    pub fn product_names(&self) -> Vec<String> {
+        self.texts(".card a.card-name")
+    }
+
+    /// Everything a reader sees, tags stripped, whitespace folded.
+    pub fn visible_text(&self) -> String {
+        self.texts("body").join(" ")
+    }
+}

@@ -1,0 +1,220 @@
+//! Test support: spawn the real server on a fresh database, a cookie-keeping client that
+//! reads pages the way a browser does, and helpers to create data directly.
+//!
+//! Every test gets its own database: a SQLite file in a temporary directory, or, when
+//! `TEST_DATABASE_URL` names a PostgreSQL server, a database of its own that is dropped after.
+
+#![allow(dead_code)]
+
+pub mod client;
+pub mod fixtures;
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use actix_web::dev::ServerHandle;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use shopfront::config::Config;
+use shopfront::db::{self, DbConn};
+use shopfront::AppState;
+
+pub use client::Client;
+
+/// One running shopfront on a database of its own.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// The state the server runs with (same pool, same caches).
+    pub state: AppState,
+    handle: ServerHandle,
+    thread: Option<JoinHandle<()>>,
+    db: TestDb,
+}
+
+/// A database and data directory of a test's own, removed when dropped.
+pub enum TestDb {
+    /// A SQLite file in a temporary directory.
+    Sqlite(tempfile::TempDir),
+    /// A PostgreSQL database created for the test, with a temporary data directory.
+    Postgres {
+        admin_url: String,
+        name: String,
+        data_dir: tempfile::TempDir,
+    },
+}
+
+impl TestDb {
+    /// A fresh, empty database on the engine the tests run on.
+    pub fn new() -> TestDb {
+        fresh_database()
+    }
+
+    /// The data directory to run with.
+    pub fn data_dir(&self) -> &std::path::Path {
+        match self {
+            TestDb::Sqlite(dir) => dir.path(),
+            TestDb::Postgres { data_dir, .. } => data_dir.path(),
+        }
+    }
+
+    /// The `DATABASE_URL` of the database.
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite(dir) => dir.path().join("shop.db").to_string_lossy().into_owned(),
+            TestDb::Postgres {
+                admin_url, name, ..
+            } => with_database(admin_url, name),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// The PostgreSQL server to test on, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (before_query, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = before_query
+        .find("://")
+        .map(|i| i + 3)
+        .and_then(|start| before_query[start..].find('/').map(|j| start + j))
+        .unwrap_or(before_query.len());
+    let mut out = format!("{}/{name}", &before_query[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+fn fresh_database() -> TestDb {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    match postgres_url() {
+        None => TestDb::Sqlite(data_dir),
+        Some(admin_url) => {
+            let name = format!(
+                "shopfront_test_{}_{}_{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed),
+                shopfront::config::random_hex(4)
+            );
+            let mut conn = PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL: cannot connect: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .expect("create the test database");
+            TestDb::Postgres {
+                admin_url,
+                name,
+                data_dir,
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// A server with an empty catalogue.
+    pub fn spawn() -> TestApp {
+        TestApp::spawn_with(&[])
+    }
+
+    /// A server with extra environment settings (`("CURRENCY_SYMBOL", "€")`, …).
+    pub fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
+        let db = fresh_database();
+        let data_dir = db.data_dir().to_string_lossy().into_owned();
+        let database_url = db.url();
+        let mut env: Vec<(String, String)> = vec![
+            ("DATA_DIR".into(), data_dir),
+            ("DATABASE_URL".into(), database_url),
+            ("DEMO_DATA".into(), "off".into()),
+            ("DB_POOL_SIZE".into(), "4".into()),
+            ("SECRET_KEY".into(), "test-secret-".repeat(8)),
+        ];
+        for (key, value) in settings {
+            env.retain(|(k, _)| k != key);
+            env.push((key.to_string(), value.to_string()));
+        }
+        let mut config =
+            Config::from_lookup(|name| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+                .expect("test configuration");
+        config.prepare().expect("prepare the data dir");
+        let pool = db::connect(&config).expect("open the test database");
+        let state = AppState::new(config, pool);
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let (tx, rx) = mpsc::channel();
+        let server_state = state.clone();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = shopfront::serve(server_state, listener, 1).expect("start the server");
+                tx.send(server.handle()).expect("report the handle");
+                let _ = server.await;
+            });
+        });
+        let handle = rx.recv().expect("the server started");
+        TestApp {
+            base,
+            state,
+            handle,
+            thread: Some(thread),
+            db,
+        }
+    }
+
+    /// A new browser with no cookies.
+    pub fn client(&self) -> Client {
+        Client::new(&self.base)
+    }
+
+    /// Runs `work` on a connection of the app's pool (for fixtures and checks).
+    pub fn db<T>(&self, work: impl FnOnce(&mut DbConn) -> T) -> T {
+        let mut conn = self.state.pool.get().expect("a pooled connection");
+        work(&mut conn)
+    }
+
+    /// Whether the tests run on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, TestDb::Postgres { .. })
+    }
+
+    /// The data directory the server runs with.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.db.data_dir()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; the returned future only reports completion.
+        drop(self.handle.stop(false));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
