@@ -57,6 +57,18 @@ pub struct Config {
     pub db_pool_size: u32,
     /// Shown before every price (`CURRENCY_SYMBOL`).
     pub currency_symbol: String,
+    /// bcrypt work factor for new password hashes (`BCRYPT_COST`).
+    pub bcrypt_cost: u32,
+    /// The shop's address as visitors reach it, used in mailed links (`PUBLIC_URL`).
+    pub public_url: String,
+    /// Cookies only over HTTPS, with the `__Host-` prefix (`COOKIE_SECURE`).
+    pub cookie_secure: bool,
+    /// Where mail goes as `.eml` files when there is no SMTP server (`MAIL_DIR`).
+    pub mail_dir: PathBuf,
+    /// SMTP server for outgoing mail, e.g. `smtp://user:pass@host:587?tls=required` (`SMTP_URL`).
+    pub smtp_url: Option<Secret>,
+    /// Sender of every mail (`MAIL_FROM`).
+    pub mail_from: String,
 }
 
 /// A setting that was present but unusable: names the variable and what it accepts.
@@ -102,6 +114,36 @@ where
         _ => Err(invalid(
             var,
             format!("expected a whole number from {min} to {max}, got {value:?}"),
+        )),
+    }
+}
+
+/// Reads `PUBLIC_URL`: an http(s) origin, optionally with a path prefix, without a trailing slash.
+fn parse_public_url(value: &str) -> Result<String, ConfigError> {
+    let url = value.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(url.to_string())
+        }
+        _ => Err(invalid(
+            "PUBLIC_URL",
+            format!(
+                "expected an http:// or https:// address like https://shop.example, got {value:?}"
+            ),
+        )),
+    }
+}
+
+/// Reads `MAIL_FROM`: `name <address>` or a bare address.
+fn parse_mailbox(value: &str) -> Result<String, ConfigError> {
+    match value.trim().parse::<lettre::message::Mailbox>() {
+        Ok(mailbox) => Ok(mailbox.to_string()),
+        Err(_) => Err(invalid(
+            "MAIL_FROM",
+            format!("expected an address like shop <noreply@shop.example>, got {value:?}"),
         )),
     }
 }
@@ -188,6 +230,41 @@ impl Config {
             Some(v) => v.trim().to_string(),
             None => "$".to_string(),
         };
+        let bcrypt_cost = match lookup("BCRYPT_COST") {
+            Some(v) => parse_in_range("BCRYPT_COST", &v, 4u32, 31)?,
+            None => 12,
+        };
+        let public_url = match lookup("PUBLIC_URL") {
+            Some(v) => parse_public_url(&v)?,
+            None => format!("http://{bind}"),
+        };
+        let cookie_secure = match lookup("COOKIE_SECURE") {
+            Some(v) => parse_switch("COOKIE_SECURE", &v)?,
+            None => false,
+        };
+        let mail_dir = match lookup("MAIL_DIR") {
+            Some(v) if v.trim().is_empty() => {
+                return Err(invalid(
+                    "MAIL_DIR",
+                    "expected a directory path, got nothing",
+                ))
+            }
+            Some(v) => PathBuf::from(v),
+            None => data_dir.join("mail"),
+        };
+        let smtp_url = match lookup("SMTP_URL") {
+            Some(v) if v.trim().is_empty() => None,
+            Some(v) if v.starts_with("smtp://") || v.starts_with("smtps://") => Some(Secret(v)),
+            Some(_) => return Err(invalid(
+                "SMTP_URL",
+                "expected an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587?tls=required",
+            )),
+            None => None,
+        };
+        let mail_from = match lookup("MAIL_FROM") {
+            Some(v) => parse_mailbox(&v)?,
+            None => "shopfront <noreply@localhost>".to_string(),
+        };
         Ok(Config {
             bind,
             data_dir,
@@ -197,6 +274,12 @@ impl Config {
             demo_data,
             db_pool_size,
             currency_symbol,
+            bcrypt_cost,
+            public_url,
+            cookie_secure,
+            mail_dir,
+            smtp_url,
+            mail_from,
         })
     }
 
@@ -296,6 +379,19 @@ mod tests {
         assert!(c.demo_data);
         assert_eq!(c.currency_symbol, "$");
         assert!(c.secret_key.is_none());
+        assert_eq!(c.bcrypt_cost, 12);
+        assert_eq!(c.public_url, "http://127.0.0.1:8080");
+        assert!(!c.cookie_secure);
+        assert_eq!(c.mail_dir, PathBuf::from("./data/mail"));
+        assert!(c.smtp_url.is_none());
+    }
+
+    #[test]
+    fn public_url_follows_bind_and_loses_its_trailing_slash() {
+        let c = parse(&[("BIND", "0.0.0.0:9000")]).unwrap();
+        assert_eq!(c.public_url, "http://0.0.0.0:9000");
+        let c = parse(&[("PUBLIC_URL", "https://shop.example/")]).unwrap();
+        assert_eq!(c.public_url, "https://shop.example");
     }
 
     #[test]
@@ -321,6 +417,12 @@ mod tests {
             ("DB_POOL_SIZE", "0"),
             ("DB_POOL_SIZE", "lots"),
             ("CURRENCY_SYMBOL", ""),
+            ("BCRYPT_COST", "3"),
+            ("BCRYPT_COST", "32"),
+            ("PUBLIC_URL", "shop.example"),
+            ("COOKIE_SECURE", "sometimes"),
+            ("SMTP_URL", "http://mail"),
+            ("MAIL_FROM", "not an address"),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");

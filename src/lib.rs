@@ -2,24 +2,51 @@
 //!
 //! [`app`] is the one place routes and middleware are wired; `main` and every test use it.
 
+pub mod accounts;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod mail;
 pub mod models;
+pub mod passwords;
 pub mod schema;
 pub mod web;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
+use actix_identity::config::LogoutBehavior;
+use actix_identity::IdentityMiddleware;
+use actix_session::config::{CookieContentSecurity, PersistentSession};
+use actix_session::SessionMiddleware;
 use actix_web::body::MessageBody;
+use actix_web::cookie::{time::Duration as CookieDuration, SameSite};
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, Logger};
 use actix_web::{web as aweb, App, HttpServer};
 
 pub use crate::config::Config;
+use crate::web::csrf::{self, CsrfProtection};
+use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
-use crate::web::{assets, catalog, catch_panic::CatchPanic, health, security_headers};
+use crate::web::{
+    account, admin, assets, catalog, catch_panic::CatchPanic, health, security_headers,
+};
+
+/// A login lasts at most this long, however active.
+const LOGIN_DEADLINE_DAYS: u64 = 30;
+/// A login ends after this long without a visit.
+const VISIT_DEADLINE_DAYS: u64 = 14;
+
+/// The session cookie's name (`__Host-` when cookies are HTTPS-only, which pins it to this host).
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-shopfront_session"
+    } else {
+        "shopfront_session"
+    }
+}
 
 /// Builds the application: every route, every middleware, the shared state.
 pub fn app(
@@ -33,19 +60,90 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let secure = state.config.cookie_secure;
+    let sessions = SessionMiddleware::builder(
+        DbSessionStore::new(state.pool.clone()),
+        state.cookie_key.clone(),
+    )
+    .cookie_name(session_cookie_name(secure).to_string())
+    .cookie_secure(secure)
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Lax)
+    .cookie_path("/".to_string())
+    .cookie_content_security(CookieContentSecurity::Signed)
+    .session_lifecycle(
+        PersistentSession::default().session_ttl(CookieDuration::days(LOGIN_DEADLINE_DAYS as i64)),
+    )
+    .build();
+    let identity = IdentityMiddleware::builder()
+        .login_deadline(Some(std::time::Duration::from_secs(
+            LOGIN_DEADLINE_DAYS * 86_400,
+        )))
+        .visit_deadline(Some(std::time::Duration::from_secs(
+            VISIT_DEADLINE_DAYS * 86_400,
+        )))
+        // Logout clears and renews the session itself (deleting the old row), keeping the flash.
+        .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
+        .build();
+
     App::new()
         .app_data(aweb::Data::new(state))
         .app_data(aweb::QueryConfig::default().error_handler(web::query_error))
         .app_data(aweb::PathConfig::default().error_handler(web::path_error))
+        .app_data(
+            aweb::FormConfig::default()
+                .limit(csrf::FORM_LIMIT)
+                .error_handler(web::form_error),
+        )
+        // The catalogue
         .route("/", web::get().to(catalog::home))
         .route("/products", web::get().to(catalog::list))
         .route("/products/{id}", web::get().to(catalog::show))
+        // Accounts
+        .service(
+            aweb::resource("/signup")
+                .route(web::get().to(account::signup_form))
+                .route(aweb::post().to(account::signup)),
+        )
+        .route("/verify-email", web::get().to(account::verify_email))
+        .service(
+            aweb::resource("/login")
+                .route(web::get().to(account::login_form))
+                .route(aweb::post().to(account::login)),
+        )
+        .route("/logout", aweb::post().to(account::logout))
+        .service(
+            aweb::resource("/password/forgot")
+                .route(web::get().to(account::forgot_form))
+                .route(aweb::post().to(account::forgot)),
+        )
+        .service(
+            aweb::resource("/password/reset")
+                .route(web::get().to(account::reset_form))
+                .route(aweb::post().to(account::reset)),
+        )
+        .route("/account", web::get().to(account::account))
+        .route(
+            "/account/verify-email",
+            aweb::post().to(account::resend_verification),
+        )
+        .route(
+            "/account/password",
+            aweb::post().to(account::change_password),
+        )
+        // Running the shop
+        .route("/admin", web::get().to(admin::dashboard::dashboard))
+        // Operations
         .route("/healthz", web::get().to(health::healthz))
         .route("/robots.txt", web::get().to(assets::robots))
         .route("/static/{name}", web::get().to(assets::file))
         .default_service(aweb::to(web::not_found))
-        // Innermost first: a panic becomes the 500 page before the headers are added.
+        // Innermost first: a panic becomes the 500 page before the headers are added; the
+        // CSRF check needs the session, so the session middleware wraps it.
         .wrap(CatchPanic)
+        .wrap(CsrfProtection)
+        .wrap(identity)
+        .wrap(sessions)
         .wrap(security_headers::security_headers())
         .wrap(Compress::default())
         .wrap(request_logger())
@@ -58,11 +156,19 @@ fn request_logger() -> Logger {
         .custom_request_replace("method", |req| req.method().to_string())
 }
 
-/// Starts serving `state` on `listener` with `workers` worker threads.
-pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+/// Starts serving `state` on `listener` with `workers` worker threads, and the mail worker
+/// beside them. Call from within an actix system.
+pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> Result<Server, String> {
+    let mailer = Arc::new(mail::Mailer::from_config(&state.config)?);
+    actix_web::rt::spawn(mail::run_worker(
+        state.pool.clone(),
+        mailer,
+        Arc::clone(&state.mail_wake),
+    ));
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers.max(1))
-        .listen(listener)?
+        .listen(listener)
+        .map_err(|e| format!("cannot listen: {e}"))?
         .run();
     Ok(server)
 }

@@ -2,40 +2,51 @@
 //!
 //! Exit codes: 0 done, 1 failed while running, 2 bad command line or configuration.
 
+use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
 use std::process::ExitCode;
 
-use shopfront::{config::Config, db, demo, AppState};
+use shopfront::domain::account::{check_new_password, Email};
+use shopfront::{accounts, config::Config, db, demo, mail, models, passwords, AppState};
 
 const USAGE: &str = "\
 shopfront: a server-rendered web shop
 
 Usage:
-  shopfront [serve]     serve the shop on BIND (default 127.0.0.1:8080)
-  shopfront seed-demo   load the demo catalogue into an empty database
-  shopfront --help      show this help
+  shopfront [serve]                 serve the shop on BIND (default 127.0.0.1:8080)
+  shopfront seed-demo               load the demo catalogue into an empty database
+  shopfront create-admin --email E  create a verified admin, or promote the account of E;
+                                    the password is read as one line from standard input
+  shopfront --help                  show this help
 
 Configuration comes from environment variables (BIND, DATA_DIR, DATABASE_URL, SECRET_KEY,
-DEMO_DATA, DB_POOL_SIZE, CURRENCY_SYMBOL, RUST_LOG); see README.md.
+DEMO_DATA, DB_POOL_SIZE, CURRENCY_SYMBOL, BCRYPT_COST, PUBLIC_URL, COOKIE_SECURE, MAIL_DIR,
+SMTP_URL, MAIL_FROM, RUST_LOG); see README.md.
 ";
 
 /// What the command line asks for.
 enum Command {
     Serve,
     SeedDemo,
+    CreateAdmin { email: String },
     Help,
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
-    match args {
-        [] => Ok(Command::Serve),
-        [one] => match one.as_str() {
-            "serve" => Ok(Command::Serve),
-            "seed-demo" => Ok(Command::SeedDemo),
-            "-h" | "--help" | "help" => Ok(Command::Help),
-            other => Err(format!("unknown command {other:?}")),
-        },
-        [first, ..] => Err(format!("{first:?} takes no further arguments")),
+    let words: Vec<&str> = args.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        [] | ["serve"] => Ok(Command::Serve),
+        ["seed-demo"] => Ok(Command::SeedDemo),
+        ["-h" | "--help" | "help"] => Ok(Command::Help),
+        ["create-admin", "--email", email] => Ok(Command::CreateAdmin {
+            email: email.to_string(),
+        }),
+        ["create-admin", flag] if flag.starts_with("--email=") => Ok(Command::CreateAdmin {
+            email: flag["--email=".len()..].to_string(),
+        }),
+        ["create-admin", ..] => Err("create-admin needs --email ADDRESS".to_string()),
+        [command @ ("serve" | "seed-demo"), ..] => Err(format!("{command} takes no arguments")),
+        [other, ..] => Err(format!("unknown command {other:?}")),
     }
 }
 
@@ -64,6 +75,12 @@ fn main() -> ExitCode {
         eprintln!("shopfront: {e}");
         return ExitCode::from(2);
     }
+    if let Command::Serve = command {
+        if let Err(e) = mail::Mailer::from_config(&config) {
+            eprintln!("shopfront: {e}");
+            return ExitCode::from(2);
+        }
+    }
     let pool = match db::connect(&config) {
         Ok(pool) => pool,
         Err(e) => {
@@ -74,7 +91,63 @@ fn main() -> ExitCode {
     match command {
         Command::Serve => serve(config, pool),
         Command::SeedDemo => seed_demo(&pool),
+        Command::CreateAdmin { email } => create_admin(&config, &pool, &email),
         Command::Help => ExitCode::SUCCESS,
+    }
+}
+
+/// Reads the password: without echo from a terminal, else one line from standard input.
+fn read_password(email: &str) -> std::io::Result<String> {
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(format!("Password for {email}: "));
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+fn create_admin(config: &Config, pool: &db::DbPool, email: &str) -> ExitCode {
+    let email = match Email::parse(email) {
+        Ok(email) => email,
+        Err(message) => {
+            eprintln!("shopfront: --email: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let password = match read_password(email.as_str()) {
+        Ok(password) => password,
+        Err(e) => {
+            eprintln!("shopfront: cannot read the password from standard input: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(message) = check_new_password(&password, Some(&email)) {
+        eprintln!("shopfront: password: {message}");
+        return ExitCode::from(2);
+    }
+    let hash = match passwords::hash_blocking(&password, config.bcrypt_cost) {
+        Ok(hash) => hash,
+        Err(e) => {
+            eprintln!("shopfront: cannot hash the password: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        accounts::create_admin(&mut conn, &email, &hash, models::now()).map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(accounts::AdminOutcome::Created) => {
+            println!("created the admin {email}");
+            ExitCode::SUCCESS
+        }
+        Ok(accounts::AdminOutcome::Promoted) => {
+            println!("promoted {email} to admin (verified, with the new password)");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("shopfront: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -131,12 +204,16 @@ fn serve(config: Config, pool: db::DbPool) -> ExitCode {
         workers
     );
     let state = AppState::new(config, pool);
-    let result = actix_web::rt::System::new()
-        .block_on(async move { shopfront::serve(state, listener, workers)?.await });
+    let result = actix_web::rt::System::new().block_on(async move {
+        let server = shopfront::serve(state, listener, workers)?;
+        server
+            .await
+            .map_err(|e| format!("the server stopped with an error: {e}"))
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("shopfront: the server stopped with an error: {e}");
+            eprintln!("shopfront: {e}");
             ExitCode::from(1)
         }
     }

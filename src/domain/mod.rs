@@ -1,6 +1,7 @@
 //! The shop's rules as plain types and functions: no actix, no diesel. Handlers turn raw
 //! input into these types, and once a value exists it is valid.
 
+pub mod account;
 pub mod catalog;
 pub mod money;
 

@@ -2,8 +2,13 @@
 //! takes the connection first and returns diesel's `QueryResult`.
 
 pub mod category;
+pub mod email_token;
+pub mod login_failure;
+pub mod outbox;
 pub mod product;
 pub mod search;
+pub mod session;
+pub mod user;
 
 /// The current time as stored in `TIMESTAMP` columns (UTC, microsecond precision).
 pub fn now() -> chrono::NaiveDateTime {

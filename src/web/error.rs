@@ -26,8 +26,16 @@ pub enum AppError {
         /// Seconds until the next attempt is welcome.
         retry_after: u64,
     },
+    /// The visitor must log in first; they come back to `next` afterwards.
+    LoginRequired {
+        /// The path (and query) to return to.
+        next: String,
+    },
     /// The database is busy or down; try again shortly.
     Unavailable(String),
+    /// A database error other than "not found"; kept whole so callers can match on it
+    /// (a unique violation becomes a form message). Shown as the 500 page.
+    Database(diesel::result::Error),
     /// A bug or an unexpected failure; the text is logged and never shown.
     Internal(String),
 }
@@ -62,11 +70,15 @@ impl AppError {
                 "Too many attempts",
                 format!("Please wait {retry_after} seconds and try again."),
             ),
+            AppError::LoginRequired { .. } => (
+                "Please log in",
+                "Log in to see this page.".to_string(),
+            ),
             AppError::Unavailable(_) => (
                 "The shop is busy",
                 "We could not serve this page just now. Please try again in a moment.".to_string(),
             ),
-            AppError::Internal(_) => (
+            AppError::Internal(_) | AppError::Database(_) => (
                 "Something went wrong",
                 "Sorry, the shop could not finish this request. Please try again; if it keeps happening, let us know."
                     .to_string(),
@@ -79,6 +91,7 @@ impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AppError::Internal(detail) | AppError::Unavailable(detail) => f.write_str(detail),
+            AppError::Database(e) => write!(f, "database: {e}"),
             other => f.write_str(other.heading_and_message().0),
         }
     }
@@ -102,15 +115,25 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(_) | AppError::Database(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         match self {
             AppError::Internal(detail) => log::error!("internal error: {detail}"),
+            AppError::Database(e) => log::error!("database error: {e}"),
             AppError::Unavailable(detail) => log::warn!("unavailable: {detail}"),
+            AppError::LoginRequired { next } => {
+                let query =
+                    serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, format!("/login?{query}")))
+                    .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+                    .finish();
+            }
             _ => {}
         }
         let status = self.status_code();
@@ -152,7 +175,7 @@ impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> AppError {
         match err {
             diesel::result::Error::NotFound => AppError::NotFound,
-            other => AppError::internal("database", other),
+            other => AppError::Database(other),
         }
     }
 }

@@ -1,12 +1,19 @@
 //! The HTTP side: one module per area, plus the pieces every area shares.
 
+pub mod account;
+pub mod admin;
 pub mod assets;
+pub mod auth;
 pub mod catalog;
 pub mod catch_panic;
+pub mod csrf;
 pub mod error;
+pub mod flash;
+pub mod forms;
 pub mod health;
 pub mod page;
 pub mod security_headers;
+pub mod session_store;
 pub mod state;
 
 use actix_web::{guard, web, HttpRequest, HttpResponse, Route};
@@ -30,6 +37,20 @@ pub fn query_error(
 ) -> actix_web::Error {
     log::debug!("bad query string: {err}");
     AppError::BadRequest("The address has a malformed query string.".to_string()).into()
+}
+
+/// A form that cannot be read (a missing field, a wrong type) answers a 400 page; one that
+/// is too large answers 413.
+pub fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) -> actix_web::Error {
+    log::debug!("bad form: {err}");
+    match err {
+        actix_web::error::UrlencodedError::Overflow { .. } => AppError::PayloadTooLarge.into(),
+        _ => AppError::BadRequest(
+            "The form was incomplete or malformed. Go back, reload the page and try again."
+                .to_string(),
+        )
+        .into(),
+    }
 }
 
 /// Path segments that cannot be parsed name nothing: 404.

@@ -6,6 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use actix_session::SessionExt;
+use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::http::StatusCode;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
@@ -13,7 +15,10 @@ use askama::Template;
 use crate::domain::money::{self, Money};
 use crate::models::category::CategoryLink;
 use crate::web::assets;
+use crate::web::auth::{current_user, SessionUser};
+use crate::web::csrf;
 use crate::web::error::AppError;
+use crate::web::flash::{self, Flash};
 use crate::web::state::AppState;
 
 /// What the layout (`base.html`) reads on every page.
@@ -27,6 +32,12 @@ pub struct PageContext {
     pub search: String,
     /// The stylesheet's fingerprinted URL.
     pub css_url: &'static str,
+    /// The logged-in user, if any.
+    pub user: Option<SessionUser>,
+    /// The token every form on the page carries.
+    pub csrf_token: String,
+    /// Messages left by the previous request, shown once.
+    pub flash: Vec<Flash>,
 }
 
 impl PageContext {
@@ -37,6 +48,9 @@ impl PageContext {
             currency: Arc::from("$"),
             search: String::new(),
             css_url: assets::stylesheet_url(),
+            user: None,
+            csrf_token: String::new(),
+            flash: Vec::new(),
         }
     }
 
@@ -59,24 +73,34 @@ impl FromRequest for PageContext {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         Box::pin(async move {
             let state =
                 state.ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
             let nav = state.nav.get(&state.pool).await?;
+            let user = current_user(&req).await?;
             Ok(PageContext {
                 nav,
                 currency: Arc::from(state.config.currency_symbol.as_str()),
                 search: String::new(),
                 css_url: assets::stylesheet_url(),
+                user,
+                csrf_token: csrf::token_for_page(&req, &state),
+                flash: flash::take(&req.get_session()),
             })
         })
     }
 }
 
-/// Renders `page` as an HTML response with `status`.
+/// Renders `page` as an HTML response with `status`. Pages carry a form token and who is
+/// logged in, so shared caches must not keep them.
 pub fn render<T: Template>(status: StatusCode, page: &T) -> Result<HttpResponse, AppError> {
     let body = page.render()?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
+        .insert_header(CacheControl(vec![
+            CacheDirective::Private,
+            CacheDirective::NoCache,
+        ]))
         .body(body))
 }

@@ -3,9 +3,14 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use actix_web::cookie::Key;
+use tokio::sync::Notify;
+
 use crate::config::Config;
 use crate::db::{self, DbPool};
+use crate::mail::Links;
 use crate::models::category::{self, CategoryLink};
+use crate::passwords::Hasher;
 use crate::web::error::AppError;
 
 /// How long the category navigation is reused before it is read again. Writes on this
@@ -21,16 +26,34 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Categories for the navigation shown on every page.
     pub nav: Arc<NavCache>,
+    /// Signs the session and CSRF cookies; derived from `SECRET_KEY`.
+    pub cookie_key: Key,
+    /// bcrypt, bounded to one hash per core.
+    pub hasher: Arc<Hasher>,
+    /// Wakes the mail worker when a change has queued mail.
+    pub mail_wake: Arc<Notify>,
+    /// Absolute links for mails, on `PUBLIC_URL`.
+    pub links: Links,
 }
 
 impl AppState {
-    /// State for `config`, serving from `pool`.
+    /// State for `config` (which `Config::prepare` has completed), serving from `pool`.
     pub fn new(config: Config, pool: DbPool) -> AppState {
+        let cookie_key = Key::derive_from(config.secret().expose().as_bytes());
         AppState {
             pool,
-            config: Arc::new(config),
+            cookie_key,
+            hasher: Arc::new(Hasher::new(config.bcrypt_cost)),
+            mail_wake: Arc::new(Notify::new()),
+            links: Links::new(&config.public_url),
             nav: Arc::new(NavCache::default()),
+            config: Arc::new(config),
         }
+    }
+
+    /// Tells the mail worker that mail is waiting (call after the transaction commits).
+    pub fn wake_mailer(&self) {
+        self.mail_wake.notify_one();
     }
 }
 

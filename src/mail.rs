@@ -1,0 +1,408 @@
+//! Mail: what each mail says (`compose`), how it leaves (`Mailer`: SMTP when `SMTP_URL` is
+//! set, otherwise `.eml` files in `MAIL_DIR`), and the outbox worker that delivers queued
+//! mail with retries and backoff.
+//!
+//! A mail is written to the `outbox` table in the transaction of the change that causes it,
+//! so it is never lost; the worker claims one at a time under a lease, so with several
+//! instances each mail is delivered by one of them.
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use chrono::TimeDelta;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, Message};
+use lettre::{SmtpTransport, Transport as _};
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::models::outbox::{self, NewMail, OutboxMail};
+use crate::models::{email_token, login_failure, now, session};
+use crate::web::error::AppError;
+
+/// How long a claimed mail is held before another worker may retry it.
+const CLAIM_LEASE: TimeDelta = TimeDelta::seconds(120);
+/// How often the worker looks for due mail when nobody wakes it.
+const POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// How often expired sessions, tokens and old login failures are deleted.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+/// The longest wait between two attempts at one mail.
+const MAX_BACKOFF_SECONDS: i64 = 3600;
+
+/// The absolute links mails carry, always built on `PUBLIC_URL`, never on a request's Host.
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: String,
+}
+
+impl Links {
+    /// Links under `public_url`.
+    pub fn new(public_url: &str) -> Links {
+        Links {
+            base: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// The e-mail verification link for `token`.
+    pub fn verify(&self, token: &str) -> String {
+        format!("{}/verify-email?token={token}", self.base)
+    }
+
+    /// The password reset link for `token`.
+    pub fn reset(&self, token: &str) -> String {
+        format!("{}/password/reset?token={token}", self.base)
+    }
+
+    /// The login page.
+    pub fn login(&self) -> String {
+        format!("{}/login", self.base)
+    }
+
+    /// The forgotten-password page.
+    pub fn forgot(&self) -> String {
+        format!("{}/password/forgot", self.base)
+    }
+}
+
+/// The text of each mail the shop sends.
+pub mod compose {
+    use super::*;
+
+    #[derive(Template)]
+    #[template(path = "mail/verify.txt")]
+    struct Verify<'a> {
+        email: &'a str,
+        link: &'a str,
+    }
+
+    #[derive(Template)]
+    #[template(path = "mail/signup_attempt.txt")]
+    struct SignupAttempt<'a> {
+        email: &'a str,
+        login_link: &'a str,
+        forgot_link: &'a str,
+    }
+
+    #[derive(Template)]
+    #[template(path = "mail/reset.txt")]
+    struct Reset<'a> {
+        email: &'a str,
+        link: &'a str,
+    }
+
+    #[derive(Template)]
+    #[template(path = "mail/password_changed.txt")]
+    struct PasswordChanged<'a> {
+        email: &'a str,
+        forgot_link: &'a str,
+    }
+
+    fn mail(
+        recipient: &str,
+        subject: &str,
+        body: Result<String, askama::Error>,
+    ) -> Result<NewMail, AppError> {
+        Ok(NewMail {
+            recipient: recipient.to_string(),
+            subject: subject.to_string(),
+            body: body?,
+        })
+    }
+
+    /// "Confirm your address", with the verification link.
+    pub fn verify(links: &Links, email: &str, token: &str) -> Result<NewMail, AppError> {
+        let link = links.verify(token);
+        mail(
+            email,
+            "Confirm your e-mail address",
+            Verify { email, link: &link }.render(),
+        )
+    }
+
+    /// To the owner of an address someone tried to sign up with again.
+    pub fn signup_attempt(links: &Links, email: &str) -> Result<NewMail, AppError> {
+        let (login_link, forgot_link) = (links.login(), links.forgot());
+        mail(
+            email,
+            "Someone tried to sign up with your address",
+            SignupAttempt {
+                email,
+                login_link: &login_link,
+                forgot_link: &forgot_link,
+            }
+            .render(),
+        )
+    }
+
+    /// "Set a new password", with the reset link.
+    pub fn reset(links: &Links, email: &str, token: &str) -> Result<NewMail, AppError> {
+        let link = links.reset(token);
+        mail(
+            email,
+            "Set a new password",
+            Reset { email, link: &link }.render(),
+        )
+    }
+
+    /// "Your password was changed".
+    pub fn password_changed(links: &Links, email: &str) -> Result<NewMail, AppError> {
+        let forgot_link = links.forgot();
+        mail(
+            email,
+            "Your password was changed",
+            PasswordChanged {
+                email,
+                forgot_link: &forgot_link,
+            }
+            .render(),
+        )
+    }
+}
+
+/// Where mail goes.
+enum Transport {
+    /// `.eml` files in a directory.
+    Files(PathBuf),
+    /// An SMTP server.
+    Smtp(Box<SmtpTransport>),
+}
+
+/// Turns outbox rows into RFC 5322 messages and hands them to the transport.
+pub struct Mailer {
+    transport: Transport,
+    from: Mailbox,
+    message_id_domain: String,
+}
+
+impl Mailer {
+    /// The mailer the configuration asks for; an unusable setting names its variable.
+    pub fn from_config(config: &Config) -> Result<Mailer, String> {
+        let from: Mailbox = config
+            .mail_from
+            .parse()
+            .map_err(|e| format!("MAIL_FROM: {e}"))?;
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(Box::new(
+                SmtpTransport::from_url(url.expose())
+                    .map_err(|e| format!("SMTP_URL: {e}"))?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            )),
+            None => {
+                fs::create_dir_all(&config.mail_dir).map_err(|e| {
+                    format!("MAIL_DIR: cannot create {}: {e}", config.mail_dir.display())
+                })?;
+                Transport::Files(config.mail_dir.clone())
+            }
+        };
+        let message_id_domain = config
+            .public_url
+            .split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .filter(|host| !host.is_empty())
+            .unwrap_or("localhost")
+            .to_string();
+        Ok(Mailer {
+            transport,
+            from,
+            message_id_domain,
+        })
+    }
+
+    /// The message for an outbox row. Its Message-ID comes from the row, so a retry of the
+    /// same mail is recognisably the same message.
+    fn message(&self, mail: &OutboxMail) -> Result<Message, String> {
+        let to: Mailbox = mail
+            .recipient
+            .parse()
+            .map_err(|e| format!("bad recipient: {e}"))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .message_id(Some(format!(
+                "<outbox.{}.{}@{}>",
+                mail.id,
+                mail.created_at.and_utc().timestamp(),
+                self.message_id_domain
+            )))
+            .header(ContentType::TEXT_PLAIN)
+            .body(plain_body(&mail.body))
+            .map_err(|e| format!("cannot build the message: {e}"))
+    }
+
+    /// Delivers one mail (blocking: run it off the async workers).
+    pub fn deliver(&self, mail: &OutboxMail) -> Result<(), String> {
+        let message = self.message(mail)?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp.send(&message).map(|_| ()).map_err(|e| e.to_string()),
+            Transport::Files(dir) => {
+                // Written under a temporary name and renamed, so a reader never sees half a
+                // mail; a retry overwrites the same file instead of adding a second one.
+                let path = dir.join(format!("mail-{:08}.eml", mail.id));
+                let partial = dir.join(format!(".mail-{:08}.eml.partial", mail.id));
+                let mut file = fs::File::create(&partial).map_err(|e| e.to_string())?;
+                file.write_all(&message.formatted())
+                    .and_then(|_| file.sync_all())
+                    .map_err(|e| e.to_string())?;
+                fs::rename(&partial, &path).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+/// The body as plain 7-bit (or 8-bit) text rather than quoted-printable, so that a link
+/// stays whole for anyone reading the raw `.eml`. RFC 5322 allows lines of 998 bytes; lettre
+/// would hold 7-bit text to 76 and fold the links, so the checked text is handed over as
+/// already encoded. Anything unusual (NUL, very long lines) goes through lettre's encoder.
+fn plain_body(text: &str) -> Body {
+    let crlf = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    let plain = !crlf.contains('\0') && crlf.split("\r\n").all(|line| line.len() <= 998);
+    if !plain {
+        return Body::new(text.to_string());
+    }
+    let encoding = if crlf.is_ascii() {
+        ContentTransferEncoding::SevenBit
+    } else {
+        ContentTransferEncoding::EightBit
+    };
+    Body::dangerous_pre_encoded(crlf.into_bytes(), encoding)
+}
+
+/// The wait before attempt `attempts + 1`: 30 s, doubling, at most an hour.
+pub fn backoff(attempts: i32) -> TimeDelta {
+    let exponent = u32::try_from(attempts.clamp(1, 12) - 1).unwrap_or(0);
+    TimeDelta::seconds((30i64 << exponent).min(MAX_BACKOFF_SECONDS))
+}
+
+/// Delivers every mail that is due now; returns how many went out.
+pub async fn deliver_due(pool: &DbPool, mailer: &Arc<Mailer>) -> Result<usize, AppError> {
+    let mut delivered = 0;
+    loop {
+        let pool_for_claim = pool.clone();
+        let Some(mail) = db::run(&pool_for_claim, |conn| {
+            Ok(outbox::claim_next(conn, now(), CLAIM_LEASE)?)
+        })
+        .await?
+        else {
+            return Ok(delivered);
+        };
+        let sender = Arc::clone(mailer);
+        let result = actix_web::web::block(move || {
+            let result = sender.deliver(&mail);
+            (mail, result)
+        })
+        .await?;
+        let (mail, result) = result;
+        match result {
+            Ok(()) => {
+                db::run(pool, move |conn| {
+                    Ok(outbox::mark_sent(conn, mail.id, now())?)
+                })
+                .await?;
+                log::info!("mail {} delivered: {:?}", mail.id, mail.subject);
+                delivered += 1;
+            }
+            Err(error) => {
+                let wait = backoff(mail.attempts);
+                log::warn!(
+                    "mail {} not delivered (attempt {}), retrying in {}s: {error}",
+                    mail.id,
+                    mail.attempts,
+                    wait.num_seconds()
+                );
+                db::run(pool, move |conn| {
+                    Ok(outbox::mark_failed(conn, mail.id, &error, now() + wait)?)
+                })
+                .await?;
+            }
+        }
+    }
+}
+
+/// Deletes what has expired: sessions, mailed tokens, login failures past their window.
+pub async fn sweep(pool: &DbPool) -> Result<(), AppError> {
+    db::run(pool, |conn| {
+        let now = now();
+        let sessions = session::sweep(conn, now)?;
+        let tokens = email_token::sweep(conn, now - TimeDelta::days(7))?;
+        let failures = login_failure::sweep(conn, now - TimeDelta::days(1))?;
+        if sessions + tokens + failures > 0 {
+            log::info!("swept {sessions} sessions, {tokens} tokens, {failures} login failures");
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Runs the outbox worker until the runtime stops: delivers due mail whenever `wake` is
+/// notified or every few seconds, and sweeps expired rows every ten minutes.
+pub async fn run_worker(pool: DbPool, mailer: Arc<Mailer>, wake: Arc<Notify>) {
+    let mut sweep_timer = tokio::time::interval(SWEEP_INTERVAL);
+    loop {
+        if let Err(e) = deliver_due(&pool, &mailer).await {
+            log::warn!("mail worker: {e}");
+        }
+        tokio::select! {
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            _ = sweep_timer.tick() => {
+                if let Err(e) = sweep(&pool).await {
+                    log::warn!("sweep: {e}");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(1).num_seconds(), 30);
+        assert_eq!(backoff(2).num_seconds(), 60);
+        assert_eq!(backoff(3).num_seconds(), 120);
+        assert_eq!(backoff(20).num_seconds(), 3600);
+        assert_eq!(backoff(0).num_seconds(), 30);
+    }
+
+    #[test]
+    fn bodies_stay_readable_with_whole_links() {
+        let link = format!("http://shop.example/verify-email?token={}", "a".repeat(64));
+        let body = plain_body(&format!("Hello,\n\n{link}\n"));
+        assert_eq!(body.encoding(), ContentTransferEncoding::SevenBit);
+        let text = String::from_utf8(body.into_vec()).unwrap();
+        assert!(text.contains(&link));
+        assert!(text.contains("Hello,\r\n\r\n"));
+        assert_eq!(
+            plain_body("Grüße\n").encoding(),
+            ContentTransferEncoding::EightBit
+        );
+        let huge = "x".repeat(2000);
+        assert_ne!(
+            plain_body(&huge).encoding(),
+            ContentTransferEncoding::SevenBit
+        );
+    }
+
+    #[test]
+    fn links_use_the_public_url() {
+        let links = Links::new("https://shop.example/");
+        assert_eq!(
+            links.verify("abc"),
+            "https://shop.example/verify-email?token=abc"
+        );
+        assert_eq!(
+            links.reset("abc"),
+            "https://shop.example/password/reset?token=abc"
+        );
+    }
+}

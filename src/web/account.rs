@@ -1,0 +1,705 @@
+//! Accounts over HTTP: sign-up, e-mail verification, login and logout, password reset, and
+//! the account page with "send the link again" and "change password".
+//!
+//! Pages never tell whether an address has an account: sign-up and "forgot password" answer
+//! the same for known and unknown addresses, and a failed login has one message.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::TimeDelta;
+use serde::Deserialize;
+use validator::Validate;
+
+use crate::accounts::{self, SignupOutcome};
+use crate::db;
+use crate::domain::account::{
+    check_new_password, login_retry_after, safe_next, Email, LOGIN_WINDOW_MINUTES,
+};
+use crate::models::email_token::TokenProblem;
+use crate::models::{login_failure, now, user};
+use crate::web::auth::{self, CurrentUser, SessionUser};
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::forms::FormErrors;
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+/// Where a login goes when it has no `next`.
+const AFTER_LOGIN: &str = "/account";
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+fn session(req: &HttpRequest) -> actix_session::Session {
+    actix_session::SessionExt::get_session(req)
+}
+
+// ---------------------------------------------------------------- sign-up
+
+/// The sign-up form as posted.
+#[derive(Debug, Deserialize, Validate)]
+pub struct SignupForm {
+    #[validate(length(max = 254, message = "That e-mail address is too long."))]
+    email: String,
+    #[validate(length(max = 1000, message = "That password is far too long."))]
+    password: String,
+    #[validate(must_match(other = "password", message = "The two passwords do not match."))]
+    password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/signup.html")]
+struct SignupPage {
+    page: PageContext,
+    email: String,
+    errors: FormErrors,
+}
+
+/// `GET /signup`.
+pub async fn signup_form(page: PageContext) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &SignupPage {
+            page,
+            email: String::new(),
+            errors: FormErrors::new(),
+        },
+    )
+}
+
+/// `POST /signup`: creates the account (or tells the owner of a known address by mail) and
+/// answers the same page either way.
+pub async fn signup(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    form: web::Form<SignupForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let mut errors = match form.validate() {
+        Ok(()) => FormErrors::new(),
+        Err(e) => FormErrors::from_validation(&e, &["email", "password", "password_confirm"]),
+    };
+    let email = if errors.has("email") {
+        None
+    } else {
+        errors.check("email", Email::parse(&form.email))
+    };
+    if !errors.has("password") {
+        errors.check(
+            "password",
+            check_new_password(&form.password, email.as_ref()),
+        );
+    }
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return render(
+            StatusCode::BAD_REQUEST,
+            &SignupPage {
+                page,
+                email: form.email.trim().to_string(),
+                errors,
+            },
+        );
+    };
+    // Hashed for known addresses too, so both answers take as long.
+    let hash = state.hasher.hash(form.password).await?;
+    let links = state.links.clone();
+    let account = email.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        accounts::sign_up(conn, &account, &hash, &links, now())
+    })
+    .await?;
+    state.wake_mailer();
+    match outcome {
+        SignupOutcome::Created(id) => log::info!("user {id} signed up"),
+        SignupOutcome::AlreadyRegistered => log::info!("sign-up attempt for an existing account"),
+    }
+    flash::push(
+        &session(&req),
+        FlashKind::Success,
+        format!(
+            "Thanks! We have sent a message to {email}. Open the link in it to confirm your address, then log in."
+        ),
+    );
+    Ok(redirect("/login"))
+}
+
+// ---------------------------------------------------------------- verification
+
+/// `?token=` of a mailed link.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account/verified.html")]
+struct VerifiedPage {
+    page: PageContext,
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/token_problem.html")]
+struct TokenProblemPage {
+    page: PageContext,
+    heading: &'static str,
+    message: &'static str,
+    reset: bool,
+}
+
+fn token_problem(
+    page: PageContext,
+    problem: TokenProblem,
+    reset: bool,
+) -> Result<HttpResponse, AppError> {
+    let (heading, message) = match problem {
+        TokenProblem::Unknown => (
+            "This link does not work",
+            "The link is incomplete or was never ours. Copy the whole link from the mail, or ask for a new one.",
+        ),
+        TokenProblem::Used => (
+            "This link was already used",
+            "Each link works only once. If you still need to, ask for a new one.",
+        ),
+        TokenProblem::Expired => (
+            "This link has expired",
+            "The link is too old to use. Ask for a new one.",
+        ),
+    };
+    render(
+        StatusCode::BAD_REQUEST,
+        &TokenProblemPage {
+            page,
+            heading,
+            message,
+            reset,
+        },
+    )
+}
+
+/// `GET /verify-email?token=`: marks the address verified (once; for 24 hours).
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    page: PageContext,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let result = db::run(&state.pool, move |conn| {
+        accounts::verify_email(conn, &token, now())
+    })
+    .await?;
+    match result {
+        Ok(user) => {
+            log::info!("user {} verified their address", user.id);
+            let mut page = page;
+            if let Some(current) = page.user.as_mut().filter(|u| u.id == user.id) {
+                current.verified = true;
+            }
+            render(
+                StatusCode::OK,
+                &VerifiedPage {
+                    page,
+                    email: user.email,
+                },
+            )
+        }
+        Err(problem) => token_problem(page, problem, false),
+    }
+}
+
+/// `POST /account/verify-email`: mails a new verification link (a few an hour at most).
+pub async fn resend_verification(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    CurrentUser(current): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    if current.verified {
+        flash::push(
+            &session(&req),
+            FlashKind::Info,
+            "Your address is already verified.",
+        );
+        return Ok(redirect("/account"));
+    }
+    let links = state.links.clone();
+    let user_id = current.id;
+    let sent = db::run(&state.pool, move |conn| {
+        let user = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+        accounts::resend_verification(conn, &user, &links, now())
+    })
+    .await?;
+    match sent {
+        Ok(()) => {
+            state.wake_mailer();
+            flash::push(
+                &session(&req),
+                FlashKind::Success,
+                format!("We have sent a new link to {}.", current.email),
+            );
+            Ok(redirect("/account"))
+        }
+        Err(retry_after) => Err(AppError::TooManyRequests { retry_after }),
+    }
+}
+
+// ---------------------------------------------------------------- login, logout
+
+/// `?next=` of the login page.
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The login form as posted.
+#[derive(Debug, Deserialize, Validate)]
+pub struct LoginForm {
+    #[validate(length(max = 254, message = "That e-mail address is too long."))]
+    email: String,
+    #[validate(length(max = 1000, message = "That password is far too long."))]
+    password: String,
+    next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account/login.html")]
+struct LoginPage {
+    page: PageContext,
+    email: String,
+    next: String,
+    errors: FormErrors,
+}
+
+/// `GET /login?next=`.
+pub async fn login_form(
+    page: PageContext,
+    query: web::Query<NextQuery>,
+) -> Result<HttpResponse, AppError> {
+    let next = query
+        .into_inner()
+        .next
+        .as_deref()
+        .and_then(safe_next)
+        .unwrap_or("")
+        .to_string();
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            page,
+            email: String::new(),
+            next,
+            errors: FormErrors::new(),
+        },
+    )
+}
+
+/// Seconds until `email` may try again, if it has failed too often lately.
+async fn throttled(state: &AppState, email: &Email) -> Result<Option<u64>, AppError> {
+    let email = email.as_str().to_string();
+    db::run(&state.pool, move |conn| {
+        let now = now();
+        let since = now - TimeDelta::minutes(LOGIN_WINDOW_MINUTES);
+        Ok(login_retry_after(
+            &login_failure::recent(conn, &email, since)?,
+            now,
+        ))
+    })
+    .await
+}
+
+async fn record_failure(state: &AppState, email: &Email) -> Result<(), AppError> {
+    let email = email.as_str().to_string();
+    db::run(&state.pool, move |conn| {
+        Ok(login_failure::record(conn, &email, now())?)
+    })
+    .await?;
+    Ok(())
+}
+
+fn too_many_attempts(mut response: HttpResponse, retry_after: u64) -> HttpResponse {
+    if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// `POST /login`: one message for a wrong address or password; five failures for an address
+/// in fifteen minutes make it wait (429) even with the right password.
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let next = form.next.as_deref().and_then(safe_next).map(str::to_string);
+    let mut errors = match form.validate() {
+        Ok(()) => FormErrors::new(),
+        Err(e) => FormErrors::from_validation(&e, &["email", "password"]),
+    };
+    let email = if errors.has("email") {
+        None
+    } else {
+        errors.check("email", Email::parse(&form.email))
+    };
+    if form.password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    let page_again = |page, errors| LoginPage {
+        page,
+        email: form.email.trim().to_string(),
+        next: next.clone().unwrap_or_default(),
+        errors,
+    };
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return render(StatusCode::BAD_REQUEST, &page_again(page, errors));
+    };
+
+    if let Some(retry_after) = throttled(&state, &email).await? {
+        log::warn!("login throttled for {email}");
+        let mut errors = FormErrors::new();
+        errors.add(
+            "form",
+            format!(
+                "Too many failed attempts. Please wait {} minute(s) and try again, or set a new password.",
+                retry_after.div_ceil(60)
+            ),
+        );
+        let response = render(StatusCode::TOO_MANY_REQUESTS, &page_again(page, errors))?;
+        return Ok(too_many_attempts(response, retry_after));
+    }
+
+    let address = email.as_str().to_string();
+    let found = db::run(&state.pool, move |conn| {
+        Ok(user::find_by_email(conn, &address)?)
+    })
+    .await?;
+    let hash = found.as_ref().map(|u| u.password_hash.clone());
+    let matches = state.hasher.verify(form.password.clone(), hash).await?;
+    let user = match found {
+        Some(user) if matches => user,
+        _ => {
+            record_failure(&state, &email).await?;
+            log::warn!("failed login for {email}");
+            let mut errors = FormErrors::new();
+            errors.add(
+                "form",
+                "That e-mail address and password do not match an account.",
+            );
+            return render(StatusCode::BAD_REQUEST, &page_again(page, errors));
+        }
+    };
+
+    let address = email.as_str().to_string();
+    db::run(&state.pool, move |conn| {
+        Ok(login_failure::clear(conn, &address)?)
+    })
+    .await?;
+    auth::log_in(&req, &user)?;
+    log::info!("user {} logged in", user.id);
+    flash::push(&session(&req), FlashKind::Success, "You are logged in.");
+    Ok(redirect(next.as_deref().unwrap_or(AFTER_LOGIN)))
+}
+
+/// `POST /logout`: ends the login and the session (its row is deleted).
+pub async fn logout(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if let Some(user) = auth::current_user(&req).await? {
+        log::info!("user {} logged out", user.id);
+    }
+    auth::log_out(&req);
+    flash::push(&session(&req), FlashKind::Info, "You have logged out.");
+    Ok(redirect("/"))
+}
+
+// ---------------------------------------------------------------- password reset
+
+/// The "forgot password" form as posted.
+#[derive(Debug, Deserialize)]
+pub struct ForgotForm {
+    email: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/forgot.html")]
+struct ForgotPage {
+    page: PageContext,
+    email: String,
+    errors: FormErrors,
+}
+
+/// `GET /password/forgot`.
+pub async fn forgot_form(page: PageContext) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &ForgotPage {
+            page,
+            email: String::new(),
+            errors: FormErrors::new(),
+        },
+    )
+}
+
+/// `POST /password/forgot`: mails a reset link if the address has an account; the answer
+/// is the same either way.
+pub async fn forgot(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    form: web::Form<ForgotForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let email = match Email::parse(&form.email) {
+        Ok(email) => email,
+        Err(message) => {
+            let mut errors = FormErrors::new();
+            errors.add("email", message);
+            return render(
+                StatusCode::BAD_REQUEST,
+                &ForgotPage {
+                    page,
+                    email: form.email.trim().to_string(),
+                    errors,
+                },
+            );
+        }
+    };
+    let links = state.links.clone();
+    let address = email.clone();
+    db::run(&state.pool, move |conn| {
+        accounts::request_reset(conn, &address, &links, now())
+    })
+    .await?;
+    state.wake_mailer();
+    flash::push(
+        &session(&req),
+        FlashKind::Info,
+        format!(
+            "If {email} has an account, we have sent it a link to set a new password. The link works for one hour."
+        ),
+    );
+    Ok(redirect("/password/forgot"))
+}
+
+/// The reset form as posted.
+#[derive(Debug, Deserialize, Validate)]
+pub struct ResetForm {
+    token: String,
+    #[validate(length(max = 1000, message = "That password is far too long."))]
+    password: String,
+    #[validate(must_match(other = "password", message = "The two passwords do not match."))]
+    password_confirm: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/reset.html")]
+struct ResetPage {
+    page: PageContext,
+    token: String,
+    errors: FormErrors,
+}
+
+/// The reset link's token must not leak to other sites through the Referer header.
+fn no_referrer(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// `GET /password/reset?token=`: the form to choose a new password.
+pub async fn reset_form(
+    state: web::Data<AppState>,
+    page: PageContext,
+    query: web::Query<TokenQuery>,
+) -> Result<HttpResponse, AppError> {
+    let token = query.into_inner().token.unwrap_or_default();
+    let lookup = token.clone();
+    let owner = db::run(&state.pool, move |conn| {
+        accounts::reset_token_owner(conn, &lookup, now())
+    })
+    .await?;
+    let response = match owner {
+        Ok(_) => render(
+            StatusCode::OK,
+            &ResetPage {
+                page,
+                token,
+                errors: FormErrors::new(),
+            },
+        )?,
+        Err(problem) => token_problem(page, problem, true)?,
+    };
+    Ok(no_referrer(response))
+}
+
+/// `POST /password/reset`: sets the new password, which logs the user out everywhere.
+pub async fn reset(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    form: web::Form<ResetForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let lookup = form.token.clone();
+    let owner = match db::run(&state.pool, move |conn| {
+        accounts::reset_token_owner(conn, &lookup, now())
+    })
+    .await?
+    {
+        Ok(owner) => owner,
+        Err(problem) => return Ok(no_referrer(token_problem(page, problem, true)?)),
+    };
+    let mut errors = match form.validate() {
+        Ok(()) => FormErrors::new(),
+        Err(e) => FormErrors::from_validation(&e, &["password", "password_confirm"]),
+    };
+    if !errors.has("password") {
+        let email = Email::parse(&owner.email).ok();
+        errors.check(
+            "password",
+            check_new_password(&form.password, email.as_ref()),
+        );
+    }
+    if !errors.is_empty() {
+        let response = render(
+            StatusCode::BAD_REQUEST,
+            &ResetPage {
+                page,
+                token: form.token,
+                errors,
+            },
+        )?;
+        return Ok(no_referrer(response));
+    }
+    let hash = state.hasher.hash(form.password).await?;
+    let links = state.links.clone();
+    let token = form.token;
+    let result = db::run(&state.pool, move |conn| {
+        accounts::reset_password(conn, &token, &hash, &links, now())
+    })
+    .await?;
+    match result {
+        Ok(_) => {
+            state.wake_mailer();
+            flash::push(
+                &session(&req),
+                FlashKind::Success,
+                "Your password has been changed, and you have been logged out everywhere. Log in with the new password.",
+            );
+            Ok(redirect("/login"))
+        }
+        Err(problem) => Ok(no_referrer(token_problem(page, problem, true)?)),
+    }
+}
+
+// ---------------------------------------------------------------- the account page
+
+#[derive(Template)]
+#[template(path = "account/account.html")]
+struct AccountPage {
+    page: PageContext,
+    user: SessionUser,
+    errors: FormErrors,
+}
+
+/// `GET /account`: the address, whether it is verified, and "change password".
+pub async fn account(
+    page: PageContext,
+    CurrentUser(user): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &AccountPage {
+            page,
+            user,
+            errors: FormErrors::new(),
+        },
+    )
+}
+
+/// The change-password form as posted.
+#[derive(Debug, Deserialize, Validate)]
+pub struct ChangePasswordForm {
+    current_password: String,
+    #[validate(length(max = 1000, message = "That password is far too long."))]
+    password: String,
+    #[validate(must_match(other = "password", message = "The two passwords do not match."))]
+    password_confirm: String,
+}
+
+/// `POST /account/password`: needs the current password; ends every other session.
+pub async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    CurrentUser(current): CurrentUser,
+    form: web::Form<ChangePasswordForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let email = Email::parse(&current.email).ok();
+    let account_page = |page, errors| AccountPage {
+        page,
+        user: current.clone(),
+        errors,
+    };
+    if let Some(retry_after) = match &email {
+        Some(email) => throttled(&state, email).await?,
+        None => None,
+    } {
+        let mut errors = FormErrors::new();
+        errors.add(
+            "current_password",
+            "Too many wrong attempts. Please wait and try again.",
+        );
+        let response = render(StatusCode::TOO_MANY_REQUESTS, &account_page(page, errors))?;
+        return Ok(too_many_attempts(response, retry_after));
+    }
+    let user_id = current.id;
+    let stored = db::run(&state.pool, move |conn| Ok(user::find(conn, user_id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut errors = match form.validate() {
+        Ok(()) => FormErrors::new(),
+        Err(e) => FormErrors::from_validation(&e, &["password", "password_confirm"]),
+    };
+    if !state
+        .hasher
+        .verify(form.current_password, Some(stored.password_hash.clone()))
+        .await?
+    {
+        if let Some(email) = &email {
+            record_failure(&state, email).await?;
+        }
+        errors.add("current_password", "That is not your current password.");
+    }
+    if !errors.has("password") {
+        errors.check(
+            "password",
+            check_new_password(&form.password, email.as_ref()),
+        );
+    }
+    if !errors.is_empty() {
+        return render(StatusCode::BAD_REQUEST, &account_page(page, errors));
+    }
+    let hash = state.hasher.hash(form.password).await?;
+    let links = state.links.clone();
+    let user = db::run(&state.pool, move |conn| {
+        accounts::change_password(conn, user_id, &hash, &links, now())
+    })
+    .await?;
+    state.wake_mailer();
+    // The stamp changed: log this browser in again under the new one; the others are out.
+    auth::log_in(&req, &user)?;
+    flash::push(
+        &session(&req),
+        FlashKind::Success,
+        "Your password has been changed. Every other place you were logged in has been logged out.",
+    );
+    Ok(redirect("/account"))
+}

@@ -1,0 +1,62 @@
+//! Flash messages: set by a POST handler before its redirect, shown once by the next page.
+
+use actix_session::Session;
+use serde::{Deserialize, Serialize};
+
+const SESSION_KEY: &str = "flash";
+
+/// How a message is styled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    /// Something worked.
+    Success,
+    /// Something to know.
+    Info,
+    /// Something went wrong.
+    Error,
+}
+
+impl FlashKind {
+    /// The CSS class of the message.
+    pub fn css_class(self) -> &'static str {
+        match self {
+            FlashKind::Success => "flash success",
+            FlashKind::Info => "flash info",
+            FlashKind::Error => "flash error",
+        }
+    }
+}
+
+/// One message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    /// Its kind.
+    pub kind: FlashKind,
+    /// What it says.
+    pub text: String,
+}
+
+/// Queues a message for the next page.
+pub fn push(session: &Session, kind: FlashKind, text: impl Into<String>) {
+    let mut messages: Vec<Flash> = session.get(SESSION_KEY).ok().flatten().unwrap_or_default();
+    messages.push(Flash {
+        kind,
+        text: text.into(),
+    });
+    if let Err(e) = session.insert(SESSION_KEY, messages) {
+        log::warn!("cannot store a flash message: {e}");
+    }
+}
+
+/// Takes the queued messages. A session without any is left untouched (removing a missing
+/// key would still mark the session changed and cost a write).
+pub fn take(session: &Session) -> Vec<Flash> {
+    if !session.entries().contains_key(SESSION_KEY) {
+        return Vec::new();
+    }
+    session
+        .remove(SESSION_KEY)
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
