@@ -103,12 +103,17 @@ fn free_port() -> u16 {
 
 /// Starts `shopfront serve` and waits until /healthz answers.
 fn serve(db: &TestDb, env: &[(&str, &str)]) -> (Running, Client) {
+    serve_logging(db, env, Stdio::null())
+}
+
+/// Starts `shopfront serve` with its log going to `log`, and waits until /healthz answers.
+fn serve_logging(db: &TestDb, env: &[(&str, &str)], log: Stdio) -> (Running, Client) {
     let bind = format!("127.0.0.1:{}", free_port());
     let mut all_env = vec![("BIND", bind.as_str())];
     all_env.extend_from_slice(env);
     let child = shopfront(db, &all_env, &[])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("start");
     let running = Running(child);
@@ -150,4 +155,183 @@ fn demo_data_off_leaves_the_shop_empty() {
     let page = client.get("/products");
     assert_eq!(page.status, 200);
     assert!(page.product_names().is_empty());
+}
+
+fn run_with_stdin(db: &TestDb, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = shopfront(db, &[("BCRYPT_COST", "4")], args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start shopfront");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stored_user(db: &TestDb, email: &str) -> Option<shopfront::models::user::User> {
+    use diesel::r2d2::ManageConnection;
+    let engine = shopfront::config::engine_of(&db.url()).unwrap();
+    let mut conn = shopfront::db::Manager::new(engine, db.url())
+        .connect()
+        .unwrap();
+    shopfront::models::user::find_by_email(&mut conn, email).unwrap()
+}
+
+#[test]
+fn create_admin_reads_the_password_from_stdin_and_creates_or_promotes() {
+    let db = TestDb::new();
+    let created = run_with_stdin(
+        &db,
+        &["create-admin", "--email", "Boss@Example.com"],
+        "violet tractor moonlight\n",
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created the admin boss@example.com"));
+    let boss = stored_user(&db, "boss@example.com").expect("created");
+    assert_eq!(boss.role(), shopfront::domain::account::Role::Admin);
+    assert!(boss.is_verified());
+    assert!(bcrypt::verify("violet tractor moonlight", &boss.password_hash).unwrap());
+
+    let promoted = run_with_stdin(
+        &db,
+        &["create-admin", "--email=boss@example.com"],
+        "amber lantern harbour\r\n",
+    );
+    assert!(promoted.status.success(), "{}", stderr(&promoted));
+    assert!(String::from_utf8_lossy(&promoted.stdout).contains("promoted boss@example.com"));
+    let boss = stored_user(&db, "boss@example.com").unwrap();
+    assert!(
+        bcrypt::verify("amber lantern harbour", &boss.password_hash).unwrap(),
+        "the new password, without the line ending"
+    );
+}
+
+#[test]
+fn create_admin_refuses_bad_input_with_exit_code_2() {
+    let db = TestDb::new();
+    for (args, stdin, says) in [
+        (
+            vec!["create-admin"],
+            "violet tractor moonlight\n",
+            "--email",
+        ),
+        (
+            vec!["create-admin", "--email", "not-an-address"],
+            "violet tractor moonlight\n",
+            "--email",
+        ),
+        (
+            vec!["create-admin", "--email", "boss@example.com"],
+            "short\n",
+            "password",
+        ),
+        (
+            vec!["create-admin", "--email", "boss@example.com"],
+            "",
+            "password",
+        ),
+    ] {
+        let output = run_with_stdin(&db, &args, stdin);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(says),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert!(stored_user(&db, "boss@example.com").is_none());
+}
+
+#[test]
+fn logs_name_logins_and_resets_but_never_a_password_token_or_cookie() {
+    let db = TestDb::new();
+    let log_path = db.data_dir().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let env = [
+        ("RUST_LOG", "debug"),
+        ("DEMO_DATA", "off"),
+        ("BCRYPT_COST", "4"),
+    ];
+    let (server, client) = serve_logging(&db, &env, Stdio::from(log));
+    let password = "violet tractor moonlight";
+    client.submit(
+        "/signup",
+        "/signup",
+        &[
+            ("email", "ada@example.com"),
+            ("password", password),
+            ("password_confirm", password),
+        ],
+    );
+    let mail_dir = db.data_dir().join("mail");
+    let read_link = |path: &str| -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let found = std::fs::read_dir(&mail_dir).ok().and_then(|entries| {
+                entries.filter_map(Result::ok).find_map(|e| {
+                    let text = std::fs::read_to_string(e.path()).ok()?;
+                    let start = text.find(path)?;
+                    Some(text[start..].split_whitespace().next()?.to_string())
+                })
+            });
+            if let Some(link) = found {
+                return link;
+            }
+            assert!(Instant::now() < deadline, "no mail with {path}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let verify = read_link("/verify-email?token=");
+    assert_eq!(client.get(&verify).status, 200);
+    client.submit(
+        "/login",
+        "/login",
+        &[
+            ("email", "ada@example.com"),
+            ("password", "a wrong password"),
+        ],
+    );
+    client.submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", password)],
+    );
+    client.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "ada@example.com")],
+    );
+    let reset = read_link("/password/reset?token=");
+    let form = client.get(&reset);
+    client.submit_on(
+        &form,
+        "/password/reset",
+        &[
+            ("password", "amber lantern harbour"),
+            ("password_confirm", "amber lantern harbour"),
+        ],
+    );
+    let cookies: Vec<String> = client.cookies().into_values().collect();
+    drop(server);
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("logged in"), "logins are logged:\n{log}");
+    assert!(log.contains("failed login"), "failures are logged");
+    assert!(log.contains("password reset"), "resets are logged");
+    for secret in [password, "a wrong password", "amber lantern harbour"] {
+        assert!(!log.contains(secret), "a password reached the log");
+    }
+    for link in [&verify, &reset] {
+        let token = link.split("token=").nth(1).unwrap();
+        assert!(!log.contains(token), "a token reached the log");
+    }
+    for cookie in cookies {
+        assert!(!log.contains(&cookie), "a cookie reached the log");
+    }
 }

@@ -3,7 +3,9 @@
 
 mod support;
 
+mod accounts;
 mod catalogue;
 mod cli;
+mod mail;
 mod migrations;
 mod pages;

@@ -149,6 +149,30 @@ impl Client {
         )
     }
 
+    /// Fills and posts the form with `action` found on `page`, as a browser would: every
+    /// input, textarea and selected option it holds (the CSRF token included), with
+    /// `fields` typed over them.
+    pub fn submit_on(&self, page: &Page, action: &str, fields: &[(&str, &str)]) -> Page {
+        let mut values = page
+            .form_values(action)
+            .unwrap_or_else(|| panic!("no form posting to {action} on the page:\n{}", page.body));
+        for (name, value) in fields {
+            values.retain(|(k, _)| k != name);
+            values.push((name.to_string(), value.to_string()));
+        }
+        let pairs: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post_form(action, &pairs)
+    }
+
+    /// GETs `page_path`, then fills and posts its form to `action`.
+    pub fn submit(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.get(page_path);
+        self.submit_on(&page, action, fields)
+    }
+
     /// The cookies the client holds.
     pub fn cookies(&self) -> BTreeMap<String, String> {
         self.cookies.borrow().clone()
@@ -218,6 +242,62 @@ impl Page {
     /// The page's first `<h1>`.
     pub fn h1(&self) -> String {
         self.text("h1").unwrap_or_default()
+    }
+
+    /// The name/value pairs a browser would send for the POST form with `action`.
+    pub fn form_values(&self, action: &str) -> Option<Vec<(String, String)>> {
+        let html = self.html();
+        let forms = Selector::parse("form").unwrap();
+        let form = html.select(&forms).find(|f| {
+            f.value().attr("action") == Some(action)
+                && f.value()
+                    .attr("method")
+                    .is_some_and(|m| m.eq_ignore_ascii_case("post"))
+        })?;
+        let fields = Selector::parse("input[name], textarea[name], select[name]").unwrap();
+        let options = Selector::parse("option").unwrap();
+        let mut values = Vec::new();
+        for field in form.select(&fields) {
+            let el = field.value();
+            let name = el.attr("name").unwrap_or_default().to_string();
+            match el.name() {
+                "textarea" => values.push((name, field.text().collect())),
+                "select" => {
+                    let chosen = field
+                        .select(&options)
+                        .find(|o| o.value().attr("selected").is_some())
+                        .or_else(|| field.select(&options).next());
+                    if let Some(option) = chosen {
+                        values.push((
+                            name,
+                            option.value().attr("value").unwrap_or_default().to_string(),
+                        ));
+                    }
+                }
+                _ => {
+                    let kind = el.attr("type").unwrap_or("text").to_ascii_lowercase();
+                    if matches!(kind.as_str(), "submit" | "button" | "file" | "image") {
+                        continue;
+                    }
+                    if matches!(kind.as_str(), "checkbox" | "radio") && el.attr("checked").is_none()
+                    {
+                        continue;
+                    }
+                    values.push((name, el.attr("value").unwrap_or_default().to_string()));
+                }
+            }
+        }
+        Some(values)
+    }
+
+    /// The flash messages shown on the page.
+    pub fn flashes(&self) -> Vec<String> {
+        self.texts(".flash")
+    }
+
+    /// Messages shown beside form fields and for the form as a whole.
+    pub fn form_errors(&self) -> Vec<String> {
+        self.texts(".field-error, .form-error")
     }
 
     /// Names of the products a list links to, in page order.

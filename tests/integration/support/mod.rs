@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+pub mod accounts;
 pub mod client;
 pub mod fixtures;
 
@@ -154,6 +155,7 @@ impl TestApp {
             ("DEMO_DATA".into(), "off".into()),
             ("DB_POOL_SIZE".into(), "4".into()),
             ("SECRET_KEY".into(), "test-secret-".repeat(8)),
+            ("BCRYPT_COST".into(), "4".into()),
         ];
         for (key, value) in settings {
             env.retain(|(k, _)| k != key);

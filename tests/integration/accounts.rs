@@ -1,0 +1,1020 @@
+//! Accounts through real forms, cookies and CSRF tokens: sign-up, verification, login,
+//! logout, password reset and change, sessions, roles.
+
+use chrono::TimeDelta;
+use diesel::prelude::*;
+use shopfront::domain::account::Role;
+use shopfront::models::{now, user};
+use shopfront::schema::{email_tokens, sessions, users};
+
+use crate::support::accounts::PASSWORD;
+use crate::support::{Client, TestApp};
+
+fn sign_up(client: &Client, email: &str, password: &str) -> crate::support::client::Page {
+    client.submit(
+        "/signup",
+        "/signup",
+        &[
+            ("email", email),
+            ("password", password),
+            ("password_confirm", password),
+        ],
+    )
+}
+
+fn user_count(app: &TestApp) -> i64 {
+    app.db(|conn| users::table.count().get_result(conn))
+        .unwrap()
+}
+
+// ---------------------------------------------------------------- sign-up
+
+#[test]
+fn signing_up_creates_an_unverified_customer_and_mails_a_link() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    let form = client.get("/signup");
+    assert_eq!(form.status, 200);
+    for field in ["email", "password", "password_confirm", "csrf_token"] {
+        assert_eq!(
+            form.attrs(&format!("form[action='/signup'] [name={field}]"), "name")
+                .len(),
+            1,
+            "{field}"
+        );
+    }
+
+    let response = sign_up(&client, "Ada@Example.com", PASSWORD);
+    assert_eq!(response.status, 303);
+    assert_eq!(response.location().as_deref(), Some("/login"));
+    let next = client.follow(response);
+    assert!(next.flashes()[0].contains("We have sent a message to ada@example.com"));
+
+    let stored = app
+        .db(|conn| user::find_by_email(conn, "ada@example.com"))
+        .unwrap()
+        .expect("stored lower-cased");
+    assert_eq!(stored.role(), Role::Customer);
+    assert!(!stored.is_verified());
+    assert!(stored.password_hash.starts_with("$2"), "bcrypt");
+    assert!(!stored.password_hash.contains(PASSWORD));
+
+    let mails = app.mails_to("ada@example.com");
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject, "Confirm your e-mail address");
+    let public_url = app.state.config.public_url.clone();
+    assert!(
+        mails[0]
+            .body
+            .contains(&format!("{public_url}/verify-email?token=")),
+        "{}",
+        mails[0].body
+    );
+    // The token in the mail is not what the database keeps.
+    let link = app.mailed_link("ada@example.com", "/verify-email").unwrap();
+    let token = link.split("token=").nth(1).unwrap().to_string();
+    let kept: Vec<String> = app
+        .db(|conn| {
+            email_tokens::table
+                .select(email_tokens::token_hash)
+                .load(conn)
+        })
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_ne!(kept[0], token);
+    assert_eq!(kept[0], shopfront::domain::account::hash_token(&token));
+}
+
+#[test]
+fn invalid_sign_ups_re_render_the_form_with_messages_and_keep_the_address() {
+    let app = TestApp::spawn();
+    let long = format!("{}x", "correct horse ".repeat(5) + "battery staple twelve"); // 73+ bytes
+    assert!(long.len() > 72);
+    let cases: Vec<(&str, String, String, &str)> = vec![
+        (
+            "",
+            PASSWORD.into(),
+            PASSWORD.into(),
+            "Enter your e-mail address.",
+        ),
+        (
+            "not-an-address",
+            PASSWORD.into(),
+            PASSWORD.into(),
+            "Enter a valid e-mail address",
+        ),
+        (
+            "ada@example.com",
+            "short pass".into(),
+            "short pass".into(),
+            "at least 12 characters",
+        ),
+        (
+            "ada@example.com",
+            long.clone(),
+            long.clone(),
+            "at most 72 bytes",
+        ),
+        (
+            "ada@example.com",
+            PASSWORD.into(),
+            "something else entirely".into(),
+            "do not match",
+        ),
+        (
+            "ada.lovelace@example.com",
+            "ada.lovelace@example.com".into(),
+            "ada.lovelace@example.com".into(),
+            "must not be your e-mail",
+        ),
+        (
+            "ada@example.com",
+            "1qaz2wsx3edc".into(),
+            "1qaz2wsx3edc".into(),
+            "too common",
+        ),
+        (
+            "ada@example.com",
+            "password12345678".into(),
+            "password12345678".into(),
+            "too common",
+        ),
+    ];
+    for (email, password, confirm, message) in cases {
+        let client = app.client();
+        let page = client.submit(
+            "/signup",
+            "/signup",
+            &[
+                ("email", email),
+                ("password", &password),
+                ("password_confirm", &confirm),
+            ],
+        );
+        assert_eq!(page.status, 400, "{email} / {password}");
+        let errors = page.form_errors().join(" | ");
+        assert!(errors.contains(message), "{email} / {password}: {errors}");
+        assert_eq!(page.attrs("input[name=email]", "value"), [email]);
+        assert!(
+            page.attrs("input[type=password]", "value").is_empty(),
+            "passwords are never echoed"
+        );
+        assert!(
+            !page.body.contains(&password) || password == email,
+            "the password is not on the page"
+        );
+    }
+    assert_eq!(user_count(&app), 0);
+    assert!(app.mails_to("ada@example.com").is_empty());
+}
+
+#[test]
+fn a_73_byte_password_is_refused_and_a_72_byte_one_accepted() {
+    let app = TestApp::spawn();
+    let seventy_two = "violet tractor moonlight".repeat(3);
+    let seventy_three = format!("{seventy_two}!");
+    let refused = sign_up(&app.client(), "ada@example.com", &seventy_three);
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.form_errors()[0].contains("at most 72 bytes"),
+        "{:?}",
+        refused.form_errors()
+    );
+    assert_eq!(user_count(&app), 0);
+    let accepted = sign_up(&app.client(), "ada@example.com", &seventy_two);
+    assert_eq!(accepted.status, 303);
+    // Every byte counts at login: the 73-byte variant does not open the account.
+    let client = app.client();
+    let wrong = client.submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", &seventy_three)],
+    );
+    assert_eq!(wrong.status, 400);
+    let right = client.submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", &seventy_two)],
+    );
+    assert_eq!(right.status, 303);
+}
+
+#[test]
+fn signing_up_with_a_known_address_looks_the_same_and_tells_the_owner() {
+    let app = TestApp::spawn();
+    app.user("known@example.com", Role::Customer, true);
+
+    let new = app.client();
+    let fresh = sign_up(&new, "fresh@example.com", PASSWORD);
+    let old = app.client();
+    let known = sign_up(&old, "known@example.com", PASSWORD);
+    assert_eq!(
+        (fresh.status, fresh.location()),
+        (known.status, known.location())
+    );
+    let fresh_page = new.follow(fresh);
+    let known_page = old.follow(known);
+    assert_eq!(
+        fresh_page.flashes()[0].replace("fresh@example.com", "X"),
+        known_page.flashes()[0].replace("known@example.com", "X")
+    );
+
+    assert_eq!(
+        user_count(&app),
+        2,
+        "no second account for the known address"
+    );
+    let to_owner = app.mails_to("known@example.com");
+    assert_eq!(to_owner.len(), 1);
+    assert_eq!(
+        to_owner[0].subject,
+        "Someone tried to sign up with your address"
+    );
+    assert!(
+        !to_owner[0].body.contains("token="),
+        "no link that would change anything"
+    );
+}
+
+#[test]
+fn extra_fields_in_the_sign_up_form_are_ignored() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    let response = client.submit(
+        "/signup",
+        "/signup",
+        &[
+            ("email", "mallory@example.com"),
+            ("password", PASSWORD),
+            ("password_confirm", PASSWORD),
+            ("role", "admin"),
+            ("email_verified_at", "2020-01-01 00:00:00"),
+        ],
+    );
+    assert_eq!(response.status, 303);
+    let stored = app
+        .db(|conn| user::find_by_email(conn, "mallory@example.com"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.role(), Role::Customer);
+    assert!(!stored.is_verified());
+}
+
+// ---------------------------------------------------------------- verification
+
+#[test]
+fn the_mailed_link_verifies_once() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    sign_up(&client, "ada@example.com", PASSWORD);
+    let link = app.mailed_link("ada@example.com", "/verify-email").unwrap();
+
+    let page = client.get(&link);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.h1(), "Thank you: your address is verified");
+    assert!(app
+        .db(|conn| user::find_by_email(conn, "ada@example.com"))
+        .unwrap()
+        .unwrap()
+        .is_verified());
+
+    let again = client.get(&link);
+    assert_eq!(again.status, 400);
+    assert_eq!(again.h1(), "This link was already used");
+    assert!(
+        !again.attrs("a[href^='/login']", "href").is_empty(),
+        "offers a way to a new link"
+    );
+
+    let logged_in = app.logged_in("ada@example.com");
+    let account = logged_in.get("/account");
+    assert_eq!(account.text(".verified").as_deref(), Some("Verified"));
+}
+
+#[test]
+fn expired_and_unknown_links_answer_400_and_offer_a_new_one() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    sign_up(&client, "ada@example.com", PASSWORD);
+    let link = app.mailed_link("ada@example.com", "/verify-email").unwrap();
+    app.db(|conn| {
+        diesel::update(email_tokens::table)
+            .set(email_tokens::expires_at.eq(now() - TimeDelta::minutes(1)))
+            .execute(conn)
+    })
+    .unwrap();
+    let expired = app.logged_in("ada@example.com").get(&link);
+    assert_eq!(expired.status, 400);
+    assert_eq!(expired.h1(), "This link has expired");
+    assert!(
+        expired.form_values("/account/verify-email").is_some(),
+        "a logged-in user can ask for a new link"
+    );
+
+    for path in [
+        "/verify-email?token=nonsense",
+        "/verify-email",
+        "/verify-email?token=",
+    ] {
+        let page = client.get(path);
+        assert_eq!(page.status, 400, "{path}");
+        assert_eq!(page.h1(), "This link does not work");
+    }
+    assert!(!app
+        .db(|conn| user::find_by_email(conn, "ada@example.com"))
+        .unwrap()
+        .unwrap()
+        .is_verified());
+}
+
+#[test]
+fn the_account_page_sends_the_link_again_a_few_times_an_hour() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, false);
+    let client = app.logged_in("ada@example.com");
+    let account = client.get("/account");
+    assert_eq!(
+        account.text(".unverified").as_deref(),
+        Some("Not verified yet")
+    );
+    for _ in 0..3 {
+        let response = client.submit("/account", "/account/verify-email", &[]);
+        assert_eq!(response.status, 303);
+    }
+    assert_eq!(app.mails_to("ada@example.com").len(), 3);
+    let refused = client.submit("/account", "/account/verify-email", &[]);
+    assert_eq!(refused.status, 429);
+    assert!(
+        refused
+            .header("retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    assert_eq!(app.mails_to("ada@example.com").len(), 3);
+    // The newest link works.
+    let link = app.mailed_link("ada@example.com", "/verify-email").unwrap();
+    assert_eq!(client.get(&link).status, 200);
+}
+
+// ---------------------------------------------------------------- login and logout
+
+#[test]
+fn login_renews_the_session_and_goes_to_a_safe_next() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    // A session before login (the flash of a "forgot password" request creates one).
+    client.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "nobody@example.com")],
+    );
+    let before = client
+        .cookies()
+        .get("shopfront_session")
+        .cloned()
+        .expect("a session before login");
+
+    let response = client.submit(
+        "/login?next=/products%3Fpage%3D1",
+        "/login",
+        &[("email", "ADA@example.com"), ("password", PASSWORD)],
+    );
+    assert_eq!(response.status, 303);
+    assert_eq!(response.location().as_deref(), Some("/products?page=1"));
+    let after = client.cookies().get("shopfront_session").cloned().unwrap();
+    assert_ne!(before, after, "a new session key at login (no fixation)");
+
+    // The pre-login session is gone: replaying its cookie is anonymous.
+    let replay = app.client();
+    replay.set_cookies([("shopfront_session".to_string(), before)].into());
+    assert_eq!(replay.get("/account").status, 303);
+
+    let page = client.get("/account");
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.text(".user-menu .who").as_deref(),
+        Some("ada@example.com")
+    );
+}
+
+#[test]
+fn next_never_leaves_the_site() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    for next in [
+        "//evil.example",
+        "https://evil.example/",
+        "/\\evil.example",
+        "http:evil.example",
+        "javascript:alert(1)",
+        "/%0d%0aSet-Cookie:x=1",
+    ] {
+        let client = app.client();
+        let page = client.get("/login");
+        let response = client.submit_on(
+            &page,
+            "/login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", next),
+            ],
+        );
+        assert_eq!(response.status, 303, "{next}");
+        let location = response.location().unwrap();
+        assert!(
+            location == "/account" || location == next && next.starts_with("/%"),
+            "{next} -> {location}"
+        );
+        assert!(
+            !location.starts_with("//") && !location.contains("evil"),
+            "{next} -> {location}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let wrong = app.client().submit(
+        "/login",
+        "/login",
+        &[
+            ("email", "ada@example.com"),
+            ("password", "not the password at all"),
+        ],
+    );
+    let unknown = app.client().submit(
+        "/login",
+        "/login",
+        &[
+            ("email", "nobody@example.com"),
+            ("password", "not the password at all"),
+        ],
+    );
+    assert_eq!(wrong.status, 400);
+    assert_eq!(unknown.status, 400);
+    assert_eq!(wrong.form_errors(), unknown.form_errors());
+    assert_eq!(
+        wrong.form_errors(),
+        ["That e-mail address and password do not match an account."]
+    );
+    assert!(!wrong.body.contains("not the password at all"));
+    assert_eq!(
+        wrong.attrs("input[name=email]", "value"),
+        ["ada@example.com"]
+    );
+}
+
+#[test]
+fn the_sixth_attempt_in_fifteen_minutes_is_429_even_with_the_right_password() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    for attempt in 1..=5 {
+        let response = client.submit(
+            "/login",
+            "/login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "wrong password number"),
+            ],
+        );
+        assert_eq!(response.status, 400, "attempt {attempt}");
+    }
+    let sixth = client.submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    assert_eq!(sixth.status, 429);
+    let retry: u64 = sixth.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    assert!(sixth.form_errors()[0].contains("Too many failed attempts"));
+    // Another browser is throttled the same way: the count lives in the database.
+    let other = app.client().submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    assert_eq!(other.status, 429);
+    // Once the window has passed, the right password works again.
+    app.db(|conn| {
+        diesel::update(shopfront::schema::login_failures::table)
+            .set(shopfront::schema::login_failures::failed_at.eq(now() - TimeDelta::minutes(16)))
+            .execute(conn)
+    })
+    .unwrap();
+    let later = client.submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    assert_eq!(later.status, 303);
+}
+
+#[test]
+fn logout_deletes_the_session_so_the_old_cookie_is_anonymous() {
+    let app = TestApp::spawn();
+    let client = app.customer("ada@example.com");
+    let cookie = client.cookies();
+    assert_eq!(client.get("/account").status, 200);
+    let live_before: i64 = app
+        .db(|conn| sessions::table.count().get_result(conn))
+        .unwrap();
+
+    let response = client.submit("/account", "/logout", &[]);
+    assert_eq!(response.status, 303);
+    let home = client.follow(response);
+    assert_eq!(home.flashes(), ["You have logged out."]);
+    assert_eq!(home.texts(".user-menu a"), ["Log in", "Sign up"]);
+    assert_eq!(client.get("/account").status, 303);
+
+    let replay = app.client();
+    replay.set_cookies(cookie);
+    let page = replay.get("/account");
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location().as_deref(), Some("/login?next=%2Faccount"));
+    let live_after: i64 = app
+        .db(|conn| sessions::table.count().get_result(conn))
+        .unwrap();
+    assert!(
+        live_after <= live_before,
+        "the logged-out row is gone ({live_before} -> {live_after})"
+    );
+}
+
+#[test]
+fn the_session_cookie_is_http_only_lax_and_named_as_documented() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    let response = client.submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    let cookie = response
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("shopfront_session="))
+        .map(|(_, v)| v.clone())
+        .expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+
+    let secure = TestApp::spawn_with(&[("COOKIE_SECURE", "on")]);
+    secure.user("ada@example.com", Role::Customer, true);
+    let client = secure.client();
+    let page = client.get("/login");
+    // The test client speaks plain HTTP, so it does not keep Secure cookies: send them back by hand.
+    let csrf_cookie = page.header("set-cookie").unwrap().to_string();
+    assert!(
+        csrf_cookie.starts_with("__Host-shopfront_csrf=") && csrf_cookie.contains("Secure"),
+        "{csrf_cookie}"
+    );
+    let (name, value) = csrf_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap();
+    client.set_cookies([(name.to_string(), value.to_string())].into());
+    let response = client.submit_on(
+        &page,
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    assert_eq!(response.status, 303);
+    let cookie = response
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("__Host-shopfront_session="))
+        .map(|(_, v)| v.clone());
+    let cookie = cookie.expect("the __Host- session cookie");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
+
+#[test]
+fn a_login_made_before_the_role_or_password_changed_is_void() {
+    let app = TestApp::spawn();
+    let client = app.customer("ada@example.com");
+    assert_eq!(client.get("/account").status, 200);
+    app.db(|conn| {
+        diesel::update(users::table)
+            .set(users::security_stamp.eq("a new stamp"))
+            .execute(conn)
+    })
+    .unwrap();
+    assert_eq!(
+        client.get("/account").status,
+        303,
+        "an old stamp is anonymous"
+    );
+}
+
+// ---------------------------------------------------------------- the header
+
+#[test]
+fn the_header_offers_login_or_names_the_user() {
+    let app = TestApp::spawn();
+    let anonymous = app.client().get("/");
+    assert_eq!(anonymous.texts(".user-menu a"), ["Log in", "Sign up"]);
+    let client = app.customer("ada@example.com");
+    let page = client.get("/");
+    assert_eq!(
+        page.text(".user-menu .who").as_deref(),
+        Some("ada@example.com")
+    );
+    assert_eq!(page.texts(".user-menu a"), ["Account"]);
+    assert!(page
+        .form_values("/logout")
+        .unwrap()
+        .iter()
+        .any(|(k, _)| k == "csrf_token"));
+}
+
+// ---------------------------------------------------------------- CSRF
+
+#[test]
+fn posts_without_the_right_token_are_refused_and_change_nothing() {
+    let app = TestApp::spawn();
+    let fields = [
+        ("email", "eve@example.com"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ];
+
+    // No token at all.
+    let client = app.client();
+    client.get("/signup");
+    let response = client.post_form("/signup", &fields);
+    assert_eq!(response.status, 403);
+    assert!(response
+        .visible_text()
+        .contains("This form could not be accepted"));
+
+    // A made-up token.
+    let mut with_token = fields.to_vec();
+    with_token.push(("csrf_token", "0123456789abcdef"));
+    assert_eq!(client.post_form("/signup", &with_token).status, 403);
+
+    // A real token, but from another browser.
+    let other = app.client();
+    let other_token = other
+        .get("/signup")
+        .attrs("input[name=csrf_token]", "value")
+        .remove(0);
+    let mut stolen = fields.to_vec();
+    stolen.push(("csrf_token", &other_token));
+    assert_eq!(client.post_form("/signup", &stolen).status, 403);
+
+    assert_eq!(user_count(&app), 0);
+    assert!(app.mails_to("eve@example.com").is_empty());
+
+    // Logout and login need the token too.
+    let logged_in = app.customer("ada@example.com");
+    assert_eq!(logged_in.post_form("/logout", &[]).status, 403);
+    assert_eq!(logged_in.get("/account").status, 200, "still logged in");
+    assert_eq!(
+        app.client()
+            .post_form(
+                "/login",
+                &[("email", "ada@example.com"), ("password", PASSWORD)]
+            )
+            .status,
+        403
+    );
+}
+
+#[test]
+fn cross_site_posts_are_refused_even_with_a_valid_token() {
+    let app = TestApp::spawn();
+    let client = app.customer("ada@example.com");
+    let page = client.get("/account");
+    let token = page
+        .attrs("form[action='/logout'] input[name=csrf_token]", "value")
+        .remove(0);
+    let logout_with = |header: (&str, &str)| {
+        let form = ("Content-Type", "application/x-www-form-urlencoded");
+        let body = format!("csrf_token={token}").into_bytes();
+        client
+            .request("POST", "/logout", &[form, header], body)
+            .status
+    };
+    assert_eq!(logout_with(("Origin", "http://evil.example")), 403);
+    assert_eq!(logout_with(("Origin", "null")), 403);
+    assert_eq!(logout_with(("Sec-Fetch-Site", "cross-site")), 403);
+    assert_eq!(client.get("/account").status, 200, "still logged in");
+
+    assert_eq!(
+        logout_with(("Origin", &app.base)),
+        303,
+        "our own origin is fine"
+    );
+    assert_eq!(client.get("/account").status, 303, "logged out");
+}
+
+#[test]
+fn the_token_is_rotated_at_login() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    let login_page = client.get("/login");
+    let before = login_page
+        .attrs("input[name=csrf_token]", "value")
+        .remove(0);
+    client.submit_on(
+        &login_page,
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    let after = client
+        .get("/account")
+        .attrs("form[action='/logout'] input[name=csrf_token]", "value")
+        .remove(0);
+    assert_ne!(before, after);
+    // The pre-login token no longer works.
+    assert_eq!(
+        client
+            .post_form("/logout", &[("csrf_token", &before)])
+            .status,
+        403
+    );
+    assert_eq!(
+        client
+            .post_form("/logout", &[("csrf_token", &after)])
+            .status,
+        303
+    );
+}
+
+#[test]
+fn browsing_writes_no_session() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    for path in ["/", "/products", "/login", "/signup"] {
+        assert_eq!(client.get(path).status, 200);
+    }
+    let rows: i64 = app
+        .db(|conn| sessions::table.count().get_result(conn))
+        .unwrap();
+    assert_eq!(rows, 0, "only a signed CSRF cookie, no session row");
+}
+
+// ---------------------------------------------------------------- password reset
+
+#[test]
+fn forgot_password_answers_the_same_for_known_and_unknown_addresses() {
+    let app = TestApp::spawn();
+    app.user("known@example.com", Role::Customer, true);
+    let a = app.client();
+    let known = a.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "known@example.com")],
+    );
+    let b = app.client();
+    let unknown = b.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "unknown@example.com")],
+    );
+    assert_eq!(
+        (known.status, known.location()),
+        (unknown.status, unknown.location())
+    );
+    let known_page = a.follow(known);
+    let unknown_page = b.follow(unknown);
+    assert_eq!(
+        known_page.flashes()[0].replace("known@example.com", "X"),
+        unknown_page.flashes()[0].replace("unknown@example.com", "X")
+    );
+    assert_eq!(app.mails_to("known@example.com").len(), 1);
+    assert!(app.mails_to("unknown@example.com").is_empty());
+    let bad = app
+        .client()
+        .submit("/password/forgot", "/password/forgot", &[("email", "nope")]);
+    assert_eq!(bad.status, 400);
+}
+
+#[test]
+fn a_reset_link_sets_a_new_password_once_and_ends_every_session() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, false);
+    let elsewhere = app.logged_in("ada@example.com");
+    assert_eq!(elsewhere.get("/account").status, 200);
+
+    let client = app.client();
+    client.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "ada@example.com")],
+    );
+    let link = app
+        .mailed_link("ada@example.com", "/password/reset")
+        .unwrap();
+    let form = client.get(&link);
+    assert_eq!(form.status, 200);
+    assert_eq!(form.header("referrer-policy"), Some("no-referrer"));
+
+    let weak = client.submit_on(
+        &form,
+        "/password/reset",
+        &[("password", "short"), ("password_confirm", "short")],
+    );
+    assert_eq!(weak.status, 400);
+    assert!(weak.form_errors()[0].contains("at least 12"));
+    assert_eq!(weak.header("referrer-policy"), Some("no-referrer"));
+
+    let new_password = "amber lantern harbour";
+    let done = client.submit_on(
+        &form,
+        "/password/reset",
+        &[
+            ("password", new_password),
+            ("password_confirm", new_password),
+        ],
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location().as_deref(), Some("/login"));
+
+    assert_eq!(
+        elsewhere.get("/account").status,
+        303,
+        "the other session ended"
+    );
+    let old = app.client().submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    assert_eq!(old.status, 400);
+    let new = app.client().submit(
+        "/login",
+        "/login",
+        &[("email", "ada@example.com"), ("password", new_password)],
+    );
+    assert_eq!(new.status, 303);
+    assert!(
+        app.db(|conn| user::find_by_email(conn, "ada@example.com"))
+            .unwrap()
+            .unwrap()
+            .is_verified(),
+        "the link proved the address"
+    );
+    assert!(app
+        .mails_to("ada@example.com")
+        .iter()
+        .any(|m| m.subject == "Your password was changed"));
+
+    let reused = client.get(&link);
+    assert_eq!(reused.status, 400);
+    assert_eq!(reused.h1(), "This link was already used");
+    assert!(!reused
+        .attrs("a[href='/password/forgot']", "href")
+        .is_empty());
+}
+
+#[test]
+fn an_expired_reset_link_is_refused() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    client.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "ada@example.com")],
+    );
+    let link = app
+        .mailed_link("ada@example.com", "/password/reset")
+        .unwrap();
+    let form = client.get(&link);
+    app.db(|conn| {
+        diesel::update(email_tokens::table)
+            .set(email_tokens::expires_at.eq(now() - TimeDelta::seconds(1)))
+            .execute(conn)
+    })
+    .unwrap();
+    assert_eq!(client.get(&link).status, 400);
+    let late = client.submit_on(
+        &form,
+        "/password/reset",
+        &[
+            ("password", "amber lantern harbour"),
+            ("password_confirm", "amber lantern harbour"),
+        ],
+    );
+    assert_eq!(late.status, 400);
+    assert_eq!(late.h1(), "This link has expired");
+    assert_eq!(
+        app.client()
+            .submit(
+                "/login",
+                "/login",
+                &[("email", "ada@example.com"), ("password", PASSWORD)]
+            )
+            .status,
+        303
+    );
+}
+
+// ---------------------------------------------------------------- change password
+
+#[test]
+fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = TestApp::spawn();
+    let client = app.customer("ada@example.com");
+    let other = app.logged_in("ada@example.com");
+    let new_password = "amber lantern harbour";
+
+    let wrong = client.submit(
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "not my password"),
+            ("password", new_password),
+            ("password_confirm", new_password),
+        ],
+    );
+    assert_eq!(wrong.status, 400);
+    assert_eq!(wrong.form_errors(), ["That is not your current password."]);
+
+    let done = client.submit(
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("password", new_password),
+            ("password_confirm", new_password),
+        ],
+    );
+    assert_eq!(done.status, 303);
+    assert_eq!(
+        client.get("/account").status,
+        200,
+        "this browser stays logged in"
+    );
+    assert_eq!(other.get("/account").status, 303, "the other one is out");
+    assert_eq!(
+        app.client()
+            .submit(
+                "/login",
+                "/login",
+                &[("email", "ada@example.com"), ("password", new_password)]
+            )
+            .status,
+        303
+    );
+}
+
+// ---------------------------------------------------------------- roles
+
+#[test]
+fn user_pages_send_anonymous_visitors_to_log_in_and_admin_pages_refuse_customers() {
+    let app = TestApp::spawn();
+    let anonymous = app.client().get("/account");
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(
+        anonymous.location().as_deref(),
+        Some("/login?next=%2Faccount")
+    );
+    let to_admin = app.client().get("/admin");
+    assert_eq!(to_admin.status, 303);
+    assert_eq!(to_admin.location().as_deref(), Some("/login?next=%2Fadmin"));
+
+    let customer = app.customer("ada@example.com");
+    let refused = customer.get("/admin");
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.h1(), "Not allowed");
+
+    let admin = app.admin("boss@example.com");
+    let page = admin.get("/admin");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.h1(), "Admin");
+}
+
+#[test]
+fn the_login_page_keeps_next_through_the_form() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    let redirect = client.get("/account");
+    let login = client.get(&redirect.location().unwrap());
+    assert_eq!(login.attrs("input[name=next]", "value"), ["/account"]);
+    let response = client.submit_on(
+        &login,
+        "/login",
+        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    );
+    assert_eq!(response.location().as_deref(), Some("/account"));
+}
