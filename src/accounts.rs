@@ -4,9 +4,8 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::Connection;
 
-use crate::db::DbConn;
+use crate::db::{self, DbConn};
 use crate::domain::account::{hash_token, issue_token, random_token, Email, Role, TokenPurpose};
 use crate::mail::{compose, Links};
 use crate::models::email_token::{self, TokenProblem};
@@ -49,7 +48,7 @@ pub fn sign_up(
     links: &Links,
     now: NaiveDateTime,
 ) -> Result<SignupOutcome, AppError> {
-    let attempt = conn.transaction(|conn| {
+    let attempt = db::transaction(conn, |conn| {
         if user::find_by_email(conn, email.as_str())?.is_some() {
             outbox::enqueue(conn, &compose::signup_attempt(links, email.as_str())?, now)?;
             return Ok(SignupOutcome::AlreadyRegistered);
@@ -72,7 +71,7 @@ pub fn sign_up(
     });
     match attempt {
         // Two sign-ups for one address raced and the other won: this one is the known address.
-        Err(e) if is_unique_violation(&e) => conn.transaction(|conn| {
+        Err(e) if is_unique_violation(&e) => db::transaction(conn, |conn| {
             outbox::enqueue(conn, &compose::signup_attempt(links, email.as_str())?, now)?;
             Ok(SignupOutcome::AlreadyRegistered)
         }),
@@ -101,7 +100,7 @@ pub fn resend_verification(
     links: &Links,
     now: NaiveDateTime,
 ) -> Result<Result<(), u64>, AppError> {
-    conn.transaction(|conn| {
+    db::transaction(conn, |conn| {
         let window = TimeDelta::minutes(RESEND_WINDOW_MINUTES);
         let recent = email_token::issued_since(conn, user.id, TokenPurpose::Verify, now - window)?;
         if recent.len() >= RESEND_MAX {
@@ -120,7 +119,7 @@ pub fn verify_email(
     token: &str,
     now: NaiveDateTime,
 ) -> Result<Result<User, TokenProblem>, AppError> {
-    conn.transaction(|conn| {
+    db::transaction(conn, |conn| {
         let found = email_token::find_usable(conn, &hash_token(token), TokenPurpose::Verify, now)?;
         let token = match found {
             Ok(token) => token,
@@ -143,7 +142,7 @@ pub fn request_reset(
     links: &Links,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    conn.transaction(|conn| {
+    db::transaction(conn, |conn| {
         let Some(user) = user::find_by_email(conn, email.as_str())? else {
             return Ok(());
         };
@@ -197,7 +196,7 @@ pub fn reset_password(
     links: &Links,
     now: NaiveDateTime,
 ) -> Result<Result<User, TokenProblem>, AppError> {
-    conn.transaction(|conn| {
+    db::transaction(conn, |conn| {
         let found = email_token::find_usable(conn, &hash_token(token), TokenPurpose::Reset, now)?;
         let token = match found {
             Ok(token) => token,
@@ -224,7 +223,7 @@ pub fn change_password(
     links: &Links,
     now: NaiveDateTime,
 ) -> Result<User, AppError> {
-    conn.transaction(|conn| {
+    db::transaction(conn, |conn| {
         user::set_password(conn, user_id, password_hash, &random_token(), now)?;
         email_token::void_all(conn, user_id, TokenPurpose::Reset, now)?;
         let user = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
@@ -250,7 +249,7 @@ pub fn create_admin(
     password_hash: &str,
     now: NaiveDateTime,
 ) -> Result<AdminOutcome, AppError> {
-    conn.transaction(|conn| {
+    db::transaction(conn, |conn| {
         let stamp = random_token();
         match user::find_by_email(conn, email.as_str())? {
             Some(existing) => {

@@ -139,6 +139,41 @@ fn migrate_postgres(conn: &mut PgConnection) -> Result<(), String> {
     unlock.map_err(|e| format!("cannot release the migration lock: {e}"))
 }
 
+/// Runs `work` in one transaction, committed when it returns `Ok`, rolled back otherwise.
+///
+/// On SQLite the outermost transaction begins IMMEDIATE: it takes the write lock (waiting up
+/// to the busy timeout) before reading, so a transaction that reads and then writes never
+/// fails with "database is locked" when another writer got there in between. Nested calls
+/// are savepoints, as with diesel's own `transaction`.
+pub fn transaction<T, E, F>(conn: &mut DbConn, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    if let DbConn::Sqlite(inner) = conn {
+        let outermost = AnsiTransactionManager::transaction_manager_status_mut(inner)
+            .transaction_depth()?
+            .is_none();
+        if outermost {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            // The multi-connection's transaction state is the inner connection's, so the
+            // commit and rollback below (and savepoints inside `work`) see this transaction.
+            return match work(conn) {
+                Ok(value) => {
+                    <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+                    Err(e)
+                }
+            };
+        }
+    }
+    conn.transaction(work)
+}
+
 /// Runs `work` with a pooled connection on the blocking thread pool.
 ///
 /// The connection is taken inside the closure, so a busy pool never stalls an async worker.

@@ -5,7 +5,7 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::DbConn;
+use crate::db::{self, DbConn};
 use crate::domain::ProductStatus;
 use crate::models::category::{self, NewCategory};
 use crate::models::now;
@@ -263,7 +263,7 @@ fn demo_products() -> Vec<DemoProduct> {
 
 /// Loads the demo catalogue; refuses when the catalogue already has categories or products.
 pub fn seed_demo(conn: &mut DbConn) -> Result<SeedSummary, SeedError> {
-    conn.transaction(|conn| {
+    db::transaction(conn, |conn| {
         let categories_present: i64 = categories::table.count().get_result(conn)?;
         let products_present = product::count_all(conn)?;
         if categories_present > 0 || products_present > 0 {

@@ -146,6 +146,11 @@ impl TestApp {
 
     /// A server with extra environment settings (`("CURRENCY_SYMBOL", "€")`, …).
     pub fn spawn_with(settings: &[(&str, &str)]) -> TestApp {
+        // The server's log, captured with the test's output and shown when it fails.
+        let _ = env_logger::builder()
+            .is_test(true)
+            .filter_level(log::LevelFilter::Warn)
+            .try_init();
         let db = fresh_database();
         let data_dir = db.data_dir().to_string_lossy().into_owned();
         let database_url = db.url();
