@@ -94,6 +94,29 @@ impl ManageConnection for Manager {
 /// SQLite switches to WAL on one connection before the pool opens the rest, so that the
 /// pool's connections do not race for the journal-mode change.
 pub fn connect(config: &Config) -> Result<DbPool, String> {
+    migrate(config)?;
+    Pool::builder()
+        .max_size(config.db_pool_size)
+        .min_idle(Some(1))
+        .connection_timeout(POOL_CHECKOUT_TIMEOUT)
+        .build(Manager::new(config.engine, config.database_url.clone()))
+        .map_err(|e| format!("cannot open the database pool: {e}"))
+}
+
+/// Opens one migrated connection, for a command-line task.
+///
+/// A pool would open connections on a background thread; a command that exits while one is
+/// being opened can crash in libpq's Kerberos probe, so one-shot commands use one connection.
+pub fn connect_once(config: &Config) -> Result<DbConn, String> {
+    migrate(config)?;
+    Manager::new(config.engine, config.database_url.clone())
+        .connect()
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// Creates the SQLite file if needed, switches it to WAL, and runs pending migrations (on
+/// PostgreSQL under an advisory lock).
+fn migrate(config: &Config) -> Result<(), String> {
     match config.engine {
         Engine::Sqlite => {
             if let Some(parent) = std::path::Path::new(&config.database_url).parent() {
@@ -118,12 +141,7 @@ pub fn connect(config: &Config) -> Result<DbPool, String> {
             migrate_postgres(&mut conn)?;
         }
     }
-    Pool::builder()
-        .max_size(config.db_pool_size)
-        .min_idle(Some(1))
-        .connection_timeout(POOL_CHECKOUT_TIMEOUT)
-        .build(Manager::new(config.engine, config.database_url.clone()))
-        .map_err(|e| format!("cannot open the database pool: {e}"))
+    Ok(())
 }
 
 /// Migrates under an advisory lock, so instances starting together migrate once.

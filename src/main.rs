@@ -81,18 +81,26 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    let pool = match db::connect(&config) {
-        Ok(pool) => pool,
+    if let Command::Serve = command {
+        return match db::connect(&config) {
+            Ok(pool) => serve(config, pool),
+            Err(e) => {
+                eprintln!("shopfront: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    let mut conn = match db::connect_once(&config) {
+        Ok(conn) => conn,
         Err(e) => {
             eprintln!("shopfront: {e}");
             return ExitCode::from(1);
         }
     };
     match command {
-        Command::Serve => serve(config, pool),
-        Command::SeedDemo => seed_demo(&pool),
-        Command::CreateAdmin { email } => create_admin(&config, &pool, &email),
-        Command::Help => ExitCode::SUCCESS,
+        Command::SeedDemo => seed_demo(&mut conn),
+        Command::CreateAdmin { email } => create_admin(&config, &mut conn, &email),
+        Command::Serve | Command::Help => ExitCode::SUCCESS,
     }
 }
 
@@ -106,7 +114,7 @@ fn read_password(email: &str) -> std::io::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn create_admin(config: &Config, pool: &db::DbPool, email: &str) -> ExitCode {
+fn create_admin(config: &Config, conn: &mut db::DbConn, email: &str) -> ExitCode {
     let email = match Email::parse(email) {
         Ok(email) => email,
         Err(message) => {
@@ -132,9 +140,7 @@ fn create_admin(config: &Config, pool: &db::DbPool, email: &str) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-        accounts::create_admin(&mut conn, &email, &hash, models::now()).map_err(|e| e.to_string())
-    });
+    let result = accounts::create_admin(conn, &email, &hash, models::now());
     match result {
         Ok(accounts::AdminOutcome::Created) => {
             println!("created the admin {email}");
@@ -151,12 +157,8 @@ fn create_admin(config: &Config, pool: &db::DbPool, email: &str) -> ExitCode {
     }
 }
 
-fn seed_demo(pool: &db::DbPool) -> ExitCode {
-    let result = pool
-        .get()
-        .map_err(|e| e.to_string())
-        .and_then(|mut conn| demo::seed_demo(&mut conn).map_err(|e| e.to_string()));
-    match result {
+fn seed_demo(conn: &mut db::DbConn) -> ExitCode {
+    match demo::seed_demo(conn) {
         Ok(summary) => {
             println!(
                 "loaded the demo catalogue: {} categories, {} products",
