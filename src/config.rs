@@ -69,6 +69,10 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// Sender of every mail (`MAIL_FROM`).
     pub mail_from: String,
+    /// Percent off an order whose subtotal is above the threshold (`DISCOUNT_PERCENT`).
+    pub discount_percent: u32,
+    /// The subtotal, in cents, an order must be strictly above (`DISCOUNT_THRESHOLD_CENTS`).
+    pub discount_threshold_cents: i64,
 }
 
 /// A setting that was present but unusable: names the variable and what it accepts.
@@ -265,6 +269,14 @@ impl Config {
             Some(v) => parse_mailbox(&v)?,
             None => "shopfront <noreply@localhost>".to_string(),
         };
+        let discount_percent = match lookup("DISCOUNT_PERCENT") {
+            Some(v) => parse_in_range("DISCOUNT_PERCENT", &v, 0u32, 100)?,
+            None => 10,
+        };
+        let discount_threshold_cents = match lookup("DISCOUNT_THRESHOLD_CENTS") {
+            Some(v) => parse_in_range("DISCOUNT_THRESHOLD_CENTS", &v, 0i64, 100_000_000_000)?,
+            None => 10_000,
+        };
         Ok(Config {
             bind,
             data_dir,
@@ -280,6 +292,8 @@ impl Config {
             mail_dir,
             smtp_url,
             mail_from,
+            discount_percent,
+            discount_threshold_cents,
         })
     }
 
@@ -295,6 +309,14 @@ impl Config {
             self.secret_key = Some(load_or_create_secret(&self.data_dir)?);
         }
         Ok(())
+    }
+
+    /// The discount rule the configuration sets.
+    pub fn discount_rule(&self) -> crate::domain::DiscountRule {
+        crate::domain::DiscountRule {
+            percent: self.discount_percent,
+            threshold: crate::domain::Money::from_cents(self.discount_threshold_cents),
+        }
     }
 
     /// The secret key; `prepare` must have run.
@@ -384,6 +406,10 @@ mod tests {
         assert!(!c.cookie_secure);
         assert_eq!(c.mail_dir, PathBuf::from("./data/mail"));
         assert!(c.smtp_url.is_none());
+        assert_eq!(
+            (c.discount_percent, c.discount_threshold_cents),
+            (10, 10_000)
+        );
     }
 
     #[test]
@@ -423,6 +449,9 @@ mod tests {
             ("COOKIE_SECURE", "sometimes"),
             ("SMTP_URL", "http://mail"),
             ("MAIL_FROM", "not an address"),
+            ("DISCOUNT_PERCENT", "101"),
+            ("DISCOUNT_THRESHOLD_CENTS", "-1"),
+            ("DISCOUNT_THRESHOLD_CENTS", "99.5"),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");

@@ -3,12 +3,14 @@
 //! [`app`] is the one place routes and middleware are wired; `main` and every test use it.
 
 pub mod accounts;
+pub mod carts;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod mail;
 pub mod models;
+pub mod orders;
 pub mod passwords;
 pub mod schema;
 pub mod web;
@@ -31,7 +33,8 @@ use crate::web::csrf::{self, CsrfProtection};
 use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
-    account, admin, assets, catalog, catch_panic::CatchPanic, health, security_headers,
+    account, admin, assets, cart, catalog, catch_panic::CatchPanic, checkout, health,
+    security_headers,
 };
 
 /// A login lasts at most this long, however active.
@@ -131,6 +134,18 @@ pub fn app(
             "/account/password",
             aweb::post().to(account::change_password),
         )
+        // Cart, checkout, orders
+        .route("/cart", web::get().to(cart::show))
+        .route("/cart/items", aweb::post().to(cart::add))
+        .route("/cart/items/{product_id}", aweb::post().to(cart::set))
+        .service(
+            aweb::resource("/checkout")
+                .route(web::get().to(checkout::show))
+                .route(aweb::post().to(checkout::place)),
+        )
+        .route("/orders", web::get().to(web::orders::list))
+        .route("/orders/{id}", web::get().to(web::orders::show))
+        .route("/orders/{id}/cancel", aweb::post().to(web::orders::cancel))
         // Running the shop
         .route("/admin", web::get().to(admin::dashboard::dashboard))
         // Operations

@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::models::outbox::{self, NewMail, OutboxMail};
-use crate::models::{email_token, login_failure, now, session};
+use crate::models::{cart, email_token, login_failure, now, session};
 use crate::web::error::AppError;
 
 /// How long a claimed mail is held before another worker may retry it.
@@ -31,6 +31,8 @@ const CLAIM_LEASE: TimeDelta = TimeDelta::seconds(120);
 const POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// How often expired sessions, tokens and old login failures are deleted.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+/// A guest cart untouched this long has outlived its session (which lasts 30 days).
+const GUEST_CART_DAYS: i64 = 31;
 /// The longest wait between two attempts at one mail.
 const MAX_BACKOFF_SECONDS: i64 = 3600;
 
@@ -66,6 +68,11 @@ impl Links {
     /// The forgotten-password page.
     pub fn forgot(&self) -> String {
         format!("{}/password/forgot", self.base)
+    }
+
+    /// The page of order `id`.
+    pub fn order(&self, id: i32) -> String {
+        format!("{}/orders/{id}", self.base)
     }
 }
 
@@ -147,6 +154,54 @@ pub mod compose {
             "Set a new password",
             Reset { email, link: &link }.render(),
         )
+    }
+
+    struct MailLine {
+        quantity: i32,
+        name: String,
+        total: String,
+    }
+
+    #[derive(Template)]
+    #[template(path = "mail/order_placed.txt")]
+    struct OrderPlaced<'a> {
+        order_id: i32,
+        lines: Vec<MailLine>,
+        subtotal: String,
+        has_discount: bool,
+        discount: String,
+        total: String,
+        link: &'a str,
+    }
+
+    /// "Thank you for your order", with its lines, totals and a link to it.
+    pub fn order_placed(
+        links: &Links,
+        email: &str,
+        order_id: i32,
+        lines: &[crate::models::cart::CartLine],
+        totals: &crate::domain::Totals,
+        currency: &str,
+    ) -> Result<NewMail, AppError> {
+        let link = links.order(order_id);
+        let money = |cents: i64| crate::domain::Money::from_cents(cents).display(currency);
+        let page = OrderPlaced {
+            order_id,
+            lines: lines
+                .iter()
+                .map(|l| MailLine {
+                    quantity: l.quantity,
+                    name: l.name.clone(),
+                    total: money(l.line_total_cents()),
+                })
+                .collect(),
+            subtotal: money(totals.subtotal.cents()),
+            has_discount: totals.discount.cents() > 0,
+            discount: money(totals.discount.cents()),
+            total: money(totals.total.cents()),
+            link: &link,
+        };
+        mail(email, &format!("Your order #{order_id}"), page.render())
     }
 
     /// "Your password was changed".
@@ -326,15 +381,19 @@ pub async fn deliver_due(pool: &DbPool, mailer: &Arc<Mailer>) -> Result<usize, A
     }
 }
 
-/// Deletes what has expired: sessions, mailed tokens, login failures past their window.
+/// Deletes what has expired: sessions, mailed tokens, login failures past their window, and
+/// guest carts whose sessions are gone.
 pub async fn sweep(pool: &DbPool) -> Result<(), AppError> {
     db::run(pool, |conn| {
         let now = now();
         let sessions = session::sweep(conn, now)?;
         let tokens = email_token::sweep(conn, now - TimeDelta::days(7))?;
         let failures = login_failure::sweep(conn, now - TimeDelta::days(1))?;
-        if sessions + tokens + failures > 0 {
-            log::info!("swept {sessions} sessions, {tokens} tokens, {failures} login failures");
+        let carts = cart::sweep_guest_carts(conn, now - TimeDelta::days(GUEST_CART_DAYS))?;
+        if sessions + tokens + failures + carts > 0 {
+            log::info!(
+                "swept {sessions} sessions, {tokens} tokens, {failures} login failures, {carts} guest carts"
+            );
         }
         Ok(())
     })

@@ -87,6 +87,62 @@ diesel::table! {
 
 diesel::joinable!(email_tokens -> users (user_id));
 
+diesel::table! {
+    carts (id) {
+        id -> Integer,
+        user_id -> Nullable<Integer>,
+        token -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cart_items (id) {
+        id -> Integer,
+        cart_id -> Integer,
+        product_id -> Integer,
+        quantity -> Integer,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Integer,
+        user_id -> Integer,
+        status -> Text,
+        subtotal_cents -> BigInt,
+        discount_cents -> BigInt,
+        total_cents -> BigInt,
+        ship_name -> Text,
+        ship_line1 -> Text,
+        ship_line2 -> Text,
+        ship_postcode -> Text,
+        ship_city -> Text,
+        ship_country -> Text,
+        checkout_key -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_items (id) {
+        id -> Integer,
+        order_id -> Integer,
+        product_id -> Integer,
+        name -> Text,
+        unit_price_cents -> BigInt,
+        quantity -> Integer,
+    }
+}
+
+diesel::joinable!(cart_items -> carts (cart_id));
+diesel::joinable!(cart_items -> products (product_id));
+diesel::joinable!(orders -> users (user_id));
+diesel::joinable!(order_items -> orders (order_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
     products,
@@ -95,4 +151,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     outbox,
     sessions,
+    carts,
+    cart_items,
+    orders,
+    order_items,
 );

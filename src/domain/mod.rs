@@ -2,8 +2,14 @@
 //! input into these types, and once a value exists it is valid.
 
 pub mod account;
+pub mod cart;
 pub mod catalog;
 pub mod money;
+pub mod order;
+pub mod pricing;
 
+pub use cart::{LineChange, Quantity};
 pub use catalog::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};
 pub use money::Money;
+pub use order::{OrderStatus, ShippingAddress};
+pub use pricing::{DiscountRule, Totals};

@@ -1,9 +1,11 @@
 //! Diesel structs and the queries on them, one file per table family. Every query function
 //! takes the connection first and returns diesel's `QueryResult`.
 
+pub mod cart;
 pub mod category;
 pub mod email_token;
 pub mod login_failure;
+pub mod order;
 pub mod outbox;
 pub mod product;
 pub mod search;

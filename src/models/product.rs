@@ -178,3 +178,49 @@ pub fn insert(conn: &mut DbConn, new: &NewProduct<'_>) -> QueryResult<i32> {
         .returning(products::id)
         .get_result(conn)
 }
+
+/// Takes `quantity` off the stock if that many are on hand; false (and nothing changed) when
+/// fewer are. The condition is in the UPDATE itself, so two buyers of the last item cannot
+/// both succeed, on either engine.
+pub fn take_stock(
+    conn: &mut DbConn,
+    id: i32,
+    quantity: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        products::table
+            .find(id)
+            .filter(products::stock.ge(quantity)),
+    )
+    .set((
+        products::stock.eq(products::stock - quantity),
+        products::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Puts `quantity` back on the stock (a cancelled order).
+pub fn return_stock(
+    conn: &mut DbConn,
+    id: i32,
+    quantity: i32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(products::table.find(id))
+        .set((
+            products::stock.eq(products::stock + quantity),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// The product `id` with its category, if it exists.
+pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Product>> {
+    products::table
+        .find(id)
+        .select(Product::as_select())
+        .first(conn)
+        .optional()
+}

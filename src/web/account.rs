@@ -13,6 +13,7 @@ use serde::Deserialize;
 use validator::Validate;
 
 use crate::accounts::{self, SignupOutcome};
+use crate::carts;
 use crate::db;
 use crate::domain::account::{
     check_new_password, login_retry_after, safe_next, Email, LOGIN_WINDOW_MINUTES,
@@ -20,6 +21,7 @@ use crate::domain::account::{
 use crate::models::email_token::TokenProblem;
 use crate::models::{login_failure, now, user};
 use crate::web::auth::{self, CurrentUser, SessionUser};
+use crate::web::cart;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::forms::FormErrors;
@@ -396,8 +398,15 @@ pub async fn login(
     };
 
     let address = email.as_str().to_string();
+    let guest_cart = cart::take_guest_token(&session(&req));
+    let user_id = user.id;
     db::run(&state.pool, move |conn| {
-        Ok(login_failure::clear(conn, &address)?)
+        login_failure::clear(conn, &address)?;
+        // The guest's cart joins the user's (quantities added, capped by the rules).
+        if let Some(token) = guest_cart {
+            carts::merge_guest_cart(conn, &token, user_id, now())?;
+        }
+        Ok(())
     })
     .await?;
     auth::log_in(&req, &user)?;

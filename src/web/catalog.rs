@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
+use crate::domain::cart::MAX_PER_LINE;
 use crate::domain::catalog::{CatalogError, MAX_QUERY_CHARS, PAGE_SIZE};
 use crate::domain::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};
 use crate::models::category::{self, Category, CategoryLink};
@@ -195,13 +196,55 @@ pub async fn list(
 
 #[derive(Template)]
 #[template(path = "catalog/product.html")]
-struct ProductPage {
+struct ProductPage<'a> {
     page: PageContext,
     product: Product,
     category: CategoryLink,
     stock: StockState,
     on_sale: bool,
     paragraphs: Vec<String>,
+    /// The quantity in the add-to-cart form (what was typed, after a refused add).
+    quantity: &'a str,
+    /// Why the last add was refused, shown beside the form.
+    add_error: Option<String>,
+    max_quantity: i32,
+}
+
+/// Renders the page of product `id` with the add-to-cart form holding `quantity` and, after
+/// a refused add, its message.
+pub async fn product_page(
+    state: &AppState,
+    page: PageContext,
+    id: i32,
+    quantity: &str,
+    add_error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (product, category) = db::run(&state.pool, move |conn| {
+        product::find_with_category(conn, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    let paragraphs = product
+        .description
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    render(
+        status,
+        &ProductPage {
+            page,
+            stock: StockState::of(product.stock),
+            on_sale: product.status() == ProductStatus::Active,
+            max_quantity: product.stock.clamp(1, MAX_PER_LINE),
+            product,
+            category,
+            paragraphs,
+            quantity,
+            add_error,
+        },
+    )
 }
 
 /// `GET /products/{id}`: one product. An id that is not a number, or names no product, is a 404.
@@ -215,26 +258,5 @@ pub async fn show(
         .ok()
         .filter(|id| *id > 0)
         .ok_or(AppError::NotFound)?;
-    let (product, category) = db::run(&state.pool, move |conn| {
-        product::find_with_category(conn, id)?.ok_or(AppError::NotFound)
-    })
-    .await?;
-    let paragraphs = product
-        .description
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
-        .collect();
-    render(
-        StatusCode::OK,
-        &ProductPage {
-            page,
-            stock: StockState::of(product.stock),
-            on_sale: product.status() == ProductStatus::Active,
-            product,
-            category,
-            paragraphs,
-        },
-    )
+    product_page(&state, page, id, "1", None, StatusCode::OK).await
 }

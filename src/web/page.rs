@@ -12,14 +12,16 @@ use actix_web::http::StatusCode;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
+use crate::db;
 use crate::domain::money::{self, Money};
+use crate::models::cart as cart_model;
 use crate::models::category::CategoryLink;
 use crate::web::assets;
 use crate::web::auth::{current_user, SessionUser};
-use crate::web::csrf;
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
 use crate::web::state::AppState;
+use crate::web::{cart, csrf};
 
 /// What the layout (`base.html`) reads on every page.
 #[derive(Debug, Clone)]
@@ -38,6 +40,8 @@ pub struct PageContext {
     pub csrf_token: String,
     /// Messages left by the previous request, shown once.
     pub flash: Vec<Flash>,
+    /// Items in the visitor's cart, for the header.
+    pub cart_count: i64,
 }
 
 impl PageContext {
@@ -51,19 +55,44 @@ impl PageContext {
             user: None,
             csrf_token: String::new(),
             flash: Vec::new(),
+            cart_count: 0,
         }
     }
 
     // Askama passes fields by reference and call results by value, hence `Borrow`.
 
-    /// `cents` formatted for people, like `$1,234.56`.
-    pub fn money(&self, cents: impl Borrow<i64>) -> String {
-        Money::from_cents(*cents.borrow()).display(&self.currency)
+    /// An amount formatted for people, like `$1,234.56`.
+    pub fn money(&self, amount: impl AsCents) -> String {
+        Money::from_cents(amount.as_cents()).display(&self.currency)
     }
 
     /// A count for people, like `1,234`.
     pub fn count(&self, n: impl Borrow<i64>) -> String {
         money::group_thousands(n.borrow().unsigned_abs())
+    }
+}
+
+/// Anything a template shows as money: cents as `i64`, or a `Money`, by value or reference.
+pub trait AsCents {
+    /// The amount in cents.
+    fn as_cents(&self) -> i64;
+}
+
+impl AsCents for i64 {
+    fn as_cents(&self) -> i64 {
+        *self
+    }
+}
+
+impl AsCents for Money {
+    fn as_cents(&self) -> i64 {
+        self.cents()
+    }
+}
+
+impl<T: AsCents + ?Sized> AsCents for &T {
+    fn as_cents(&self) -> i64 {
+        (**self).as_cents()
     }
 }
 
@@ -79,6 +108,17 @@ impl FromRequest for PageContext {
                 state.ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
             let nav = state.nav.get(&state.pool).await?;
             let user = current_user(&req).await?;
+            let session = req.get_session();
+            // Visitors without a cart (most who only browse) cost no query here.
+            let cart_count = match cart::owner_of(&session, user.as_ref()) {
+                Some(owner) => {
+                    db::run(&state.pool, move |conn| {
+                        Ok(cart_model::item_count(conn, &owner)?)
+                    })
+                    .await?
+                }
+                None => 0,
+            };
             Ok(PageContext {
                 nav,
                 currency: Arc::from(state.config.currency_symbol.as_str()),
@@ -86,7 +126,8 @@ impl FromRequest for PageContext {
                 css_url: assets::stylesheet_url(),
                 user,
                 csrf_token: csrf::token_for_page(&req, &state),
-                flash: flash::take(&req.get_session()),
+                flash: flash::take(&session),
+                cart_count,
             })
         })
     }

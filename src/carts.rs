@@ -1,0 +1,150 @@
+//! Cart flows: add a product, change or remove a line, merge a guest's cart at login. Each
+//! runs in one transaction with the cart locked, and checks the rules in `domain::cart`
+//! against the product as it is now.
+
+use chrono::NaiveDateTime;
+
+use crate::db::{self, DbConn};
+use crate::domain::cart::{add_to_line, check_line, merged_quantity};
+use crate::domain::{LineChange, ProductStatus, Quantity};
+use crate::models::cart::{self, CartOwner};
+use crate::models::product;
+use crate::web::error::AppError;
+
+/// Why a cart change was refused; the text is for the shopper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CartProblem {
+    /// No such product.
+    UnknownProduct,
+    /// The product exists but is off sale.
+    NotForSale,
+    /// Over the per-line limit or the stock (the message says which).
+    Limit(String),
+    /// The line to change is not in the cart.
+    NotInCart,
+}
+
+impl CartProblem {
+    /// What the shopper is told.
+    pub fn message(&self) -> String {
+        match self {
+            CartProblem::UnknownProduct => "That product does not exist.".to_string(),
+            CartProblem::NotForSale => "Sorry, this product is no longer sold.".to_string(),
+            CartProblem::Limit(message) => message.clone(),
+            CartProblem::NotInCart => "That product is not in your cart.".to_string(),
+        }
+    }
+}
+
+/// What an add did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Added {
+    /// The product's name.
+    pub name: String,
+    /// The line's quantity now.
+    pub quantity: i32,
+}
+
+/// Adds `quantity` of `product_id` to the cart of `owner` (creating the cart).
+pub fn add(
+    conn: &mut DbConn,
+    owner: &CartOwner,
+    product_id: i32,
+    quantity: Quantity,
+    now: NaiveDateTime,
+) -> Result<Result<Added, CartProblem>, AppError> {
+    db::transaction(conn, |conn| {
+        let Some(product) = product::find(conn, product_id)? else {
+            return Ok(Err(CartProblem::UnknownProduct));
+        };
+        if product.status() != ProductStatus::Active {
+            return Ok(Err(CartProblem::NotForSale));
+        }
+        // Check before creating anything, so a refused add leaves no empty cart behind.
+        let existing_cart = cart::find(conn, owner)?;
+        let existing = match existing_cart {
+            Some(cart_id) => {
+                cart::lock(conn, cart_id, now)?;
+                cart::quantity_of(conn, cart_id, product_id)?
+            }
+            None => 0,
+        };
+        let line = match add_to_line(existing, quantity, product.stock) {
+            Ok(line) => line,
+            Err(message) => return Ok(Err(CartProblem::Limit(message))),
+        };
+        let cart_id = match existing_cart {
+            Some(cart_id) => cart_id,
+            None => cart::find_or_create(conn, owner, now)?,
+        };
+        cart::set_quantity(conn, cart_id, product_id, line.get(), now)?;
+        Ok(Ok(Added {
+            name: product.name,
+            quantity: line.get(),
+        }))
+    })
+}
+
+/// Sets the quantity of a line in the cart of `owner`, or removes it.
+pub fn change(
+    conn: &mut DbConn,
+    owner: &CartOwner,
+    product_id: i32,
+    change: LineChange,
+    now: NaiveDateTime,
+) -> Result<Result<(), CartProblem>, AppError> {
+    db::transaction(conn, |conn| {
+        let Some(cart_id) = cart::find(conn, owner)? else {
+            return Ok(Err(CartProblem::NotInCart));
+        };
+        cart::lock(conn, cart_id, now)?;
+        if cart::quantity_of(conn, cart_id, product_id)? == 0 {
+            return Ok(Err(CartProblem::NotInCart));
+        }
+        match change {
+            LineChange::Remove => {
+                cart::remove(conn, cart_id, product_id)?;
+            }
+            LineChange::Set(quantity) => {
+                let product = product::find(conn, product_id)?.ok_or(AppError::NotFound)?;
+                if product.status() != ProductStatus::Active {
+                    return Ok(Err(CartProblem::NotForSale));
+                }
+                if let Err(message) = check_line(i64::from(quantity.get()), product.stock) {
+                    return Ok(Err(CartProblem::Limit(message)));
+                }
+                cart::set_quantity(conn, cart_id, product_id, quantity.get(), now)?;
+            }
+        }
+        Ok(Ok(()))
+    })
+}
+
+/// Moves a guest's cart into the user's at login: quantities are added, capped by the
+/// per-line limit and the stock; products no longer sold stay behind. The guest cart is
+/// deleted.
+pub fn merge_guest_cart(
+    conn: &mut DbConn,
+    guest_token: &str,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        let guest = CartOwner::Guest(guest_token.to_string());
+        let Some(guest_cart) = cart::find(conn, &guest)? else {
+            return Ok(());
+        };
+        let lines = cart::lines(conn, guest_cart)?;
+        if !lines.is_empty() {
+            let user_cart = cart::find_or_create(conn, &CartOwner::User(user_id), now)?;
+            for line in lines.iter().filter(|line| line.on_sale()) {
+                let existing = cart::quantity_of(conn, user_cart, line.product_id)?;
+                if let Some(quantity) = merged_quantity(existing, line.quantity, line.stock) {
+                    cart::set_quantity(conn, user_cart, line.product_id, quantity.get(), now)?;
+                }
+            }
+        }
+        cart::delete(conn, guest_cart)?;
+        Ok(())
+    })
+}

@@ -1,0 +1,230 @@
+//! Orders and their lines. A line keeps the product's name and price as they were at
+//! purchase, so later changes to the product never change an order.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::domain::{Money, OrderStatus};
+use crate::schema::{order_items, orders};
+
+/// An order row.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = orders)]
+pub struct Order {
+    /// Primary key; also the order number people see.
+    pub id: i32,
+    /// Who placed it.
+    pub user_id: i32,
+    /// Where it is in its life.
+    pub status: String,
+    /// The sum of the lines.
+    pub subtotal_cents: i64,
+    /// Taken off the subtotal.
+    pub discount_cents: i64,
+    /// What is paid.
+    pub total_cents: i64,
+    /// Who receives it.
+    pub ship_name: String,
+    /// Street and number.
+    pub ship_line1: String,
+    /// Flat, building, c/o.
+    pub ship_line2: String,
+    /// Postal code.
+    pub ship_postcode: String,
+    /// Town or city.
+    pub ship_city: String,
+    /// Country.
+    pub ship_country: String,
+    /// The checkout form's one-time key.
+    pub checkout_key: String,
+    /// When it was placed (UTC).
+    pub created_at: NaiveDateTime,
+    /// When it last changed (UTC).
+    pub updated_at: NaiveDateTime,
+}
+
+impl Order {
+    /// Its status (an unknown stored value reads as cancelled: nothing more happens to it).
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
+    }
+
+    /// When it was placed, for people.
+    pub fn placed_on(&self) -> String {
+        self.created_at.format("%-d %B %Y, %H:%M UTC").to_string()
+    }
+}
+
+/// An order to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = orders)]
+pub struct NewOrder<'a> {
+    /// Who places it.
+    pub user_id: i32,
+    /// `pending`.
+    pub status: &'a str,
+    /// The sum of the lines.
+    pub subtotal_cents: i64,
+    /// Taken off the subtotal.
+    pub discount_cents: i64,
+    /// What is paid.
+    pub total_cents: i64,
+    /// Who receives it.
+    pub ship_name: &'a str,
+    /// Street and number.
+    pub ship_line1: &'a str,
+    /// Flat, building, c/o.
+    pub ship_line2: &'a str,
+    /// Postal code.
+    pub ship_postcode: &'a str,
+    /// Town or city.
+    pub ship_city: &'a str,
+    /// Country.
+    pub ship_country: &'a str,
+    /// The checkout form's one-time key.
+    pub checkout_key: &'a str,
+    /// When it is placed.
+    pub created_at: NaiveDateTime,
+    /// Same as `created_at`.
+    pub updated_at: NaiveDateTime,
+}
+
+/// A line of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = order_items)]
+pub struct OrderItem {
+    /// The product (which may since have changed or been archived).
+    pub product_id: i32,
+    /// Its name at purchase.
+    pub name: String,
+    /// Its price at purchase.
+    pub unit_price_cents: i64,
+    /// How many.
+    pub quantity: i32,
+}
+
+impl OrderItem {
+    /// The line total.
+    pub fn line_total_cents(&self) -> i64 {
+        Money::from_cents(self.unit_price_cents)
+            .checked_mul(i64::from(self.quantity))
+            .map_or(i64::MAX, Money::cents)
+    }
+}
+
+/// A line to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = order_items)]
+pub struct NewOrderItem<'a> {
+    /// The order.
+    pub order_id: i32,
+    /// The product.
+    pub product_id: i32,
+    /// Its name now.
+    pub name: &'a str,
+    /// Its price now.
+    pub unit_price_cents: i64,
+    /// How many.
+    pub quantity: i32,
+}
+
+/// The order placed with this checkout key by `user_id`, if any.
+pub fn find_by_checkout_key(
+    conn: &mut DbConn,
+    user_id: i32,
+    key: &str,
+) -> QueryResult<Option<i32>> {
+    orders::table
+        .filter(orders::checkout_key.eq(key))
+        .filter(orders::user_id.eq(user_id))
+        .select(orders::id)
+        .first(conn)
+        .optional()
+}
+
+/// Inserts an order and returns its id.
+pub fn insert(conn: &mut DbConn, new: &NewOrder<'_>) -> QueryResult<i32> {
+    diesel::insert_into(orders::table)
+        .values(new)
+        .returning(orders::id)
+        .get_result(conn)
+}
+
+/// Inserts one line of an order.
+pub fn insert_item(conn: &mut DbConn, item: &NewOrderItem<'_>) -> QueryResult<usize> {
+    diesel::insert_into(order_items::table)
+        .values(item)
+        .execute(conn)
+}
+
+/// The order `id` if `user_id` placed it.
+pub fn find_for_user(conn: &mut DbConn, id: i32, user_id: i32) -> QueryResult<Option<Order>> {
+    orders::table
+        .find(id)
+        .filter(orders::user_id.eq(user_id))
+        .select(Order::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The order `id`, whoever placed it.
+pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Order>> {
+    orders::table
+        .find(id)
+        .select(Order::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The lines of an order, in the order they were added.
+pub fn items(conn: &mut DbConn, order_id: i32) -> QueryResult<Vec<OrderItem>> {
+    order_items::table
+        .filter(order_items::order_id.eq(order_id))
+        .order(order_items::id.asc())
+        .select(OrderItem::as_select())
+        .load(conn)
+}
+
+/// One page of `user_id`'s orders, newest first.
+pub fn page_for_user(
+    conn: &mut DbConn,
+    user_id: i32,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<Order>> {
+    orders::table
+        .filter(orders::user_id.eq(user_id))
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(Order::as_select())
+        .load(conn)
+}
+
+/// How many orders `user_id` has placed.
+pub fn count_for_user(conn: &mut DbConn, user_id: i32) -> QueryResult<i64> {
+    orders::table
+        .filter(orders::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
+}
+
+/// Moves the order from `from` to `to` if it is still in `from`; false when another request
+/// moved it first (the caller then changes nothing else).
+pub fn change_status(
+    conn: &mut DbConn,
+    id: i32,
+    from: OrderStatus,
+    to: OrderStatus,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::status.eq(from.as_str())),
+    )
+    .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

@@ -1,0 +1,351 @@
+//! Placing and cancelling orders. Placing one is a single transaction: re-read the cart and
+//! the prices, check them against what the shopper was shown, take the stock with
+//! conditional updates, write the order and its lines with totals from the domain rules,
+//! empty the cart and queue the confirmation, or change nothing at all.
+
+use chrono::NaiveDateTime;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::db::{self, DbConn};
+use crate::domain::{DiscountRule, Money, OrderStatus, ShippingAddress};
+use crate::mail::compose;
+use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::order::{self, NewOrder, NewOrderItem};
+use crate::models::{outbox, product};
+use crate::web::error::AppError;
+
+/// One line as the checkout page showed it: the form sends these back, and the order is
+/// placed only if the cart still matches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownLine {
+    /// The product.
+    pub product_id: i32,
+    /// The price shown.
+    pub unit_price_cents: i64,
+    /// The quantity shown.
+    pub quantity: i32,
+}
+
+impl ShownLine {
+    /// The lines of a cart as they are shown now.
+    pub fn from_cart(lines: &[CartLine]) -> Vec<ShownLine> {
+        lines
+            .iter()
+            .map(|l| ShownLine {
+                product_id: l.product_id,
+                unit_price_cents: l.unit_price_cents,
+                quantity: l.quantity,
+            })
+            .collect()
+    }
+
+    /// Packs lines into the checkout form's hidden `summary` field: `id:price:qty,…`.
+    pub fn encode(lines: &[ShownLine]) -> String {
+        lines
+            .iter()
+            .map(|l| format!("{}:{}:{}", l.product_id, l.unit_price_cents, l.quantity))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Unpacks the `summary` field; anything malformed reads as an empty summary, which then
+    /// does not match the cart.
+    pub fn decode(text: &str) -> Vec<ShownLine> {
+        let parse = |part: &str| -> Option<ShownLine> {
+            let mut fields = part.split(':');
+            let line = ShownLine {
+                product_id: fields.next()?.parse().ok()?,
+                unit_price_cents: fields.next()?.parse().ok()?,
+                quantity: fields.next()?.parse().ok()?,
+            };
+            fields.next().is_none().then_some(line)
+        };
+        text.split(',')
+            .filter(|part| !part.is_empty())
+            .map(parse)
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default()
+    }
+}
+
+/// What the checkout form asks for.
+pub struct CheckoutRequest<'a> {
+    /// Who orders.
+    pub user_id: i32,
+    /// Their address, for the confirmation mail.
+    pub email: &'a str,
+    /// The form's one-time key.
+    pub checkout_key: &'a str,
+    /// The lines the page showed.
+    pub shown: &'a [ShownLine],
+    /// Where it goes.
+    pub address: &'a ShippingAddress,
+    /// The discount rule in force.
+    pub rule: DiscountRule,
+    /// For the amounts in the mail.
+    pub currency: &'a str,
+    /// For the link in the mail.
+    pub links: &'a crate::mail::Links,
+}
+
+/// An order that went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    /// A new order.
+    New(i32),
+    /// This form was submitted before: its order.
+    Earlier(i32),
+}
+
+impl Placed {
+    /// The order's id.
+    pub fn id(self) -> i32 {
+        match self {
+            Placed::New(id) | Placed::Earlier(id) => id,
+        }
+    }
+}
+
+/// Why nothing was ordered; each message is for the shopper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckoutProblem {
+    /// The cart is empty.
+    EmptyCart,
+    /// The cart, a price or a product changed since the page was shown.
+    Changed(Vec<String>),
+    /// Not enough stock left for these lines.
+    SoldOut(Vec<String>),
+}
+
+/// A failure inside the checkout transaction: either a problem to show (rolled back all
+/// the same) or an error.
+enum Failure {
+    Problem(CheckoutProblem),
+    Error(AppError),
+}
+
+impl From<DieselError> for Failure {
+    fn from(e: DieselError) -> Failure {
+        Failure::Error(AppError::from(e))
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Failure {
+        Failure::Error(e)
+    }
+}
+
+/// How the cart differs from what was shown, in words.
+fn changes(shown: &[ShownLine], lines: &[CartLine], currency: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in lines {
+        match shown.iter().find(|s| s.product_id == line.product_id) {
+            None => out.push(format!("{} was added to your cart.", line.name)),
+            Some(s) if s.quantity != line.quantity => out.push(format!(
+                "The quantity of {} changed from {} to {}.",
+                line.name, s.quantity, line.quantity
+            )),
+            Some(s) if s.unit_price_cents != line.unit_price_cents => out.push(format!(
+                "The price of {} changed from {} to {}.",
+                line.name,
+                Money::from_cents(s.unit_price_cents).display(currency),
+                line.unit_price().display(currency)
+            )),
+            Some(_) => {}
+        }
+        if !line.on_sale() {
+            out.push(format!("{} is no longer sold.", line.name));
+        }
+    }
+    if shown
+        .iter()
+        .any(|s| !lines.iter().any(|l| l.product_id == s.product_id))
+    {
+        out.push("A product was removed from your cart.".to_string());
+    }
+    out
+}
+
+fn place_in_transaction(
+    conn: &mut DbConn,
+    request: &CheckoutRequest<'_>,
+    now: NaiveDateTime,
+) -> Result<Placed, Failure> {
+    let owner = CartOwner::User(request.user_id);
+    let cart_id = cart::find(conn, &owner)?;
+    if let Some(cart_id) = cart_id {
+        cart::lock(conn, cart_id, now)?;
+    }
+    // Checked with the cart locked: a twin submission of this form that held the lock first
+    // has committed its order by now, and this one finds it instead of an emptied cart.
+    if let Some(id) = order::find_by_checkout_key(conn, request.user_id, request.checkout_key)? {
+        return Ok(Placed::Earlier(id));
+    }
+    let Some(cart_id) = cart_id else {
+        return Err(Failure::Problem(CheckoutProblem::EmptyCart));
+    };
+    let mut lines = cart::lines(conn, cart_id)?;
+    if lines.is_empty() {
+        return Err(Failure::Problem(CheckoutProblem::EmptyCart));
+    }
+    let changed = changes(request.shown, &lines, request.currency);
+    if !changed.is_empty() {
+        return Err(Failure::Problem(CheckoutProblem::Changed(changed)));
+    }
+    // Take the stock in product order, so two orders never wait for each other's rows.
+    lines.sort_by_key(|l| l.product_id);
+    let mut short = Vec::new();
+    for line in &lines {
+        if !product::take_stock(conn, line.product_id, line.quantity, now)? {
+            let left = product::find(conn, line.product_id)?.map_or(0, |p| p.stock);
+            short.push(if left <= 0 {
+                format!("Sorry, {} has just sold out.", line.name)
+            } else {
+                format!("Sorry, only {left} of {} left.", line.name)
+            });
+        }
+    }
+    if !short.is_empty() {
+        return Err(Failure::Problem(CheckoutProblem::SoldOut(short)));
+    }
+    let priced: Vec<(Money, i32)> = lines.iter().map(|l| (l.unit_price(), l.quantity)).collect();
+    let totals = request
+        .rule
+        .totals(&priced)
+        .map_err(|_| AppError::BadRequest("This order is too large to place.".into()))?;
+    let address = request.address;
+    let order_id = order::insert(
+        conn,
+        &NewOrder {
+            user_id: request.user_id,
+            status: OrderStatus::Pending.as_str(),
+            subtotal_cents: totals.subtotal.cents(),
+            discount_cents: totals.discount.cents(),
+            total_cents: totals.total.cents(),
+            ship_name: &address.name,
+            ship_line1: &address.address_line1,
+            ship_line2: &address.address_line2,
+            ship_postcode: &address.postcode,
+            ship_city: &address.city,
+            ship_country: &address.country,
+            checkout_key: request.checkout_key,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    for line in &lines {
+        order::insert_item(
+            conn,
+            &NewOrderItem {
+                order_id,
+                product_id: line.product_id,
+                name: &line.name,
+                unit_price_cents: line.unit_price_cents,
+                quantity: line.quantity,
+            },
+        )?;
+    }
+    cart::clear(conn, cart_id)?;
+    let mail = compose::order_placed(
+        request.links,
+        request.email,
+        order_id,
+        &lines,
+        &totals,
+        request.currency,
+    )?;
+    outbox::enqueue(conn, &mail, now)?;
+    Ok(Placed::New(order_id))
+}
+
+/// Places the order, or explains why nothing was ordered.
+pub fn place_order(
+    conn: &mut DbConn,
+    request: &CheckoutRequest<'_>,
+    now: NaiveDateTime,
+) -> Result<Result<Placed, CheckoutProblem>, AppError> {
+    match db::transaction(conn, |conn| place_in_transaction(conn, request, now)) {
+        Ok(placed) => Ok(Ok(placed)),
+        Err(Failure::Problem(problem)) => Ok(Err(problem)),
+        // The same form, submitted twice at once: the other submission placed the order.
+        Err(Failure::Error(AppError::Database(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            _,
+        )))) => match order::find_by_checkout_key(conn, request.user_id, request.checkout_key)? {
+            Some(id) => Ok(Ok(Placed::Earlier(id))),
+            None => Err(AppError::Internal(
+                "checkout key conflict without an order".into(),
+            )),
+        },
+        Err(Failure::Error(e)) => Err(e),
+    }
+}
+
+/// Why an order could not be cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CannotCancel(pub OrderStatus);
+
+/// Cancels `order_id` for its owner while it is pending, and puts its stock back, in one
+/// transaction. `Ok(None)` when the order is not theirs (or does not exist).
+pub fn cancel_by_customer(
+    conn: &mut DbConn,
+    order_id: i32,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> Result<Option<Result<(), CannotCancel>>, AppError> {
+    db::transaction(conn, |conn| {
+        let Some(found) = order::find_for_user(conn, order_id, user_id)? else {
+            return Ok(None);
+        };
+        let status = found.status();
+        if !status.customer_can_cancel() {
+            return Ok(Some(Err(CannotCancel(status))));
+        }
+        Ok(Some(cancel_and_restock(conn, order_id, status, now)?))
+    })
+}
+
+/// Moves an order from `from` to cancelled and returns its stock; refused when another
+/// request moved it first. Call inside a transaction.
+pub fn cancel_and_restock(
+    conn: &mut DbConn,
+    order_id: i32,
+    from: OrderStatus,
+    now: NaiveDateTime,
+) -> Result<Result<(), CannotCancel>, AppError> {
+    if !order::change_status(conn, order_id, from, OrderStatus::Cancelled, now)? {
+        let current = order::find(conn, order_id)?.map_or(OrderStatus::Cancelled, |o| o.status());
+        return Ok(Err(CannotCancel(current)));
+    }
+    for item in order::items(conn, order_id)? {
+        product::return_stock(conn, item.product_id, item.quantity, now)?;
+    }
+    Ok(Ok(()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_round_trips_and_rejects_garbage() {
+        let lines = [
+            ShownLine {
+                product_id: 3,
+                unit_price_cents: 1999,
+                quantity: 2,
+            },
+            ShownLine {
+                product_id: 7,
+                unit_price_cents: 0,
+                quantity: 99,
+            },
+        ];
+        assert_eq!(ShownLine::decode(&ShownLine::encode(&lines)), lines);
+        assert!(ShownLine::decode("3:1999").is_empty());
+        assert!(ShownLine::decode("3:1999:2:9").is_empty());
+        assert!(ShownLine::decode("x:y:z").is_empty());
+        assert!(ShownLine::decode("").is_empty());
+    }
+}

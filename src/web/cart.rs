@@ -1,0 +1,301 @@
+//! The cart over HTTP: `GET /cart`, `POST /cart/items` (add), `POST /cart/items/{id}` (set,
+//! 0 removes). Guests have carts too; the session holds only their cart's random token.
+
+use actix_session::{Session, SessionExt};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::carts::{self, CartProblem};
+use crate::db;
+use crate::domain::account::random_token;
+use crate::domain::{LineChange, Quantity, Totals};
+use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::now;
+use crate::web::auth::{current_user, SessionUser};
+use crate::web::catalog;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+/// Where the session keeps a guest's cart token.
+const GUEST_CART_KEY: &str = "cart";
+
+/// The cart a request means, if it has one: the user's when logged in, else the guest's.
+pub fn owner_of(session: &Session, user: Option<&SessionUser>) -> Option<CartOwner> {
+    match user {
+        Some(user) => Some(CartOwner::User(user.id)),
+        None => session
+            .get::<String>(GUEST_CART_KEY)
+            .ok()
+            .flatten()
+            .map(CartOwner::Guest),
+    }
+}
+
+async fn owner(req: &HttpRequest) -> Result<Option<CartOwner>, AppError> {
+    let user = current_user(req).await?;
+    Ok(owner_of(&req.get_session(), user.as_ref()))
+}
+
+/// Takes the guest cart token out of the session (at login, to merge the cart).
+pub fn take_guest_token(session: &Session) -> Option<String> {
+    if !session.entries().contains_key(GUEST_CART_KEY) {
+        return None;
+    }
+    session
+        .remove_as::<String>(GUEST_CART_KEY)
+        .and_then(Result::ok)
+}
+
+fn redirect_to_cart() -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/cart"))
+        .finish()
+}
+
+/// A problem shown on the cart page: for one line, or for the cart as a whole.
+struct CartMessage {
+    product_id: Option<i32>,
+    text: String,
+}
+
+#[derive(Template)]
+#[template(path = "cart/cart.html")]
+struct CartPage {
+    page: PageContext,
+    lines: Vec<CartLine>,
+    totals: Totals,
+    discount_percent: u32,
+    messages: Vec<CartMessage>,
+    can_check_out: bool,
+}
+
+impl CartPage {
+    fn message_for(&self, product_id: &i32) -> Option<&str> {
+        self.messages
+            .iter()
+            .find(|m| m.product_id == Some(*product_id))
+            .map(|m| m.text.as_str())
+    }
+
+    fn general_messages(&self) -> Vec<&str> {
+        self.messages
+            .iter()
+            .filter(|m| m.product_id.is_none())
+            .map(|m| m.text.as_str())
+            .collect()
+    }
+}
+
+/// The totals of cart lines under the shop's discount rule.
+pub fn totals_of(state: &AppState, lines: &[CartLine]) -> Result<Totals, AppError> {
+    let priced: Vec<_> = lines.iter().map(|l| (l.unit_price(), l.quantity)).collect();
+    state
+        .config
+        .discount_rule()
+        .totals(&priced)
+        .map_err(|_| AppError::BadRequest("This cart is too large to price.".into()))
+}
+
+async fn cart_page(
+    state: &AppState,
+    page: PageContext,
+    owner: Option<CartOwner>,
+    messages: Vec<CartMessage>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let lines = match owner {
+        None => Vec::new(),
+        Some(owner) => {
+            db::run(&state.pool, move |conn| match cart::find(conn, &owner)? {
+                Some(cart_id) => Ok(cart::lines(conn, cart_id)?),
+                None => Ok(Vec::new()),
+            })
+            .await?
+        }
+    };
+    let totals = totals_of(state, &lines)?;
+    let can_check_out = !lines.is_empty() && lines.iter().all(|l| l.problem().is_none());
+    render(
+        status,
+        &CartPage {
+            page,
+            totals,
+            discount_percent: state.config.discount_percent,
+            can_check_out,
+            lines,
+            messages,
+        },
+    )
+}
+
+/// `GET /cart`: lines, unit prices, line totals, subtotal, discount, total, and how much more
+/// would earn the discount.
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+) -> Result<HttpResponse, AppError> {
+    let owner = owner(&req).await?;
+    cart_page(&state, page, owner, Vec::new(), StatusCode::OK).await
+}
+
+/// The add-to-cart form as posted.
+#[derive(Debug, Deserialize)]
+pub struct AddForm {
+    product_id: String,
+    quantity: String,
+}
+
+fn parse_id(text: &str) -> Option<i32> {
+    text.trim().parse::<i32>().ok().filter(|id| *id > 0)
+}
+
+/// `POST /cart/items`: adds `quantity` of `product_id`. A bad quantity, too many, an archived
+/// or unknown product: 400 with the page re-rendered and the message, cart unchanged.
+pub async fn add(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    form: web::Form<AddForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let Some(product_id) = parse_id(&form.product_id) else {
+        let message = CartMessage {
+            product_id: None,
+            text: CartProblem::UnknownProduct.message(),
+        };
+        let owner = owner(&req).await?;
+        return cart_page(&state, page, owner, vec![message], StatusCode::BAD_REQUEST).await;
+    };
+    let quantity = match Quantity::parse(&form.quantity) {
+        Ok(quantity) => quantity,
+        Err(e) => {
+            return catalog::product_page(
+                &state,
+                page,
+                product_id,
+                &form.quantity,
+                Some(e.to_string()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    let user = current_user(&req).await?;
+    let session = req.get_session();
+    let (owner, new_token) = match owner_of(&session, user.as_ref()) {
+        Some(owner) => (owner, None),
+        None => {
+            let token = random_token();
+            (CartOwner::Guest(token.clone()), Some(token))
+        }
+    };
+    let added = db::run(&state.pool, move |conn| {
+        carts::add(conn, &owner, product_id, quantity, now())
+    })
+    .await?;
+    match added {
+        Ok(added) => {
+            if let Some(token) = new_token {
+                session
+                    .insert(GUEST_CART_KEY, token)
+                    .map_err(|e| AppError::Internal(format!("cannot keep the cart token: {e}")))?;
+            }
+            flash::push(
+                &session,
+                FlashKind::Success,
+                format!(
+                    "Added {} to your cart (now {}).",
+                    added.name, added.quantity
+                ),
+            );
+            Ok(redirect_to_cart())
+        }
+        Err(CartProblem::UnknownProduct) => {
+            let message = CartMessage {
+                product_id: None,
+                text: CartProblem::UnknownProduct.message(),
+            };
+            let owner = owner_of(&session, user.as_ref());
+            cart_page(&state, page, owner, vec![message], StatusCode::BAD_REQUEST).await
+        }
+        Err(problem) => {
+            catalog::product_page(
+                &state,
+                page,
+                product_id,
+                &form.quantity,
+                Some(problem.message()),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    }
+}
+
+/// The set-quantity form as posted.
+#[derive(Debug, Deserialize)]
+pub struct SetForm {
+    quantity: String,
+}
+
+/// `POST /cart/items/{product_id}`: sets the line's quantity; 0 removes it.
+pub async fn set(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    product_id: web::Path<String>,
+    form: web::Form<SetForm>,
+) -> Result<HttpResponse, AppError> {
+    let product_id = parse_id(&product_id).ok_or(AppError::NotFound)?;
+    let owner = owner(&req).await?;
+    let refuse = |text: String| CartMessage {
+        product_id: Some(product_id),
+        text,
+    };
+    let change = match LineChange::parse(&form.quantity) {
+        Ok(change) => change,
+        Err(e) => {
+            return cart_page(
+                &state,
+                page,
+                owner,
+                vec![refuse(e.to_string())],
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    };
+    let Some(cart_owner) = owner.clone() else {
+        let message = refuse(CartProblem::NotInCart.message());
+        return cart_page(&state, page, None, vec![message], StatusCode::BAD_REQUEST).await;
+    };
+    let changed = db::run(&state.pool, move |conn| {
+        carts::change(conn, &cart_owner, product_id, change, now())
+    })
+    .await?;
+    match changed {
+        Ok(()) => {
+            let text = match change {
+                LineChange::Remove => "Removed from your cart.",
+                LineChange::Set(_) => "Your cart is updated.",
+            };
+            flash::push(&req.get_session(), FlashKind::Success, text);
+            Ok(redirect_to_cart())
+        }
+        Err(problem) => {
+            cart_page(
+                &state,
+                page,
+                owner,
+                vec![refuse(problem.message())],
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Checkout: `GET /checkout` shows the order as it will be placed and the address form;
+//! `POST /checkout` places it. The form carries a one-time key (a double submit finds the
+//! same order) and the lines as shown (a changed price or cart places nothing).
+
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db;
+use crate::domain::account::random_token;
+use crate::domain::{ShippingAddress, Totals};
+use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::now;
+use crate::orders::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
+use crate::web::auth::CurrentUser;
+use crate::web::cart::totals_of;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::forms::FormErrors;
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "checkout/checkout.html")]
+struct CheckoutPage {
+    page: PageContext,
+    lines: Vec<CartLine>,
+    totals: Totals,
+    discount_percent: u32,
+    summary: String,
+    checkout_key: String,
+    address: ShippingAddress,
+    errors: FormErrors,
+    notices: Vec<String>,
+    blocked: bool,
+}
+
+/// What the page needs besides the cart.
+struct Shown {
+    checkout_key: String,
+    address: ShippingAddress,
+    errors: FormErrors,
+    notices: Vec<String>,
+}
+
+async fn user_lines(state: &AppState, user_id: i32) -> Result<Vec<CartLine>, AppError> {
+    db::run(&state.pool, move |conn| {
+        match cart::find(conn, &CartOwner::User(user_id))? {
+            Some(cart_id) => Ok(cart::lines(conn, cart_id)?),
+            None => Ok(Vec::new()),
+        }
+    })
+    .await
+}
+
+/// The checkout page for the cart as it is now.
+async fn checkout_page(
+    state: &AppState,
+    page: PageContext,
+    user_id: i32,
+    shown: Shown,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let lines = user_lines(state, user_id).await?;
+    let totals = totals_of(state, &lines)?;
+    let blocked = lines.iter().any(|l| l.problem().is_some());
+    render(
+        status,
+        &CheckoutPage {
+            page,
+            summary: ShownLine::encode(&ShownLine::from_cart(&lines)),
+            discount_percent: state.config.discount_percent,
+            lines,
+            totals,
+            checkout_key: shown.checkout_key,
+            address: shown.address,
+            errors: shown.errors,
+            notices: shown.notices,
+            blocked,
+        },
+    )
+}
+
+/// `GET /checkout`.
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    CurrentUser(user): CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    if user_lines(&state, user.id).await?.is_empty() {
+        flash::push(
+            &req.get_session(),
+            FlashKind::Info,
+            "Your cart is empty: add something before checking out.",
+        );
+        return Ok(redirect("/cart"));
+    }
+    let shown = Shown {
+        checkout_key: random_token(),
+        address: ShippingAddress::default(),
+        errors: FormErrors::new(),
+        notices: Vec::new(),
+    };
+    checkout_page(&state, page, user.id, shown, StatusCode::OK).await
+}
+
+/// The checkout form as posted. Prices and totals are not among its fields: extra fields
+/// such as `price` or `discount` are ignored.
+#[derive(Debug, Deserialize)]
+pub struct CheckoutForm {
+    name: String,
+    address_line1: String,
+    #[serde(default)]
+    address_line2: String,
+    postcode: String,
+    city: String,
+    country: String,
+    checkout_key: String,
+    summary: String,
+}
+
+fn plausible_key(key: &str) -> bool {
+    key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// `POST /checkout`: places the order in one transaction, then 303 to it.
+pub async fn place(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    CurrentUser(user): CurrentUser,
+    form: web::Form<CheckoutForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    if !plausible_key(&form.checkout_key) {
+        return Err(AppError::BadRequest(
+            "This checkout form is incomplete. Open the checkout page again and place the order from there.".into(),
+        ));
+    }
+    let typed = ShippingAddress {
+        name: form.name.trim().to_string(),
+        address_line1: form.address_line1.trim().to_string(),
+        address_line2: form.address_line2.trim().to_string(),
+        postcode: form.postcode.trim().to_string(),
+        city: form.city.trim().to_string(),
+        country: form.country.trim().to_string(),
+    };
+    let address = match ShippingAddress::parse(
+        &form.name,
+        &form.address_line1,
+        &form.address_line2,
+        &form.postcode,
+        &form.city,
+        &form.country,
+    ) {
+        Ok(address) => address,
+        Err(problems) => {
+            let mut errors = FormErrors::new();
+            for (field, message) in problems {
+                errors.add(field, message);
+            }
+            let shown = Shown {
+                checkout_key: form.checkout_key,
+                address: typed,
+                errors,
+                notices: Vec::new(),
+            };
+            return checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await;
+        }
+    };
+
+    let shown_lines = ShownLine::decode(&form.summary);
+    let key = form.checkout_key.clone();
+    let placed_address = address.clone();
+    let worker_state = state.clone();
+    let (user_id, email) = (user.id, user.email.clone());
+    let result = db::run(&state.pool, move |conn| {
+        let request = CheckoutRequest {
+            user_id,
+            email: &email,
+            checkout_key: &key,
+            shown: &shown_lines,
+            address: &placed_address,
+            rule: worker_state.config.discount_rule(),
+            currency: &worker_state.config.currency_symbol,
+            links: &worker_state.links,
+        };
+        orders::place_order(conn, &request, now())
+    })
+    .await?;
+
+    let session = req.get_session();
+    match result {
+        Ok(Placed::New(id)) => {
+            state.wake_mailer();
+            log::info!("order {id} placed by user {}", user.id);
+            flash::push(
+                &session,
+                FlashKind::Success,
+                format!("Thank you! Your order #{id} is placed."),
+            );
+            Ok(redirect(&format!("/orders/{id}")))
+        }
+        Ok(placed @ Placed::Earlier(_)) => Ok(redirect(&format!("/orders/{}", placed.id()))),
+        Err(CheckoutProblem::EmptyCart) => {
+            flash::push(
+                &session,
+                FlashKind::Info,
+                "Your cart is empty: add something before checking out.",
+            );
+            Ok(redirect("/cart"))
+        }
+        Err(CheckoutProblem::Changed(notices)) | Err(CheckoutProblem::SoldOut(notices)) => {
+            let mut notices = notices;
+            notices
+                .push("Nothing was ordered. Check the order below and place it again.".to_string());
+            let shown = Shown {
+                checkout_key: form.checkout_key,
+                address,
+                errors: FormErrors::new(),
+                notices,
+            };
+            checkout_page(&state, page, user.id, shown, StatusCode::CONFLICT).await
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! A customer's orders: the list, one order, and cancelling while it is pending. Another
+//! user's order is a 404, never a 403 that would confirm it exists.
+
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db;
+use crate::domain::{PageNumber, Pagination};
+use crate::models::now;
+use crate::models::order::{self, Order, OrderItem};
+use crate::orders::{self, CannotCancel};
+use crate::web::auth::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+/// Orders on one page of the list.
+const ORDERS_PER_PAGE: i64 = 20;
+
+/// `?page=` of the order list.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "orders/list.html")]
+struct OrdersPage {
+    page: PageContext,
+    orders: Vec<Order>,
+    pagination: Pagination,
+}
+
+/// `GET /orders`: the user's orders, newest first.
+pub async fn list(
+    state: web::Data<AppState>,
+    page: PageContext,
+    CurrentUser(user): CurrentUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let number = PageNumber::parse(query.page.as_deref())?;
+    let (orders, pagination) = db::run(&state.pool, move |conn| {
+        let pagination = Pagination::new(
+            number,
+            ORDERS_PER_PAGE,
+            order::count_for_user(conn, user.id)?,
+        );
+        let orders = order::page_for_user(conn, user.id, pagination.per_page, pagination.offset())?;
+        Ok((orders, pagination))
+    })
+    .await?;
+    if !pagination.page_exists() {
+        return Err(AppError::BadRequest(format!(
+            "There are only {} pages of orders.",
+            pagination.last_page()
+        )));
+    }
+    render(
+        StatusCode::OK,
+        &OrdersPage {
+            page,
+            orders,
+            pagination,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "orders/show.html")]
+struct OrderPage {
+    page: PageContext,
+    order: Order,
+    items: Vec<OrderItem>,
+    error: Option<String>,
+}
+
+fn order_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
+}
+
+async fn order_page(
+    state: &AppState,
+    page: PageContext,
+    id: i32,
+    user_id: i32,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (order, items) = db::run(&state.pool, move |conn| {
+        let order = order::find_for_user(conn, id, user_id)?.ok_or(AppError::NotFound)?;
+        let items = order::items(conn, id)?;
+        Ok((order, items))
+    })
+    .await?;
+    render(
+        status,
+        &OrderPage {
+            page,
+            order,
+            items,
+            error,
+        },
+    )
+}
+
+/// `GET /orders/{id}`: items, totals, status, address.
+pub async fn show(
+    state: web::Data<AppState>,
+    page: PageContext,
+    CurrentUser(user): CurrentUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    order_page(&state, page, order_id(&id)?, user.id, None, StatusCode::OK).await
+}
+
+/// `POST /orders/{id}/cancel`: while pending; the stock goes back in the same transaction.
+pub async fn cancel(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    CurrentUser(user): CurrentUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = order_id(&id)?;
+    let user_id = user.id;
+    let result = db::run(&state.pool, move |conn| {
+        orders::cancel_by_customer(conn, id, user_id, now())
+    })
+    .await?;
+    match result {
+        None => Err(AppError::NotFound),
+        Some(Ok(())) => {
+            log::info!("order {id} cancelled by its customer");
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                format!("Order #{id} is cancelled."),
+            );
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/orders/{id}")))
+                .finish())
+        }
+        Some(Err(CannotCancel(status))) => {
+            let message = format!(
+                "This order is {} and can no longer be cancelled here. Please contact us.",
+                status.label().to_lowercase()
+            );
+            order_page(
+                &state,
+                page,
+                id,
+                user_id,
+                Some(message),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    }
+}
