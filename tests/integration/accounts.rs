@@ -531,7 +531,10 @@ fn logout_deletes_the_session_so_the_old_cookie_is_anonymous() {
     assert_eq!(response.status, 303);
     let home = client.follow(response);
     assert_eq!(home.flashes(), ["You have logged out."]);
-    assert_eq!(home.texts(".user-menu a"), ["Log in", "Sign up"]);
+    assert_eq!(
+        home.texts(".user-menu a:not(.cart-link)"),
+        ["Log in", "Sign up"]
+    );
     assert_eq!(client.get("/account").status, 303);
 
     let replay = app.client();
@@ -628,14 +631,21 @@ fn a_login_made_before_the_role_or_password_changed_is_void() {
 fn the_header_offers_login_or_names_the_user() {
     let app = TestApp::spawn();
     let anonymous = app.client().get("/");
-    assert_eq!(anonymous.texts(".user-menu a"), ["Log in", "Sign up"]);
+    assert_eq!(
+        anonymous.texts(".user-menu a:not(.cart-link)"),
+        ["Log in", "Sign up"]
+    );
     let client = app.customer("ada@example.com");
     let page = client.get("/");
     assert_eq!(
         page.text(".user-menu .who").as_deref(),
         Some("ada@example.com")
     );
-    assert_eq!(page.texts(".user-menu a"), ["Account"]);
+    assert_eq!(
+        page.texts(".user-menu a:not(.cart-link)"),
+        ["Orders", "Account"]
+    );
+    assert_eq!(page.text(".cart-link").as_deref(), Some("Cart"));
     assert!(page
         .form_values("/logout")
         .unwrap()

@@ -4,8 +4,10 @@
 mod support;
 
 mod accounts;
+mod cart;
 mod catalogue;
 mod cli;
 mod mail;
 mod migrations;
+mod orders;
 mod pages;

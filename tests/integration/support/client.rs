@@ -1,7 +1,7 @@
 //! A small browser: keeps cookies, never follows redirects on its own, parses pages.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use scraper::{Html, Selector};
 use ureq::http;
@@ -10,7 +10,7 @@ use ureq::http;
 pub struct Client {
     agent: ureq::Agent,
     base: String,
-    cookies: RefCell<BTreeMap<String, String>>,
+    cookies: Mutex<BTreeMap<String, String>>,
 }
 
 /// One response, with helpers to read it as a person would.
@@ -35,7 +35,7 @@ impl Client {
         Client {
             agent,
             base: base.to_string(),
-            cookies: RefCell::new(BTreeMap::new()),
+            cookies: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -60,7 +60,8 @@ impl Client {
         let mut builder = http::Request::builder().method(method).uri(&url);
         let cookie_header: String = self
             .cookies
-            .borrow()
+            .lock()
+            .unwrap()
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
@@ -109,7 +110,7 @@ impl Client {
             let attr = attr.trim().to_ascii_lowercase();
             attr == "max-age=0" || attr.starts_with("expires=thu, 01 jan 1970")
         });
-        let mut jar = self.cookies.borrow_mut();
+        let mut jar = self.cookies.lock().unwrap();
         if expired || value.is_empty() {
             jar.remove(name.trim());
         } else {
@@ -175,12 +176,12 @@ impl Client {
 
     /// The cookies the client holds.
     pub fn cookies(&self) -> BTreeMap<String, String> {
-        self.cookies.borrow().clone()
+        self.cookies.lock().unwrap().clone()
     }
 
     /// Replaces the client's cookies (to replay an old cookie, say).
     pub fn set_cookies(&self, cookies: BTreeMap<String, String>) {
-        *self.cookies.borrow_mut() = cookies;
+        *self.cookies.lock().unwrap() = cookies;
     }
 }
 

@@ -87,6 +87,18 @@ impl TestApp {
         })
     }
 
+    /// Creates a product on sale in a category of its own, and returns its id.
+    pub fn product_on_sale(&self, name: &str, price_cents: i64, stock: i32) -> i32 {
+        let category = self.category(&name.to_lowercase().replace(' ', "-"), name);
+        self.product(ProductSpec {
+            category_id: category,
+            name,
+            price_cents,
+            stock,
+            ..ProductSpec::default()
+        })
+    }
+
     /// Creates `n` products named `"{prefix} NN"` in `category_id`, the last one newest.
     pub fn products(&self, category_id: i32, prefix: &str, n: i64) -> Vec<i32> {
         (0..n)

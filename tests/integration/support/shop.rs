@@ -1,0 +1,74 @@
+//! Shopping for tests: add to the cart through the product page, check out through the
+//! checkout form, read what the database holds.
+
+use diesel::prelude::*;
+use shopfront::schema::{order_items, orders, products};
+
+use super::client::Page;
+use super::{Client, TestApp};
+
+/// A shipping address that passes every check.
+pub const ADDRESS: [(&str, &str); 5] = [
+    ("name", "Ada Lovelace"),
+    ("address_line1", "12 St James's Square"),
+    ("postcode", "SW1Y 4JH"),
+    ("city", "London"),
+    ("country", "United Kingdom"),
+];
+
+/// Adds `quantity` of `product_id` through the product page's form.
+pub fn add_to_cart(client: &Client, product_id: i32, quantity: &str) -> Page {
+    client.submit(
+        &format!("/products/{product_id}"),
+        "/cart/items",
+        &[("quantity", quantity)],
+    )
+}
+
+/// Sets a cart line's quantity through the cart page's form.
+pub fn set_quantity(client: &Client, product_id: i32, quantity: &str) -> Page {
+    client.submit(
+        "/cart",
+        &format!("/cart/items/{product_id}"),
+        &[("quantity", quantity)],
+    )
+}
+
+/// Opens the checkout page and places the order with [`ADDRESS`].
+pub fn check_out(client: &Client) -> Page {
+    let page = client.get("/checkout");
+    assert_eq!(page.status, 200, "the checkout page: {}", page.body);
+    client.submit_on(&page, "/checkout", &ADDRESS)
+}
+
+impl TestApp {
+    /// Items on hand of a product.
+    pub fn stock_of(&self, product_id: i32) -> i32 {
+        self.db(|conn| {
+            products::table
+                .find(product_id)
+                .select(products::stock)
+                .first(conn)
+        })
+        .unwrap()
+    }
+
+    /// How many orders exist.
+    pub fn order_count(&self) -> i64 {
+        self.db(|conn| orders::table.count().get_result(conn))
+            .unwrap()
+    }
+
+    /// Orders that have no lines (there must never be any).
+    pub fn orders_without_items(&self) -> i64 {
+        self.db(|conn| {
+            orders::table
+                .filter(diesel::dsl::not(diesel::dsl::exists(
+                    order_items::table.filter(order_items::order_id.eq(orders::id)),
+                )))
+                .count()
+                .get_result(conn)
+        })
+        .unwrap()
+    }
+}
