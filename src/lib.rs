@@ -33,7 +33,7 @@ use crate::web::csrf::{self, CsrfProtection};
 use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
-    account, admin, assets, cart, catalog, catch_panic::CatchPanic, checkout, health,
+    account, admin, assets, cart, catalog, catch_panic::CatchPanic, checkout, health, reviews,
     security_headers,
 };
 
@@ -102,6 +102,7 @@ pub fn app(
         .route("/", web::get().to(catalog::home))
         .route("/products", web::get().to(catalog::list))
         .route("/products/{id}", web::get().to(catalog::show))
+        .route("/products/{id}/reviews", aweb::post().to(reviews::post))
         // Accounts
         .service(
             aweb::resource("/signup")
@@ -148,6 +149,8 @@ pub fn app(
         .route("/orders/{id}/cancel", aweb::post().to(web::orders::cancel))
         // Running the shop
         .route("/admin", web::get().to(admin::dashboard::dashboard))
+        .route("/admin/reviews/{id}/hide", aweb::post().to(reviews::hide))
+        .route("/admin/reviews/{id}/show", aweb::post().to(reviews::show))
         // Operations
         .route("/healthz", web::get().to(health::healthz))
         .route("/robots.txt", web::get().to(assets::robots))

@@ -22,10 +22,27 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        rating_sum -> Integer,
+        rating_count -> Integer,
+    }
+}
+
+diesel::table! {
+    reviews (id) {
+        id -> Integer,
+        product_id -> Integer,
+        user_id -> Integer,
+        rating -> Integer,
+        body -> Text,
+        hidden -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
 diesel::joinable!(products -> categories (category_id));
+diesel::joinable!(reviews -> products (product_id));
+diesel::joinable!(reviews -> users (user_id));
 
 diesel::table! {
     users (id) {
@@ -155,4 +172,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     cart_items,
     orders,
     order_items,
+    reviews,
 );

@@ -38,42 +38,40 @@ pub enum ProductSort {
     PriceDesc,
     /// A to Z.
     Name,
+    /// Best average rating first (products without reviews last).
+    Rating,
     /// Best match first, name matches above description matches (the default with search words).
     Relevance,
 }
 
 impl ProductSort {
     /// Every order, in the order the sort menu offers them.
-    pub const ALL: [ProductSort; 5] = [
+    pub const ALL: [ProductSort; 6] = [
         ProductSort::Relevance,
         ProductSort::Newest,
         ProductSort::PriceAsc,
         ProductSort::PriceDesc,
         ProductSort::Name,
+        ProductSort::Rating,
     ];
 
     /// Reads `sort=`; a missing value picks the default for whether there are search words.
     /// Relevance without search words means newest.
     pub fn parse(value: Option<&str>, searching: bool) -> Result<ProductSort, CatalogError> {
-        let sort =
-            match value.map(str::trim) {
-                None | Some("") => {
-                    if searching {
-                        ProductSort::Relevance
-                    } else {
-                        ProductSort::Newest
-                    }
-                }
-                Some("newest") => ProductSort::Newest,
-                Some("price_asc") => ProductSort::PriceAsc,
-                Some("price_desc") => ProductSort::PriceDesc,
-                Some("name") => ProductSort::Name,
-                Some("relevance") => ProductSort::Relevance,
-                Some(_) => return Err(CatalogError(
-                    "Unknown sort order. Choose newest, price_asc, price_desc, name or relevance."
-                        .to_string(),
-                )),
-            };
+        let sort = match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None if searching => ProductSort::Relevance,
+            None => ProductSort::Newest,
+            Some(v) => ProductSort::ALL
+                .into_iter()
+                .find(|s| s.as_str() == v)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = ProductSort::ALL.iter().map(|s| s.as_str()).collect();
+                    CatalogError(format!(
+                        "Unknown sort order. Choose one of: {}.",
+                        names.join(", ")
+                    ))
+                })?,
+        };
         Ok(match (sort, searching) {
             (ProductSort::Relevance, false) => ProductSort::Newest,
             (sort, _) => sort,
@@ -87,6 +85,7 @@ impl ProductSort {
             ProductSort::PriceAsc => "price_asc",
             ProductSort::PriceDesc => "price_desc",
             ProductSort::Name => "name",
+            ProductSort::Rating => "rating",
             ProductSort::Relevance => "relevance",
         }
     }
@@ -98,6 +97,7 @@ impl ProductSort {
             ProductSort::PriceAsc => "Price: low to high",
             ProductSort::PriceDesc => "Price: high to low",
             ProductSort::Name => "Name",
+            ProductSort::Rating => "Best rated",
             ProductSort::Relevance => "Best match",
         }
     }

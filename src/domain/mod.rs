@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod money;
 pub mod order;
 pub mod pricing;
+pub mod review;
 
 pub use cart::{LineChange, Quantity};
 pub use catalog::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};

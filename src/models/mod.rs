@@ -8,6 +8,7 @@ pub mod login_failure;
 pub mod order;
 pub mod outbox;
 pub mod product;
+pub mod review;
 pub mod search;
 pub mod session;
 pub mod user;

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{DbConn, MultiBackend};
+use crate::domain::review;
 use crate::domain::{Pagination, ProductSort, ProductStatus, StockState};
 use crate::models::category::CategoryLink;
 use crate::schema::{categories, products};
@@ -35,6 +36,10 @@ pub struct Product {
     pub created_at: NaiveDateTime,
     /// When it last changed (UTC).
     pub updated_at: NaiveDateTime,
+    /// Sum of the visible reviews' ratings.
+    pub rating_sum: i32,
+    /// Number of visible reviews.
+    pub rating_count: i32,
 }
 
 impl Product {
@@ -78,6 +83,10 @@ pub struct ProductCard {
     pub price_cents: i64,
     /// Items on hand.
     pub stock: i32,
+    /// Sum of the visible reviews' ratings.
+    pub rating_sum: i32,
+    /// Number of visible reviews.
+    pub rating_count: i32,
 }
 
 impl ProductCard {
@@ -85,6 +94,20 @@ impl ProductCard {
     pub fn stock_state(&self) -> StockState {
         StockState::of(self.stock)
     }
+
+    /// The average rating ("4.3"), if there are reviews.
+    pub fn average_rating(&self) -> Option<String> {
+        review::format_average(self.rating_sum, self.rating_count)
+    }
+}
+
+/// The best-rated-first sort key: the average in thousandths, -1 without reviews (so those
+/// come last). Plain integer arithmetic, the same on both engines; `prefix` qualifies the
+/// columns (`"p."` in the search query, `""` in list queries).
+pub fn rating_order_sql(prefix: &str) -> String {
+    format!(
+        "CASE WHEN {prefix}rating_count = 0 THEN -1 ELSE {prefix}rating_sum * 1000 / {prefix}rating_count END"
+    )
 }
 
 /// Which products a list holds: always the ones on sale, optionally of one category.
@@ -130,6 +153,11 @@ pub fn list(
         ProductSort::PriceAsc => query.order((products::price_cents.asc(), products::id.asc())),
         ProductSort::PriceDesc => query.order((products::price_cents.desc(), products::id.desc())),
         ProductSort::Name => query.order((lower(products::name).asc(), products::id.asc())),
+        ProductSort::Rating => query.order((
+            diesel::dsl::sql::<diesel::sql_types::Integer>(&rating_order_sql("")).desc(),
+            products::rating_count.desc(),
+            products::id.desc(),
+        )),
     };
     query
         .limit(page.per_page)
@@ -223,4 +251,22 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Product>> {
         .select(Product::as_select())
         .first(conn)
         .optional()
+}
+
+/// Recomputes the product's rating from its visible reviews (call in the review's transaction).
+pub fn refresh_rating(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    use crate::schema::reviews;
+    let visible = reviews::table
+        .filter(reviews::product_id.eq(id))
+        .filter(reviews::hidden.eq(false));
+    let sum: Option<i64> = visible
+        .select(diesel::dsl::sum(reviews::rating))
+        .first(conn)?;
+    let count: i64 = visible.count().get_result(conn)?;
+    diesel::update(products::table.find(id))
+        .set((
+            products::rating_sum.eq(i32::try_from(sum.unwrap_or(0)).unwrap_or(i32::MAX)),
+            products::rating_count.eq(i32::try_from(count).unwrap_or(i32::MAX)),
+        ))
+        .execute(conn)
 }

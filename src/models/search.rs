@@ -69,6 +69,10 @@ fn order_by(sort: ProductSort, sql: &EngineSql) -> String {
         ProductSort::PriceAsc => "p.price_cents ASC, p.id ASC".to_string(),
         ProductSort::PriceDesc => "p.price_cents DESC, p.id DESC".to_string(),
         ProductSort::Name => "lower(p.name) ASC, p.id ASC".to_string(),
+        ProductSort::Rating => format!(
+            "{} DESC, p.rating_count DESC, p.id DESC",
+            super::product::rating_order_sql("p.")
+        ),
     }
 }
 

@@ -174,15 +174,8 @@ pub async fn add(
     let quantity = match Quantity::parse(&form.quantity) {
         Ok(quantity) => quantity,
         Err(e) => {
-            return catalog::product_page(
-                &state,
-                page,
-                product_id,
-                &form.quantity,
-                Some(e.to_string()),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+            return refused_on_product_page(&state, page, product_id, &form.quantity, e.to_string())
+                .await
         }
     };
     let user = current_user(&req).await?;
@@ -224,17 +217,26 @@ pub async fn add(
             cart_page(&state, page, owner, vec![message], StatusCode::BAD_REQUEST).await
         }
         Err(problem) => {
-            catalog::product_page(
-                &state,
-                page,
-                product_id,
-                &form.quantity,
-                Some(problem.message()),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+            refused_on_product_page(&state, page, product_id, &form.quantity, problem.message())
+                .await
         }
     }
+}
+
+/// The product page again, with the refused quantity and why.
+async fn refused_on_product_page(
+    state: &AppState,
+    page: PageContext,
+    product_id: i32,
+    quantity: &str,
+    message: String,
+) -> Result<HttpResponse, AppError> {
+    let view = catalog::ProductPageState {
+        quantity: quantity.to_string(),
+        add_error: Some(message),
+        ..catalog::ProductPageState::default()
+    };
+    catalog::product_page(state, page, product_id, view, StatusCode::BAD_REQUEST).await
 }
 
 /// The set-quantity form as posted.

@@ -9,11 +9,14 @@ use serde::Deserialize;
 use crate::db;
 use crate::domain::cart::MAX_PER_LINE;
 use crate::domain::catalog::{CatalogError, MAX_QUERY_CHARS, PAGE_SIZE};
+use crate::domain::review;
 use crate::domain::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};
 use crate::models::category::{self, Category, CategoryLink};
 use crate::models::product::{self, CatalogFilter, Product, ProductCard};
+use crate::models::review::{self as review_model, ReviewView};
 use crate::models::search;
 use crate::web::error::AppError;
+use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
@@ -194,36 +197,109 @@ pub async fn list(
     )
 }
 
+/// Reviews on one page of a product page.
+pub const REVIEWS_PER_PAGE: i64 = 10;
+
+/// What a product page shows besides the product: the forms' typed values and messages.
+#[derive(Debug, Clone)]
+pub struct ProductPageState {
+    /// The quantity in the add-to-cart form.
+    pub quantity: String,
+    /// Why the last add was refused.
+    pub add_error: Option<String>,
+    /// The review form's rating, as typed ("" for none).
+    pub rating: String,
+    /// The review form's text, as typed.
+    pub body: String,
+    /// The review form's messages.
+    pub review_errors: FormErrors,
+    /// Which page of reviews.
+    pub reviews_page: PageNumber,
+    /// Whether the review form holds what the user typed (else their stored review).
+    pub typed_review: bool,
+}
+
+impl Default for ProductPageState {
+    fn default() -> Self {
+        ProductPageState {
+            quantity: "1".to_string(),
+            add_error: None,
+            rating: String::new(),
+            body: String::new(),
+            review_errors: FormErrors::new(),
+            reviews_page: PageNumber::FIRST,
+            typed_review: false,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "catalog/product.html")]
-struct ProductPage<'a> {
+struct ProductPage {
     page: PageContext,
     product: Product,
     category: CategoryLink,
     stock: StockState,
     on_sale: bool,
     paragraphs: Vec<String>,
-    /// The quantity in the add-to-cart form (what was typed, after a refused add).
-    quantity: &'a str,
-    /// Why the last add was refused, shown beside the form.
-    add_error: Option<String>,
     max_quantity: i32,
+    state: ProductPageState,
+    average: Option<String>,
+    reviews: Vec<ReviewView>,
+    reviews_pagination: Pagination,
+    has_own_review: bool,
 }
 
-/// Renders the page of product `id` with the add-to-cart form holding `quantity` and, after
-/// a refused add, its message.
+impl ProductPage {
+    fn stars(&self, rating: &i32) -> String {
+        review::stars(*rating)
+    }
+
+    fn reviews_url(&self, page: &i64) -> String {
+        if *page > 1 {
+            format!("/products/{}?reviews_page={page}#reviews", self.product.id)
+        } else {
+            format!("/products/{}#reviews", self.product.id)
+        }
+    }
+}
+
+/// Renders the page of product `id`: the product, its add-to-cart form, and its reviews with
+/// the review form, holding what `state` says.
 pub async fn product_page(
     state: &AppState,
     page: PageContext,
     id: i32,
-    quantity: &str,
-    add_error: Option<String>,
+    mut view: ProductPageState,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (product, category) = db::run(&state.pool, move |conn| {
-        product::find_with_category(conn, id)?.ok_or(AppError::NotFound)
+    let viewer = page.user.clone();
+    let number = view.reviews_page;
+    let (product, category, reviews, total, own) = db::run(&state.pool, move |conn| {
+        let (product, category) =
+            product::find_with_category(conn, id)?.ok_or(AppError::NotFound)?;
+        let admin = viewer.as_ref().is_some_and(|u| u.is_admin());
+        let total = review_model::count_for_product(conn, id, admin)?;
+        let offset = (number.get() - 1) * REVIEWS_PER_PAGE;
+        let reviews = review_model::page_for_product(conn, id, admin, REVIEWS_PER_PAGE, offset)?;
+        let own = match &viewer {
+            Some(user) => review_model::own(conn, id, user.id)?,
+            None => None,
+        };
+        Ok((product, category, reviews, total, own))
     })
     .await?;
+    let reviews_pagination = Pagination::new(number, REVIEWS_PER_PAGE, total);
+    if !reviews_pagination.page_exists() {
+        return Err(AppError::BadRequest(format!(
+            "This product has {} page(s) of reviews.",
+            reviews_pagination.last_page()
+        )));
+    }
+    if let (Some((rating, body)), false) = (&own, view.typed_review) {
+        view.rating = rating.to_string();
+        view.body = body.clone();
+    }
     let paragraphs = product
         .description
         .split("\n\n")
@@ -238,13 +314,22 @@ pub async fn product_page(
             stock: StockState::of(product.stock),
             on_sale: product.status() == ProductStatus::Active,
             max_quantity: product.stock.clamp(1, MAX_PER_LINE),
+            average: review::format_average(product.rating_sum, product.rating_count),
+            has_own_review: own.is_some(),
             product,
             category,
             paragraphs,
-            quantity,
-            add_error,
+            state: view,
+            reviews,
+            reviews_pagination,
         },
     )
+}
+
+/// `?reviews_page=` of a product page.
+#[derive(Debug, Deserialize)]
+pub struct ProductQuery {
+    reviews_page: Option<String>,
 }
 
 /// `GET /products/{id}`: one product. An id that is not a number, or names no product, is a 404.
@@ -252,11 +337,20 @@ pub async fn show(
     state: web::Data<AppState>,
     page: PageContext,
     id: web::Path<String>,
+    query: web::Query<ProductQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let id: i32 = id
-        .parse()
+    let id = product_id(&id)?;
+    let view = ProductPageState {
+        reviews_page: PageNumber::parse(query.reviews_page.as_deref())?,
+        ..ProductPageState::default()
+    };
+    product_page(&state, page, id, view, StatusCode::OK).await
+}
+
+/// A product id from a path: a positive number, or the product does not exist.
+pub fn product_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse::<i32>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)?;
-    product_page(&state, page, id, "1", None, StatusCode::OK).await
+        .ok_or(AppError::NotFound)
 }

@@ -15,6 +15,7 @@ pub mod forms;
 pub mod health;
 pub mod orders;
 pub mod page;
+pub mod reviews;
 pub mod security_headers;
 pub mod session_store;
 pub mod state;

@@ -1,0 +1,156 @@
+//! Reviews over HTTP: a verified user posts (or edits) their review of a product; admins hide
+//! and show reviews. Anonymous visitors are sent to log in and come back to the product;
+//! unverified users get a 403 page that says why and offers the link again.
+
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::db;
+use crate::domain::review::{Rating, ReviewBody};
+use crate::models::{now, product, review};
+use crate::web::auth::{current_user, AdminUser};
+use crate::web::catalog::{self, ProductPageState};
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::forms::FormErrors;
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+fn to_reviews(product_id: i32) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, format!("/products/{product_id}#reviews")))
+        .finish()
+}
+
+/// The review form as posted; both fields optional so that a missing one gets a message.
+#[derive(Debug, Deserialize)]
+pub struct ReviewForm {
+    rating: Option<String>,
+    body: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "reviews/unverified.html")]
+struct UnverifiedPage {
+    page: PageContext,
+    product_id: i32,
+}
+
+/// `POST /products/{id}/reviews` (`rating`, `body`): posts the user's review, or edits it.
+pub async fn post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    id: web::Path<String>,
+    form: web::Form<ReviewForm>,
+) -> Result<HttpResponse, AppError> {
+    let product_id = catalog::product_id(&id)?;
+    let Some(user) = current_user(&req).await? else {
+        // Back to the product after logging in, not to this POST-only address.
+        return Err(AppError::LoginRequired {
+            next: format!("/products/{product_id}"),
+        });
+    };
+    if !user.verified {
+        return render(StatusCode::FORBIDDEN, &UnverifiedPage { page, product_id });
+    }
+    let form = form.into_inner();
+    let typed_rating = form.rating.unwrap_or_default();
+    let typed_body = form.body.unwrap_or_default();
+    let mut errors = FormErrors::new();
+    let rating = errors.check("rating", Rating::parse(&typed_rating));
+    let body = errors.check("body", ReviewBody::parse(&typed_body));
+    let (Some(rating), Some(body)) = (rating, body) else {
+        let view = ProductPageState {
+            rating: typed_rating.trim().to_string(),
+            body: typed_body,
+            review_errors: errors,
+            typed_review: true,
+            ..ProductPageState::default()
+        };
+        return catalog::product_page(&state, page, product_id, view, StatusCode::BAD_REQUEST)
+            .await;
+    };
+    let user_id = user.id;
+    let created = db::run(&state.pool, move |conn| {
+        db::transaction(conn, |conn| {
+            product::find(conn, product_id)?.ok_or(AppError::NotFound)?;
+            let created = review::post(
+                conn,
+                product_id,
+                user_id,
+                rating.get(),
+                body.as_str(),
+                now(),
+            )?;
+            product::refresh_rating(conn, product_id)?;
+            Ok(created)
+        })
+    })
+    .await?;
+    let text = if created {
+        "Thank you for your review."
+    } else {
+        "Your review is updated."
+    };
+    flash::push(&req.get_session(), FlashKind::Success, text);
+    Ok(to_reviews(product_id))
+}
+
+async fn set_hidden(
+    req: &HttpRequest,
+    state: &AppState,
+    admin: AdminUser,
+    id: &str,
+    hidden: bool,
+) -> Result<HttpResponse, AppError> {
+    let review_id: i32 = id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)?;
+    let product_id = db::run(&state.pool, move |conn| {
+        db::transaction(conn, |conn| {
+            let product_id =
+                review::set_hidden(conn, review_id, hidden)?.ok_or(AppError::NotFound)?;
+            product::refresh_rating(conn, product_id)?;
+            Ok(product_id)
+        })
+    })
+    .await?;
+    log::info!(
+        "admin {} {} review {review_id}",
+        admin.0.id,
+        if hidden { "hid" } else { "showed" }
+    );
+    let text = if hidden {
+        "The review is hidden: it no longer shows or counts."
+    } else {
+        "The review shows again."
+    };
+    flash::push(&req.get_session(), FlashKind::Success, text);
+    Ok(to_reviews(product_id))
+}
+
+/// `POST /admin/reviews/{id}/hide`.
+pub async fn hide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_hidden(&req, &state, admin, &id, true).await
+}
+
+/// `POST /admin/reviews/{id}/show`.
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_hidden(&req, &state, admin, &id, false).await
+}
