@@ -11,3 +11,4 @@ mod mail;
 mod migrations;
 mod orders;
 mod pages;
+mod reviews;
