@@ -304,6 +304,7 @@ pub fn seed_demo(conn: &mut DbConn) -> Result<SeedSummary, SeedError> {
                     price_cents: p.price_cents,
                     stock: STOCK_PATTERN[i % STOCK_PATTERN.len()],
                     status: ProductStatus::Active.as_str(),
+                    image: None,
                     created_at: created,
                     updated_at: created,
                 }

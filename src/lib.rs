@@ -3,6 +3,7 @@
 //! [`app`] is the one place routes and middleware are wired; `main` and every test use it.
 
 pub mod accounts;
+pub mod admin;
 pub mod carts;
 pub mod config;
 pub mod db;
@@ -33,8 +34,8 @@ use crate::web::csrf::{self, CsrfProtection};
 use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
-    account, admin, assets, cart, catalog, catch_panic::CatchPanic, checkout, health, reviews,
-    security_headers,
+    account, assets, cart, catalog, catch_panic::CatchPanic, checkout, health, reviews,
+    security_headers, uploads,
 };
 
 /// A login lasts at most this long, however active.
@@ -98,10 +99,32 @@ pub fn app(
                 .limit(csrf::FORM_LIMIT)
                 .error_handler(web::form_error),
         )
+        .app_data(
+            actix_multipart::form::MultipartFormConfig::default()
+                .total_limit(csrf::MULTIPART_LIMIT)
+                .memory_limit(csrf::MULTIPART_LIMIT)
+                .error_handler(web::multipart_error),
+        )
         // The catalogue
         .route("/", web::get().to(catalog::home))
-        .route("/products", web::get().to(catalog::list))
-        .route("/products/{id}", web::get().to(catalog::show))
+        .service(
+            aweb::resource("/products")
+                .route(web::get().to(catalog::list))
+                .route(aweb::post().to(web::admin::products::create)),
+        )
+        .service(
+            aweb::resource("/products/{id}")
+                .route(web::get().to(catalog::show))
+                .route(aweb::post().to(web::admin::products::update)),
+        )
+        .route(
+            "/products/{id}/archive",
+            aweb::post().to(web::admin::products::archive),
+        )
+        .route(
+            "/products/{id}/unarchive",
+            aweb::post().to(web::admin::products::unarchive),
+        )
         .route("/products/{id}/reviews", aweb::post().to(reviews::post))
         // Accounts
         .service(
@@ -148,13 +171,67 @@ pub fn app(
         .route("/orders/{id}", web::get().to(web::orders::show))
         .route("/orders/{id}/cancel", aweb::post().to(web::orders::cancel))
         // Running the shop
-        .route("/admin", web::get().to(admin::dashboard::dashboard))
+        .route("/admin", web::get().to(web::admin::dashboard::dashboard))
+        .route("/admin/products", web::get().to(web::admin::products::list))
+        .route(
+            "/admin/products/new",
+            web::get().to(web::admin::products::new_form),
+        )
+        .route(
+            "/admin/products/{id}/edit",
+            web::get().to(web::admin::products::edit_form),
+        )
+        .route(
+            "/admin/products.csv",
+            web::get().to(web::admin::csv::export),
+        )
+        .route(
+            "/admin/products/import",
+            aweb::post().to(web::admin::csv::import),
+        )
+        .service(
+            aweb::resource("/admin/categories")
+                .route(web::get().to(web::admin::categories::list))
+                .route(aweb::post().to(web::admin::categories::create)),
+        )
+        .route(
+            "/admin/categories/new",
+            web::get().to(web::admin::categories::new_form),
+        )
+        .route(
+            "/admin/categories/{id}",
+            aweb::post().to(web::admin::categories::update),
+        )
+        .route(
+            "/admin/categories/{id}/edit",
+            web::get().to(web::admin::categories::edit_form),
+        )
+        .route(
+            "/admin/categories/{id}/delete",
+            aweb::post().to(web::admin::categories::delete),
+        )
+        .route("/admin/orders", web::get().to(web::admin::orders::list))
+        .route(
+            "/admin/orders/{id}",
+            web::get().to(web::admin::orders::show),
+        )
+        .route(
+            "/admin/orders/{id}/status",
+            aweb::post().to(web::admin::orders::set_status),
+        )
+        .route("/admin/users", web::get().to(web::admin::users::list))
+        .route(
+            "/admin/users/{id}/role",
+            aweb::post().to(web::admin::users::set_role),
+        )
+        .route("/admin/audit", web::get().to(web::admin::audit::list))
         .route("/admin/reviews/{id}/hide", aweb::post().to(reviews::hide))
         .route("/admin/reviews/{id}/show", aweb::post().to(reviews::show))
         // Operations
         .route("/healthz", web::get().to(health::healthz))
         .route("/robots.txt", web::get().to(assets::robots))
         .route("/static/{name}", web::get().to(assets::file))
+        .route("/uploads/{name}", web::get().to(uploads::serve))
         .default_service(aweb::to(web::not_found))
         // Innermost first: a panic becomes the 500 page before the headers are added; the
         // CSRF check needs the session, so the session middleware wraps it.

@@ -24,6 +24,22 @@ diesel::table! {
         updated_at -> Timestamp,
         rating_sum -> Integer,
         rating_count -> Integer,
+        version -> Integer,
+        image -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        admin_id -> Nullable<Integer>,
+        admin_email -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Integer,
+        changes -> Text,
+        note -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -173,4 +189,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     order_items,
     reviews,
+    audit_log,
 );

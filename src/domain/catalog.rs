@@ -166,6 +166,19 @@ impl Pagination {
         self.page <= self.last_page()
     }
 
+    /// This pagination if its page exists; else an error saying how many pages there are.
+    pub fn checked(self) -> Result<Pagination, CatalogError> {
+        if self.page_exists() {
+            return Ok(self);
+        }
+        let last = self.last_page();
+        Err(CatalogError(format!(
+            "This list has {last} page{}; page {} does not exist.",
+            if last == 1 { "" } else { "s" },
+            self.page
+        )))
+    }
+
     /// The page before, if any.
     pub fn previous(&self) -> Option<i64> {
         (self.page > 1).then(|| self.page - 1)
@@ -407,6 +420,11 @@ mod tests {
         assert_eq!(empty.first_item(), 0);
         let beyond = Pagination::new(PageNumber::parse(Some("4")).unwrap(), 24, 50);
         assert!(!beyond.page_exists());
+        assert_eq!(
+            beyond.checked().unwrap_err().0,
+            "This list has 3 pages; page 4 does not exist."
+        );
+        assert_eq!(empty.checked(), Ok(empty));
     }
 
     #[test]

@@ -7,7 +7,9 @@ pub mod catalog;
 pub mod money;
 pub mod order;
 pub mod pricing;
+pub mod product;
 pub mod review;
+pub mod slug;
 
 pub use cart::{LineChange, Quantity};
 pub use catalog::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};

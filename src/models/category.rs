@@ -76,3 +76,68 @@ pub fn insert(conn: &mut DbConn, new: &NewCategory<'_>) -> QueryResult<i32> {
         .returning(categories::id)
         .get_result(conn)
 }
+
+/// The category with this id, if any.
+pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Category>> {
+    categories::table
+        .find(id)
+        .select(Category::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every category with the number of its products, A to Z.
+pub fn all_with_counts(conn: &mut DbConn) -> QueryResult<Vec<(Category, i64)>> {
+    use crate::schema::products;
+    let all = categories::table
+        .select(Category::as_select())
+        .order((categories::name.asc(), categories::id.asc()))
+        .load(conn)?;
+    let counts: Vec<(i32, i64)> = products::table
+        .group_by(products::category_id)
+        .select((products::category_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(all
+        .into_iter()
+        .map(|c| {
+            let n = counts
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map_or(0, |(_, n)| *n);
+            (c, n)
+        })
+        .collect())
+}
+
+/// How many products (on sale or not) are in the category.
+pub fn product_count(conn: &mut DbConn, id: i32) -> QueryResult<i64> {
+    use crate::schema::products;
+    products::table
+        .filter(products::category_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// Changes a category's name, slug and description.
+pub fn update(
+    conn: &mut DbConn,
+    id: i32,
+    slug: &str,
+    name: &str,
+    description: &str,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(categories::table.find(id))
+        .set((
+            categories::slug.eq(slug),
+            categories::name.eq(name),
+            categories::description.eq(description),
+            categories::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Deletes a category (the database refuses while it has products).
+pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    diesel::delete(categories::table.find(id)).execute(conn)
+}

@@ -1,6 +1,7 @@
 //! Diesel structs and the queries on them, one file per table family. Every query function
 //! takes the connection first and returns diesel's `QueryResult`.
 
+pub mod audit;
 pub mod cart;
 pub mod category;
 pub mod email_token;

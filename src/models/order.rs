@@ -228,3 +228,131 @@ pub fn change_status(
     .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// A row of the admin order list.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = orders)]
+pub struct AdminOrderRow {
+    /// Primary key.
+    pub id: i32,
+    /// Where it is.
+    pub status: String,
+    /// What is paid.
+    pub total_cents: i64,
+    /// When it was placed.
+    pub created_at: NaiveDateTime,
+    /// The customer's address.
+    #[diesel(select_expression = crate::schema::users::email)]
+    pub email: String,
+}
+
+impl AdminOrderRow {
+    /// Its status.
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
+    }
+
+    /// When it was placed, for people.
+    pub fn placed_on(&self) -> String {
+        self.created_at.format("%-d %b %Y %H:%M").to_string()
+    }
+}
+
+/// Which orders the admin list holds.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only this status.
+    pub status: Option<OrderStatus>,
+    /// An order number, or part of the customer's address.
+    pub search: Option<String>,
+}
+
+fn admin_filtered(
+    filter: &OrderFilter,
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<orders::table, crate::schema::users::table>,
+    crate::db::MultiBackend,
+> {
+    use crate::schema::users;
+    let mut query = orders::table.inner_join(users::table).into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(orders::status.eq(status.as_str()));
+    }
+    if let Some(search) = &filter.search {
+        let pattern = crate::models::product::contains_pattern(search);
+        match search.trim_start_matches('#').parse::<i32>() {
+            Ok(id) => {
+                query = query.filter(
+                    orders::id
+                        .eq(id)
+                        .or(users::email.like(pattern).escape('\\')),
+                )
+            }
+            Err(_) => query = query.filter(users::email.like(pattern).escape('\\')),
+        }
+    }
+    query
+}
+
+/// One page of all orders, newest first, with the customers' addresses.
+pub fn admin_page(
+    conn: &mut DbConn,
+    filter: &OrderFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<AdminOrderRow>> {
+    admin_filtered(filter)
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(AdminOrderRow::as_select())
+        .load(conn)
+}
+
+/// How many orders the filter admits.
+pub fn admin_count(conn: &mut DbConn, filter: &OrderFilter) -> QueryResult<i64> {
+    admin_filtered(filter).count().get_result(conn)
+}
+
+/// How many orders are in each status.
+pub fn counts_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    orders::table
+        .group_by(orders::status)
+        .select((orders::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// What orders paid (and later shipped or delivered) since `since` came to, in cents.
+pub fn revenue_since(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<i64> {
+    let paid = [
+        OrderStatus::Paid.as_str(),
+        OrderStatus::Shipped.as_str(),
+        OrderStatus::Delivered.as_str(),
+    ];
+    // SUM over BIGINT is NUMERIC on PostgreSQL; cast it back to read it on both engines.
+    let total: Option<i64> = orders::table
+        .filter(orders::status.eq_any(paid))
+        .filter(orders::created_at.ge(since))
+        .select(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+        >("CAST(SUM(total_cents) AS BIGINT)"))
+        .first(conn)?;
+    Ok(total.unwrap_or(0))
+}
+
+/// The newest orders, with the customers' addresses.
+pub fn latest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<AdminOrderRow>> {
+    admin_page(conn, &OrderFilter::default(), limit, 0)
+}
+
+/// The address of the customer who placed order `id`.
+pub fn customer_email(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
+    use crate::schema::users;
+    orders::table
+        .inner_join(users::table)
+        .filter(orders::id.eq(id))
+        .select(users::email)
+        .first(conn)
+        .optional()
+}

@@ -40,6 +40,10 @@ pub struct Product {
     pub rating_sum: i32,
     /// Number of visible reviews.
     pub rating_count: i32,
+    /// Bumped by every admin save; a save made from an older version is refused.
+    pub version: i32,
+    /// The stored image's file name under `DATA_DIR/uploads`, if it has one.
+    pub image: Option<String>,
 }
 
 impl Product {
@@ -65,6 +69,8 @@ pub struct NewProduct<'a> {
     pub stock: i32,
     /// `active` or `archived`.
     pub status: &'a str,
+    /// The stored image's file name, if any.
+    pub image: Option<&'a str>,
     /// Creation time (UTC).
     pub created_at: NaiveDateTime,
     /// Same as `created_at` for a new row.
@@ -87,6 +93,8 @@ pub struct ProductCard {
     pub rating_sum: i32,
     /// Number of visible reviews.
     pub rating_count: i32,
+    /// The stored image's file name, if any.
+    pub image: Option<String>,
 }
 
 impl ProductCard {
@@ -269,4 +277,245 @@ pub fn refresh_rating(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
             products::rating_count.eq(i32::try_from(count).unwrap_or(i32::MAX)),
         ))
         .execute(conn)
+}
+
+/// A row of the admin product list.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = products)]
+pub struct AdminProductRow {
+    /// Primary key.
+    pub id: i32,
+    /// Name.
+    pub name: String,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// Items on hand.
+    pub stock: i32,
+    /// `active` or `archived`.
+    pub status: String,
+    /// When it last changed.
+    pub updated_at: NaiveDateTime,
+    /// The category's name.
+    #[diesel(select_expression = categories::name)]
+    pub category: String,
+}
+
+/// The orders of the admin product list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminSort {
+    /// A to Z.
+    Name,
+    /// Cheapest first.
+    Price,
+    /// Fewest on hand first.
+    Stock,
+    /// Most recently changed first.
+    Updated,
+}
+
+impl AdminSort {
+    /// Every order, as the menu offers them.
+    pub const ALL: [AdminSort; 4] = [
+        AdminSort::Name,
+        AdminSort::Price,
+        AdminSort::Stock,
+        AdminSort::Updated,
+    ];
+
+    /// The value of `sort=`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminSort::Name => "name",
+            AdminSort::Price => "price",
+            AdminSort::Stock => "stock",
+            AdminSort::Updated => "updated",
+        }
+    }
+
+    /// How the menu names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AdminSort::Name => "Name",
+            AdminSort::Price => "Price",
+            AdminSort::Stock => "Stock (fewest first)",
+            AdminSort::Updated => "Last changed",
+        }
+    }
+}
+
+/// Which products the admin list holds.
+#[derive(Debug, Clone, Default)]
+pub struct AdminFilter {
+    /// Part of the name, any case.
+    pub name: Option<String>,
+    /// Only this category.
+    pub category_id: Option<i32>,
+    /// Only this status.
+    pub status: Option<ProductStatus>,
+}
+
+/// A LIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally.
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn admin_filtered(
+    filter: &AdminFilter,
+) -> diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::InnerJoin<products::table, categories::table>,
+    MultiBackend,
+> {
+    let mut query = products::table.inner_join(categories::table).into_boxed();
+    if let Some(name) = &filter.name {
+        query = query.filter(
+            lower(products::name)
+                .like(contains_pattern(name))
+                .escape('\\'),
+        );
+    }
+    if let Some(category_id) = filter.category_id {
+        query = query.filter(products::category_id.eq(category_id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(products::status.eq(status.as_str()));
+    }
+    query
+}
+
+/// One page of the admin product list.
+pub fn admin_page(
+    conn: &mut DbConn,
+    filter: &AdminFilter,
+    sort: AdminSort,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<AdminProductRow>> {
+    let query = admin_filtered(filter);
+    let query = match sort {
+        AdminSort::Name => query.order((lower(products::name).asc(), products::id.asc())),
+        AdminSort::Price => query.order((products::price_cents.asc(), products::id.asc())),
+        AdminSort::Stock => query.order((products::stock.asc(), products::id.asc())),
+        AdminSort::Updated => query.order((products::updated_at.desc(), products::id.desc())),
+    };
+    query
+        .limit(limit)
+        .offset(offset)
+        .select(AdminProductRow::as_select())
+        .load(conn)
+}
+
+/// How many products the admin filter admits.
+pub fn admin_count(conn: &mut DbConn, filter: &AdminFilter) -> QueryResult<i64> {
+    admin_filtered(filter).count().get_result(conn)
+}
+
+/// What an admin save sets.
+#[derive(Debug, Clone, Copy)]
+pub struct ProductValues<'a> {
+    /// The category.
+    pub category_id: i32,
+    /// Name.
+    pub name: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// Items on hand.
+    pub stock: i32,
+}
+
+/// Saves `values` (and, when given, the image) if the product is still at `version`; false
+/// when another save came in between (nothing is changed then).
+pub fn update_versioned(
+    conn: &mut DbConn,
+    id: i32,
+    version: i32,
+    values: ProductValues<'_>,
+    image: Option<Option<&str>>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = products::table
+        .find(id)
+        .filter(products::version.eq(version));
+    let fields = (
+        products::category_id.eq(values.category_id),
+        products::name.eq(values.name),
+        products::description.eq(values.description),
+        products::price_cents.eq(values.price_cents),
+        products::stock.eq(values.stock),
+        products::version.eq(products::version + 1),
+        products::updated_at.eq(now),
+    );
+    let updated = match image {
+        Some(image) => diesel::update(target)
+            .set((fields, products::image.eq(image)))
+            .execute(conn)?,
+        None => diesel::update(target).set(fields).execute(conn)?,
+    };
+    Ok(updated == 1)
+}
+
+/// Puts a product on sale or takes it off; bumps the version.
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i32,
+    status: ProductStatus,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(products::table.find(id))
+        .set((
+            products::status.eq(status.as_str()),
+            products::version.eq(products::version + 1),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// The catalogue in numbers, for the dashboard.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StockCounts {
+    /// On sale.
+    pub active: i64,
+    /// Off sale.
+    pub archived: i64,
+    /// On sale with none left.
+    pub sold_out: i64,
+    /// On sale with 1 to 5 left.
+    pub low: i64,
+}
+
+/// How many products are on sale, archived, sold out and low on stock.
+pub fn stock_counts(conn: &mut DbConn) -> QueryResult<StockCounts> {
+    let active = ProductStatus::Active.as_str();
+    let on_sale = || products::table.filter(products::status.eq(active));
+    Ok(StockCounts {
+        active: on_sale().count().get_result(conn)?,
+        archived: products::table
+            .filter(products::status.eq(ProductStatus::Archived.as_str()))
+            .count()
+            .get_result(conn)?,
+        sold_out: on_sale()
+            .filter(products::stock.eq(0))
+            .count()
+            .get_result(conn)?,
+        low: on_sale()
+            .filter(products::stock.between(1, crate::domain::catalog::LOW_STOCK))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
+/// Every product with its category's slug, by id, for the CSV export.
+pub fn all_for_export(conn: &mut DbConn) -> QueryResult<Vec<(Product, String)>> {
+    products::table
+        .inner_join(categories::table)
+        .order(products::id.asc())
+        .select((Product::as_select(), categories::slug))
+        .load(conn)
 }

@@ -131,3 +131,62 @@ pub fn set_role(
         ))
         .execute(conn)
 }
+
+/// Which users the admin list holds.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Part of the address.
+    pub email: Option<String>,
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only verified (true) or unverified (false) addresses.
+    pub verified: Option<bool>,
+}
+
+fn filtered(filter: &UserFilter) -> users::BoxedQuery<'static, crate::db::MultiBackend> {
+    let mut query = users::table.into_boxed();
+    if let Some(email) = &filter.email {
+        query = query.filter(
+            users::email
+                .like(crate::models::product::contains_pattern(email))
+                .escape('\\'),
+        );
+    }
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role.as_str()));
+    }
+    match filter.verified {
+        Some(true) => query = query.filter(users::email_verified_at.is_not_null()),
+        Some(false) => query = query.filter(users::email_verified_at.is_null()),
+        None => {}
+    }
+    query
+}
+
+/// One page of users, newest first.
+pub fn page(
+    conn: &mut DbConn,
+    filter: &UserFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<User>> {
+    filtered(filter)
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(User::as_select())
+        .load(conn)
+}
+
+/// How many users the filter admits.
+pub fn count(conn: &mut DbConn, filter: &UserFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+/// How many admins there are.
+pub fn admin_count(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .count()
+        .get_result(conn)
+}

@@ -145,14 +145,7 @@ pub async fn list(
     })
     .await?;
 
-    if !pagination.page_exists() {
-        return Err(AppError::BadRequest(format!(
-            "This list has {} page{}; page {} does not exist.",
-            pagination.last_page(),
-            if pagination.last_page() == 1 { "" } else { "s" },
-            pagination.page
-        )));
-    }
+    let pagination = pagination.checked()?;
 
     let slug = category.as_ref().map(|c| c.slug.as_str());
     let explicit_sort = params.sort.as_ref().map(|_| sort);
@@ -289,13 +282,7 @@ pub async fn product_page(
         Ok((product, category, reviews, total, own))
     })
     .await?;
-    let reviews_pagination = Pagination::new(number, REVIEWS_PER_PAGE, total);
-    if !reviews_pagination.page_exists() {
-        return Err(AppError::BadRequest(format!(
-            "This product has {} page(s) of reviews.",
-            reviews_pagination.last_page()
-        )));
-    }
+    let reviews_pagination = Pagination::new(number, REVIEWS_PER_PAGE, total).checked()?;
     if let (Some((rating, body)), false) = (&own, view.typed_review) {
         view.rating = rating.to_string();
         view.body = body.clone();

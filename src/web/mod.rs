@@ -19,6 +19,7 @@ pub mod reviews;
 pub mod security_headers;
 pub mod session_store;
 pub mod state;
+pub mod uploads;
 
 use actix_web::{guard, web, HttpRequest, HttpResponse, Route};
 
@@ -55,6 +56,22 @@ pub fn form_error(err: actix_web::error::UrlencodedError, _req: &HttpRequest) ->
         )
         .into(),
     }
+}
+
+/// A multipart form that cannot be read answers a 400 page; one that is too large, 413.
+pub fn multipart_error(
+    err: actix_multipart::MultipartError,
+    _req: &HttpRequest,
+) -> actix_web::Error {
+    log::debug!("bad multipart form: {err}");
+    let text = err.to_string().to_lowercase();
+    if text.contains("limit") || text.contains("overflow") || text.contains("too large") {
+        return AppError::PayloadTooLarge.into();
+    }
+    AppError::BadRequest(
+        "The form was incomplete or malformed. Go back, reload the page and try again.".to_string(),
+    )
+    .into()
 }
 
 /// Path segments that cannot be parsed name nothing: 404.

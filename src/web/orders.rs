@@ -53,12 +53,7 @@ pub async fn list(
         Ok((orders, pagination))
     })
     .await?;
-    if !pagination.page_exists() {
-        return Err(AppError::BadRequest(format!(
-            "There are only {} pages of orders.",
-            pagination.last_page()
-        )));
-    }
+    let pagination = pagination.checked()?;
     render(
         StatusCode::OK,
         &OrdersPage {

@@ -1,7 +1,6 @@
 //! The page context every page shows (navigation, search box, money format) and the
 //! helper that renders a page template into a response.
 
-use std::borrow::Borrow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -59,7 +58,7 @@ impl PageContext {
         }
     }
 
-    // Askama passes fields by reference and call results by value, hence `Borrow`.
+    // Askama passes fields by reference and call results by value, hence `AsCents`.
 
     /// An amount formatted for people, like `$1,234.56`.
     pub fn money(&self, amount: impl AsCents) -> String {
@@ -67,14 +66,14 @@ impl PageContext {
     }
 
     /// A count for people, like `1,234`.
-    pub fn count(&self, n: impl Borrow<i64>) -> String {
-        money::group_thousands(n.borrow().unsigned_abs())
+    pub fn count(&self, n: impl AsCents) -> String {
+        money::group_thousands(n.as_cents().unsigned_abs())
     }
 }
 
 /// Anything a template shows as money: cents as `i64`, or a `Money`, by value or reference.
 pub trait AsCents {
-    /// The amount in cents.
+    /// The amount in cents (or, for a count, the number).
     fn as_cents(&self) -> i64;
 }
 

@@ -112,20 +112,11 @@ async fn set_hidden(
         .ok()
         .filter(|id| *id > 0)
         .ok_or(AppError::NotFound)?;
+    let actor = crate::web::admin::actor(&admin);
     let product_id = db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
-            let product_id =
-                review::set_hidden(conn, review_id, hidden)?.ok_or(AppError::NotFound)?;
-            product::refresh_rating(conn, product_id)?;
-            Ok(product_id)
-        })
+        crate::admin::set_review_hidden(conn, &actor, review_id, hidden, now())
     })
     .await?;
-    log::info!(
-        "admin {} {} review {review_id}",
-        admin.0.id,
-        if hidden { "hid" } else { "showed" }
-    );
     let text = if hidden {
         "The review is hidden: it no longer shows or counts."
     } else {

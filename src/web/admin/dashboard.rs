@@ -1,31 +1,29 @@
-//! `GET /admin`: the shop at a glance.
+//! `GET /admin`: the shop at a glance — products by state, orders by status, revenue of the
+//! last 30 days, the ten latest orders, and links to everything.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use diesel::prelude::*;
+use chrono::TimeDelta;
 
 use crate::db;
-use crate::domain::ProductStatus;
-use crate::schema::{products, users};
+use crate::domain::OrderStatus;
+use crate::models::now;
+use crate::models::order::{self, AdminOrderRow};
+use crate::models::product::{self, StockCounts};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
-/// Counts shown on the dashboard.
-struct Counts {
-    products_on_sale: i64,
-    products_archived: i64,
-    customers: i64,
-    unverified: i64,
-}
-
 #[derive(Template)]
 #[template(path = "admin/dashboard.html")]
 struct DashboardPage {
     page: PageContext,
-    counts: Counts,
+    stock: StockCounts,
+    by_status: Vec<(OrderStatus, i64)>,
+    revenue_cents: i64,
+    latest: Vec<AdminOrderRow>,
 }
 
 /// `GET /admin`.
@@ -34,23 +32,33 @@ pub async fn dashboard(
     page: PageContext,
     _admin: AdminUser,
 ) -> Result<HttpResponse, AppError> {
-    let counts = db::run(&state.pool, |conn| {
-        let by_status = |conn: &mut db::DbConn, status: ProductStatus| {
-            products::table
-                .filter(products::status.eq(status.as_str()))
-                .count()
-                .get_result::<i64>(conn)
-        };
-        Ok(Counts {
-            products_on_sale: by_status(conn, ProductStatus::Active)?,
-            products_archived: by_status(conn, ProductStatus::Archived)?,
-            customers: users::table.count().get_result(conn)?,
-            unverified: users::table
-                .filter(users::email_verified_at.is_null())
-                .count()
-                .get_result(conn)?,
-        })
+    let (stock, counts, revenue_cents, latest) = db::run(&state.pool, |conn| {
+        Ok((
+            product::stock_counts(conn)?,
+            order::counts_by_status(conn)?,
+            order::revenue_since(conn, now() - TimeDelta::days(30))?,
+            order::latest(conn, 10)?,
+        ))
     })
     .await?;
-    render(StatusCode::OK, &DashboardPage { page, counts })
+    let by_status = OrderStatus::ALL
+        .into_iter()
+        .map(|s| {
+            let n = counts
+                .iter()
+                .find(|(name, _)| name == s.as_str())
+                .map_or(0, |(_, n)| *n);
+            (s, n)
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            page,
+            stock,
+            by_status,
+            revenue_cents,
+            latest,
+        },
+    )
 }

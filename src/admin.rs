@@ -1,0 +1,521 @@
+//! What the admin pages do. Each write is one transaction that also appends its audit entry:
+//! who, what, and the fields before and after.
+
+use chrono::NaiveDateTime;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::db::{self, DbConn};
+use crate::domain::account::{random_token, Role};
+use crate::domain::product::ProductDraft;
+use crate::domain::slug::Slug;
+use crate::domain::{Money, OrderStatus, ProductStatus};
+use crate::models::audit::{self, Changes, Entry};
+use crate::models::category::{self, NewCategory};
+use crate::models::product::{self, NewProduct, Product, ProductValues};
+use crate::models::{order, review, user};
+use crate::orders::{cancel_and_restock, CannotCancel};
+use crate::web::error::AppError;
+
+/// The admin making a change.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Their user id.
+    pub id: i32,
+    /// Their address, kept in the audit row.
+    pub email: String,
+}
+
+impl Actor {
+    /// Appends the audit entry for `action` on `(entity, id)`.
+    fn record(
+        &self,
+        conn: &mut DbConn,
+        action: &str,
+        (entity, entity_id): (&str, i32),
+        changes: Changes,
+        note: &str,
+        now: NaiveDateTime,
+    ) -> Result<(), AppError> {
+        audit::record(
+            conn,
+            &Entry {
+                admin_id: self.id,
+                admin_email: &self.email,
+                action,
+                entity,
+                entity_id,
+                changes,
+                note,
+            },
+            now,
+        )?;
+        Ok(())
+    }
+}
+
+/// Why a product save was refused.
+#[derive(Debug, Clone)]
+pub enum SaveProblem {
+    /// The chosen category does not exist.
+    UnknownCategory,
+    /// Another admin saved in between; this is the product as it is now.
+    Stale(Box<Product>),
+}
+
+/// A description as the audit shows it: short enough to read, marked when cut.
+fn gist(text: &str) -> String {
+    const SHOWN: usize = 80;
+    if text.chars().count() <= SHOWN {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(SHOWN).collect::<String>())
+    }
+}
+
+fn category_slug(conn: &mut DbConn, id: i32) -> Result<Option<String>, AppError> {
+    Ok(category::find(conn, id)?.map(|c| c.slug))
+}
+
+/// Creates a product (on sale) from a checked draft.
+pub fn create_product(
+    conn: &mut DbConn,
+    actor: &Actor,
+    draft: &ProductDraft,
+    image: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Result<i32, SaveProblem>, AppError> {
+    db::transaction(conn, |conn| {
+        let Some(slug) = category_slug(conn, draft.category_id)? else {
+            return Ok(Err(SaveProblem::UnknownCategory));
+        };
+        let id = product::insert(
+            conn,
+            &NewProduct {
+                category_id: draft.category_id,
+                name: &draft.name,
+                description: &draft.description,
+                price_cents: draft.price.cents(),
+                stock: draft.stock,
+                status: ProductStatus::Active.as_str(),
+                image,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let mut changes = Changes::new();
+        changes
+            .field("name", "", &draft.name)
+            .field("category", "", slug)
+            .field("price", "", draft.price.to_decimal_string())
+            .field("stock", "", draft.stock)
+            .field("description", "", gist(&draft.description))
+            .field(
+                "image",
+                "none",
+                if image.is_some() { "new image" } else { "none" },
+            );
+        actor.record(conn, "product.create", ("product", id), changes, "", now)?;
+        Ok(Ok(id))
+    })
+}
+
+/// Saves a product if it is still at `version`. `image` is `None` to keep the current one.
+/// Returns the product as it was before.
+#[allow(clippy::too_many_arguments)]
+pub fn update_product(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i32,
+    version: i32,
+    draft: &ProductDraft,
+    image: Option<&str>,
+    stock_note: &str,
+    now: NaiveDateTime,
+) -> Result<Result<Product, SaveProblem>, AppError> {
+    db::transaction(conn, |conn| {
+        let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let Some(new_slug) = category_slug(conn, draft.category_id)? else {
+            return Ok(Err(SaveProblem::UnknownCategory));
+        };
+        let values = ProductValues {
+            category_id: draft.category_id,
+            name: &draft.name,
+            description: &draft.description,
+            price_cents: draft.price.cents(),
+            stock: draft.stock,
+        };
+        if !product::update_versioned(conn, id, version, values, image.map(Some), now)? {
+            return Ok(Err(SaveProblem::Stale(Box::new(before))));
+        }
+        let old_slug = category_slug(conn, before.category_id)?.unwrap_or_default();
+        let mut changes = Changes::new();
+        changes
+            .field("name", &before.name, &draft.name)
+            .field("category", old_slug, new_slug)
+            .field(
+                "price",
+                Money::from_cents(before.price_cents).to_decimal_string(),
+                draft.price.to_decimal_string(),
+            )
+            .field("stock", before.stock, draft.stock)
+            .field(
+                "description",
+                gist(&before.description),
+                gist(&draft.description),
+            );
+        if image.is_some() {
+            changes.field(
+                "image",
+                if before.image.is_some() {
+                    "old image"
+                } else {
+                    "none"
+                },
+                "new image",
+            );
+        }
+        let note = if changes.touches("stock") {
+            stock_note.trim()
+        } else {
+            ""
+        };
+        actor.record(conn, "product.update", ("product", id), changes, note, now)?;
+        Ok(Ok(before))
+    })
+}
+
+/// Takes a product off sale or puts it back.
+pub fn set_product_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i32,
+    status: ProductStatus,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    db::transaction(conn, |conn| {
+        let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
+        if before.status() == status {
+            return Ok(());
+        }
+        product::set_status(conn, id, status, now)?;
+        let mut changes = Changes::new();
+        changes.field("status", before.status().as_str(), status.as_str());
+        let action = match status {
+            ProductStatus::Archived => "product.archive",
+            ProductStatus::Active => "product.unarchive",
+        };
+        actor.record(conn, action, ("product", id), changes, "", now)
+    })
+}
+
+/// Why a category change was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CategoryProblem {
+    /// Another category has this slug.
+    SlugTaken,
+    /// It still holds this many products.
+    HasProducts(i64),
+}
+
+fn is_unique_violation(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Database(DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            _
+        ))
+    )
+}
+
+/// Creates a category.
+pub fn create_category(
+    conn: &mut DbConn,
+    actor: &Actor,
+    slug: &Slug,
+    name: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> Result<Result<i32, CategoryProblem>, AppError> {
+    let created = db::transaction(conn, |conn| {
+        let id = category::insert(
+            conn,
+            &NewCategory {
+                slug: slug.as_str(),
+                name,
+                description,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let mut changes = Changes::new();
+        changes
+            .field("name", "", name)
+            .field("slug", "", slug.as_str())
+            .field("description", "", gist(description));
+        actor.record(conn, "category.create", ("category", id), changes, "", now)?;
+        Ok(id)
+    });
+    match created {
+        Err(e) if is_unique_violation(&e) => Ok(Err(CategoryProblem::SlugTaken)),
+        other => other.map(Ok),
+    }
+}
+
+/// Changes a category.
+pub fn update_category(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i32,
+    slug: &Slug,
+    name: &str,
+    description: &str,
+    now: NaiveDateTime,
+) -> Result<Result<(), CategoryProblem>, AppError> {
+    let updated = db::transaction(conn, |conn| {
+        let before = category::find(conn, id)?.ok_or(AppError::NotFound)?;
+        category::update(conn, id, slug.as_str(), name, description, now)?;
+        let mut changes = Changes::new();
+        changes
+            .field("name", &before.name, name)
+            .field("slug", &before.slug, slug.as_str())
+            .field("description", gist(&before.description), gist(description));
+        actor.record(conn, "category.update", ("category", id), changes, "", now)
+    });
+    match updated {
+        Err(e) if is_unique_violation(&e) => Ok(Err(CategoryProblem::SlugTaken)),
+        other => other.map(Ok),
+    }
+}
+
+/// Deletes a category that holds no products.
+pub fn delete_category(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i32,
+    now: NaiveDateTime,
+) -> Result<Result<(), CategoryProblem>, AppError> {
+    db::transaction(conn, |conn| {
+        let before = category::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let products = category::product_count(conn, id)?;
+        if products > 0 {
+            return Ok(Err(CategoryProblem::HasProducts(products)));
+        }
+        category::delete(conn, id)?;
+        let mut changes = Changes::new();
+        changes
+            .field("name", &before.name, "")
+            .field("slug", &before.slug, "");
+        actor.record(conn, "category.delete", ("category", id), changes, "", now)?;
+        Ok(Ok(()))
+    })
+}
+
+/// Moves an order along the status machine; cancelling puts the stock back in the same
+/// transaction. `Err` holds the reason an illegal move was refused.
+pub fn change_order_status(
+    conn: &mut DbConn,
+    actor: &Actor,
+    id: i32,
+    to: OrderStatus,
+    now: NaiveDateTime,
+) -> Result<Result<(), String>, AppError> {
+    db::transaction(conn, |conn| {
+        let found = order::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let from = found.status();
+        if let Err(illegal) = from.move_to(to) {
+            return Ok(Err(illegal.to_string()));
+        }
+        let moved = if to == OrderStatus::Cancelled {
+            cancel_and_restock(conn, id, from, now)?
+        } else if order::change_status(conn, id, from, to, now)? {
+            Ok(())
+        } else {
+            Err(CannotCancel(from))
+        };
+        if moved.is_err() {
+            return Ok(Err(
+                "Someone else changed this order in the meantime. Look again.".to_string(),
+            ));
+        }
+        let mut changes = Changes::new();
+        changes.field("status", from.as_str(), to.as_str());
+        actor.record(conn, "order.status", ("order", id), changes, "", now)?;
+        Ok(Ok(()))
+    })
+}
+
+/// Gives a user another role (and a new security stamp, so their sessions re-read it). The
+/// last admin cannot be demoted.
+pub fn change_role(
+    conn: &mut DbConn,
+    actor: &Actor,
+    user_id: i32,
+    role: Role,
+    now: NaiveDateTime,
+) -> Result<Result<(), String>, AppError> {
+    db::transaction(conn, |conn| {
+        let target = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
+        let before = target.role();
+        if before == role {
+            return Ok(Ok(()));
+        }
+        if before == Role::Admin && user::admin_count(conn)? <= 1 {
+            return Ok(Err(
+                "This is the last admin: make someone else an admin first, so the shop is never left without one."
+                    .to_string(),
+            ));
+        }
+        user::set_role(conn, user_id, role, &random_token(), now)?;
+        let mut changes = Changes::new();
+        changes.field("role", before.as_str(), role.as_str());
+        actor.record(conn, "user.role", ("user", user_id), changes, "", now)?;
+        log::info!("admin {} made user {user_id} {}", actor.id, role.as_str());
+        Ok(Ok(()))
+    })
+}
+
+/// Hides or shows a review and recomputes its product's rating; returns the product.
+pub fn set_review_hidden(
+    conn: &mut DbConn,
+    actor: &Actor,
+    review_id: i32,
+    hidden: bool,
+    now: NaiveDateTime,
+) -> Result<i32, AppError> {
+    db::transaction(conn, |conn| {
+        let product_id = review::set_hidden(conn, review_id, hidden)?.ok_or(AppError::NotFound)?;
+        product::refresh_rating(conn, product_id)?;
+        let mut changes = Changes::new();
+        changes.field("hidden", !hidden, hidden);
+        let action = if hidden { "review.hide" } else { "review.show" };
+        actor.record(conn, action, ("review", review_id), changes, "", now)?;
+        Ok(product_id)
+    })
+}
+
+/// One checked row of a CSV import.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    /// The line it came from, for messages.
+    pub line: u64,
+    /// The product to update, or `None` to create one.
+    pub id: Option<i32>,
+    /// Its values.
+    pub draft: ProductDraft,
+    /// On sale or not.
+    pub status: ProductStatus,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportSummary {
+    /// New products.
+    pub created: usize,
+    /// Products changed.
+    pub updated: usize,
+}
+
+/// Applies every row in one transaction, or none: `Err` lists the rows that name a product
+/// that does not exist (checked before anything is written).
+pub fn import_products(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: &[ImportRow],
+    now: NaiveDateTime,
+) -> Result<Result<ImportSummary, Vec<(u64, String)>>, AppError> {
+    db::transaction(conn, |conn| {
+        let mut missing = Vec::new();
+        for row in rows {
+            if let Some(id) = row.id {
+                if product::find(conn, id)?.is_none() {
+                    missing.push((row.line, format!("There is no product with id {id}.")));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Ok(Err(missing));
+        }
+        let mut summary = ImportSummary::default();
+        for row in rows {
+            let slug = category_slug(conn, row.draft.category_id)?.ok_or(AppError::NotFound)?;
+            match row.id {
+                None => {
+                    let id = product::insert(
+                        conn,
+                        &NewProduct {
+                            category_id: row.draft.category_id,
+                            name: &row.draft.name,
+                            description: &row.draft.description,
+                            price_cents: row.draft.price.cents(),
+                            stock: row.draft.stock,
+                            status: row.status.as_str(),
+                            image: None,
+                            created_at: now,
+                            updated_at: now,
+                        },
+                    )?;
+                    let mut changes = Changes::new();
+                    changes
+                        .field("name", "", &row.draft.name)
+                        .field("category", "", &slug)
+                        .field("price", "", row.draft.price.to_decimal_string())
+                        .field("stock", "", row.draft.stock)
+                        .field("status", "", row.status.as_str());
+                    actor.record(
+                        conn,
+                        "product.import",
+                        ("product", id),
+                        changes,
+                        "CSV import",
+                        now,
+                    )?;
+                    summary.created += 1;
+                }
+                Some(id) => {
+                    let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
+                    let old_slug = category_slug(conn, before.category_id)?.unwrap_or_default();
+                    let values = ProductValues {
+                        category_id: row.draft.category_id,
+                        name: &row.draft.name,
+                        description: &row.draft.description,
+                        price_cents: row.draft.price.cents(),
+                        stock: row.draft.stock,
+                    };
+                    // An import overwrites whatever is stored: it saves from the current version.
+                    product::update_versioned(conn, id, before.version, values, None, now)?;
+                    if before.status() != row.status {
+                        product::set_status(conn, id, row.status, now)?;
+                    }
+                    let mut changes = Changes::new();
+                    changes
+                        .field("name", &before.name, &row.draft.name)
+                        .field("category", old_slug, &slug)
+                        .field(
+                            "price",
+                            Money::from_cents(before.price_cents).to_decimal_string(),
+                            row.draft.price.to_decimal_string(),
+                        )
+                        .field("stock", before.stock, row.draft.stock)
+                        .field("status", before.status().as_str(), row.status.as_str())
+                        .field(
+                            "description",
+                            gist(&before.description),
+                            gist(&row.draft.description),
+                        );
+                    if !changes.is_empty() {
+                        actor.record(
+                            conn,
+                            "product.import",
+                            ("product", id),
+                            changes,
+                            "CSV import",
+                            now,
+                        )?;
+                    }
+                    summary.updated += 1;
+                }
+            }
+        }
+        Ok(Ok(summary))
+    })
+}

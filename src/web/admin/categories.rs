@@ -1,0 +1,288 @@
+//! Categories in the admin area: list, create, edit, and delete an empty one.
+
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::admin::{self, CategoryProblem};
+use crate::db;
+use crate::domain::slug::Slug;
+use crate::models::category::{self, Category};
+use crate::models::now;
+use crate::web::admin::actor;
+use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::forms::FormErrors;
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+#[derive(Template)]
+#[template(path = "admin/categories.html")]
+struct ListPage {
+    page: PageContext,
+    categories: Vec<(Category, i64)>,
+    error: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    page: PageContext,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let categories = db::run(&state.pool, |conn| Ok(category::all_with_counts(conn)?)).await?;
+    render(
+        status,
+        &ListPage {
+            page,
+            categories,
+            error,
+        },
+    )
+}
+
+/// `GET /admin/categories`.
+pub async fn list(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+) -> Result<HttpResponse, AppError> {
+    list_page(&state, page, None, StatusCode::OK).await
+}
+
+/// The category form as posted.
+#[derive(Debug, Default, Deserialize)]
+pub struct CategoryForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/category_form.html")]
+struct FormPage {
+    page: PageContext,
+    /// The category being edited, or `None` for a new one.
+    id: Option<i32>,
+    name: String,
+    slug: String,
+    description: String,
+    errors: FormErrors,
+}
+
+/// The checked fields, or the form's messages.
+fn check(form: &CategoryForm) -> Result<(String, Slug, String), FormErrors> {
+    let mut errors = FormErrors::new();
+    let name = form.name.trim().to_string();
+    if name.is_empty() {
+        errors.add("name", "Enter a name.");
+    } else if name.chars().count() > 100 {
+        errors.add("name", "A name can be at most 100 characters.");
+    }
+    let slug = errors.check("slug", Slug::parse(&form.slug, &name));
+    let description = form.description.replace("\r\n", "\n").trim().to_string();
+    if description.chars().count() > 2000 {
+        errors.add(
+            "description",
+            "A description can be at most 2,000 characters.",
+        );
+    }
+    match slug {
+        Some(slug) if errors.is_empty() => Ok((name, slug, description)),
+        _ => Err(errors),
+    }
+}
+
+fn form_page(
+    page: PageContext,
+    id: Option<i32>,
+    form: CategoryForm,
+    errors: FormErrors,
+) -> FormPage {
+    FormPage {
+        page,
+        id,
+        name: form.name,
+        slug: form.slug,
+        description: form.description,
+        errors,
+    }
+}
+
+fn slug_taken() -> FormErrors {
+    let mut errors = FormErrors::new();
+    errors.add(
+        "slug",
+        "Another category already has this slug. Choose another.",
+    );
+    errors
+}
+
+/// `GET /admin/categories/new`.
+pub async fn new_form(page: PageContext, _admin: AdminUser) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &form_page(page, None, CategoryForm::default(), FormErrors::new()),
+    )
+}
+
+/// `POST /admin/categories`.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    form: web::Form<CategoryForm>,
+) -> Result<HttpResponse, AppError> {
+    let form = form.into_inner();
+    let (name, slug, description) = match check(&form) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            return render(
+                StatusCode::BAD_REQUEST,
+                &form_page(page, None, form, errors),
+            )
+        }
+    };
+    let actor = actor(&admin);
+    let created = db::run(&state.pool, move |conn| {
+        admin::create_category(conn, &actor, &slug, &name, &description, now())
+    })
+    .await?;
+    match created {
+        Ok(_) => {
+            state.nav.invalidate();
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                "The category is created.",
+            );
+            Ok(redirect("/admin/categories"))
+        }
+        Err(_) => render(
+            StatusCode::BAD_REQUEST,
+            &form_page(page, None, form, slug_taken()),
+        ),
+    }
+}
+
+fn category_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /admin/categories/{id}/edit`.
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = category_id(&id)?;
+    let found = db::run(&state.pool, move |conn| {
+        category::find(conn, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    let form = CategoryForm {
+        name: found.name,
+        slug: found.slug,
+        description: found.description,
+    };
+    render(
+        StatusCode::OK,
+        &form_page(page, Some(id), form, FormErrors::new()),
+    )
+}
+
+/// `POST /admin/categories/{id}`.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    id: web::Path<String>,
+    form: web::Form<CategoryForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = category_id(&id)?;
+    let form = form.into_inner();
+    let (name, slug, description) = match check(&form) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            return render(
+                StatusCode::BAD_REQUEST,
+                &form_page(page, Some(id), form, errors),
+            )
+        }
+    };
+    let actor = actor(&admin);
+    let updated = db::run(&state.pool, move |conn| {
+        admin::update_category(conn, &actor, id, &slug, &name, &description, now())
+    })
+    .await?;
+    match updated {
+        Ok(()) => {
+            state.nav.invalidate();
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                "The category is saved.",
+            );
+            Ok(redirect("/admin/categories"))
+        }
+        Err(_) => render(
+            StatusCode::BAD_REQUEST,
+            &form_page(page, Some(id), form, slug_taken()),
+        ),
+    }
+}
+
+/// `POST /admin/categories/{id}/delete`: only a category without products.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = category_id(&id)?;
+    let actor = actor(&admin);
+    let deleted = db::run(&state.pool, move |conn| {
+        admin::delete_category(conn, &actor, id, now())
+    })
+    .await?;
+    match deleted {
+        Ok(()) => {
+            state.nav.invalidate();
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                "The category is deleted.",
+            );
+            Ok(redirect("/admin/categories"))
+        }
+        Err(CategoryProblem::HasProducts(n)) => {
+            let message = format!(
+                "This category still holds {n} product{}, archived ones included. Move them to another category first; a category with products cannot be deleted.",
+                if n == 1 { "" } else { "s" }
+            );
+            list_page(&state, page, Some(message), StatusCode::CONFLICT).await
+        }
+        Err(CategoryProblem::SlugTaken) => {
+            Err(AppError::Internal("slug conflict on delete".into()))
+        }
+    }
+}

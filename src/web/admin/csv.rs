@@ -1,0 +1,274 @@
+//! Products as CSV: `GET /admin/products.csv` exports them all; `POST /admin/products/import`
+//! applies a file with the same columns (create when `id` is empty, update when it is set).
+//! Every row is checked first, and either all are applied in one transaction or none, with
+//! a page listing each bad row and why. Quoting follows RFC 4180 (the `csv` crate).
+
+use std::collections::HashMap;
+
+use actix_multipart::form::{bytes::Bytes as UploadBytes, MultipartForm};
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use crate::admin::{self, ImportRow};
+use crate::db;
+use crate::domain::product::ProductDraft;
+use crate::domain::{Money, ProductStatus};
+use crate::models::{category, now, product};
+use crate::web::admin::{actor, read_form};
+use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+/// The columns, in the order the export writes them.
+pub const COLUMNS: [&str; 7] = [
+    "id",
+    "name",
+    "category",
+    "price",
+    "stock",
+    "status",
+    "description",
+];
+
+fn csv_error(e: impl std::fmt::Display) -> AppError {
+    AppError::Internal(format!("csv: {e}"))
+}
+
+/// `GET /admin/products.csv`.
+pub async fn export(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+) -> Result<HttpResponse, AppError> {
+    let rows = db::run(&state.pool, |conn| Ok(product::all_for_export(conn)?)).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(COLUMNS).map_err(csv_error)?;
+    for (p, slug) in rows {
+        let status = p.status();
+        writer
+            .write_record([
+                p.id.to_string(),
+                p.name,
+                slug,
+                Money::from_cents(p.price_cents).to_decimal_string(),
+                p.stock.to_string(),
+                status.as_str().to_string(),
+                p.description,
+            ])
+            .map_err(csv_error)?;
+    }
+    let body = writer.into_inner().map_err(csv_error)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"products.csv\"",
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+/// The import form as posted.
+#[derive(Debug, MultipartForm)]
+pub struct ImportUpload {
+    file: Option<UploadBytes>,
+}
+
+/// A bad row and why.
+struct BadRow {
+    line: u64,
+    messages: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/import.html")]
+struct ImportPage {
+    page: PageContext,
+    problems: Vec<BadRow>,
+}
+
+fn refuse(page: PageContext, problems: Vec<BadRow>) -> Result<HttpResponse, AppError> {
+    render(StatusCode::BAD_REQUEST, &ImportPage { page, problems })
+}
+
+fn whole_file(message: &str) -> Vec<BadRow> {
+    vec![BadRow {
+        line: 0,
+        messages: vec![message.to_string()],
+    }]
+}
+
+/// Reads and checks every row; the rows, or every problem found.
+fn read_rows(
+    data: &[u8],
+    categories: &HashMap<String, i32>,
+) -> Result<Vec<ImportRow>, Vec<BadRow>> {
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+    let headers = reader
+        .headers()
+        .map_err(|e| whole_file(&format!("The file is not CSV: {e}")))?
+        .clone();
+    let position: HashMap<&str, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim(), i))
+        .collect();
+    let missing: Vec<&str> = COLUMNS
+        .into_iter()
+        .filter(|c| !position.contains_key(c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(whole_file(&format!(
+            "The header row lacks the column(s) {}; it needs {}.",
+            missing.join(", "),
+            COLUMNS.join(", ")
+        )));
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(BadRow {
+                    line,
+                    messages: vec![format!("This row cannot be read: {e}")],
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |name: &str| record.get(position[name]).unwrap_or("");
+        let mut messages = Vec::new();
+        let id = match field("id").trim() {
+            "" => None,
+            text => match text.parse::<i32>() {
+                Ok(id) if id > 0 => Some(id),
+                _ => {
+                    messages.push(format!(
+                        "id: {text:?} is not a product number (leave it empty to create)."
+                    ));
+                    None
+                }
+            },
+        };
+        let slug = field("category").trim();
+        let category_id = match categories.get(slug) {
+            Some(id) => id.to_string(),
+            None => {
+                messages.push(format!(
+                    "category: there is no category with the slug {slug:?}."
+                ));
+                String::new()
+            }
+        };
+        let status = match field("status").trim() {
+            "active" | "" => Some(ProductStatus::Active),
+            "archived" => Some(ProductStatus::Archived),
+            other => {
+                messages.push(format!("status: {other:?} is neither active nor archived."));
+                None
+            }
+        };
+        let draft = ProductDraft::parse(
+            field("name"),
+            field("description"),
+            field("price"),
+            field("stock"),
+            &category_id,
+        );
+        match (draft, status) {
+            (Ok(draft), Some(status)) if messages.is_empty() => rows.push(ImportRow {
+                line,
+                id,
+                draft,
+                status,
+            }),
+            (draft, _) => {
+                if let Err(errors) = draft {
+                    messages.extend(
+                        errors
+                            .into_iter()
+                            .filter(|(f, _)| *f != "category_id" || !category_id.is_empty())
+                            .map(|(f, m)| {
+                                format!("{}: {m}", if f == "category_id" { "category" } else { f })
+                            }),
+                    );
+                }
+                problems.push(BadRow { line, messages });
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+/// `POST /admin/products/import`.
+pub async fn import(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let upload: ImportUpload = read_form(&req, payload).await?;
+    let Some(file) = upload.file.filter(|f| !f.data.is_empty()) else {
+        return refuse(page, whole_file("Choose a CSV file to import."));
+    };
+    let categories: HashMap<String, i32> =
+        db::run(&state.pool, |conn| Ok(category::all_links(conn)?))
+            .await?
+            .into_iter()
+            .map(|c| (c.slug, c.id))
+            .collect();
+    let rows = match read_rows(&file.data, &categories) {
+        Ok(rows) => rows,
+        Err(problems) => return refuse(page, problems),
+    };
+    if rows.is_empty() {
+        return refuse(page, whole_file("The file has no rows after the header."));
+    }
+    let actor = actor(&admin);
+    let applied = db::run(&state.pool, move |conn| {
+        admin::import_products(conn, &actor, &rows, now())
+    })
+    .await?;
+    match applied {
+        Ok(summary) => {
+            log::info!(
+                "admin {} imported {} new and {} changed products",
+                admin.0.id,
+                summary.created,
+                summary.updated
+            );
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                format!(
+                    "Imported: {} created, {} updated.",
+                    summary.created, summary.updated
+                ),
+            );
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/admin/products"))
+                .finish())
+        }
+        Err(missing) => refuse(
+            page,
+            missing
+                .into_iter()
+                .map(|(line, message)| BadRow {
+                    line,
+                    messages: vec![message],
+                })
+                .collect(),
+        ),
+    }
+}

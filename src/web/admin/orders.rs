@@ -1,0 +1,190 @@
+//! Orders in the admin area: the list (status filter, search by address or number), one
+//! order, and moving it along the status machine.
+
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::admin;
+use crate::db;
+use crate::domain::{OrderStatus, PageNumber, Pagination};
+use crate::models::now;
+use crate::models::order::{self, AdminOrderRow, Order, OrderFilter, OrderItem};
+use crate::web::admin::{actor, list_url};
+use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+/// Orders on one page of the admin list.
+const PER_PAGE: i64 = 50;
+
+/// The list's query string.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    q: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/orders.html")]
+struct ListPage {
+    page: PageContext,
+    rows: Vec<AdminOrderRow>,
+    pagination: Pagination,
+    status: String,
+    q: String,
+    statuses: [OrderStatus; 5],
+    previous_url: Option<String>,
+    next_url: Option<String>,
+}
+
+/// `GET /admin/orders`.
+pub async fn list(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let status_text = query.status.unwrap_or_default();
+    let status = match status_text.as_str() {
+        "" | "all" => None,
+        s => Some(
+            OrderStatus::parse(s)
+                .ok_or_else(|| AppError::BadRequest("Unknown order status.".into()))?,
+        ),
+    };
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let number = PageNumber::parse(query.page.as_deref())?;
+    let filter = OrderFilter {
+        status,
+        search: (!q.is_empty()).then(|| q.clone()),
+    };
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        let total = order::admin_count(conn, &filter)?;
+        let rows = order::admin_page(conn, &filter, PER_PAGE, (number.get() - 1) * PER_PAGE)?;
+        Ok((rows, total))
+    })
+    .await?;
+    let pagination = Pagination::new(number, PER_PAGE, total).checked()?;
+    let params = [("status", status_text.as_str()), ("q", q.as_str())];
+    render(
+        StatusCode::OK,
+        &ListPage {
+            page,
+            previous_url: pagination
+                .previous()
+                .map(|n| list_url("/admin/orders", &params, n)),
+            next_url: pagination
+                .next()
+                .map(|n| list_url("/admin/orders", &params, n)),
+            rows,
+            pagination,
+            status: status_text,
+            q,
+            statuses: OrderStatus::ALL,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "admin/order.html")]
+struct OrderPage {
+    page: PageContext,
+    order: Order,
+    items: Vec<OrderItem>,
+    email: String,
+    error: Option<String>,
+}
+
+async fn order_page(
+    state: &AppState,
+    page: PageContext,
+    id: i32,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (order, items, email) = db::run(&state.pool, move |conn| {
+        let order = order::find(conn, id)?.ok_or(AppError::NotFound)?;
+        let items = order::items(conn, id)?;
+        let email = order::customer_email(conn, id)?.unwrap_or_default();
+        Ok((order, items, email))
+    })
+    .await?;
+    render(
+        status,
+        &OrderPage {
+            page,
+            order,
+            items,
+            email,
+            error,
+        },
+    )
+}
+
+fn order_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
+}
+
+/// `GET /admin/orders/{id}`.
+pub async fn show(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    order_page(&state, page, order_id(&id)?, None, StatusCode::OK).await
+}
+
+/// The status form as posted.
+#[derive(Debug, Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+/// `POST /admin/orders/{id}/status`: only the moves the status machine allows; cancelling
+/// puts the stock back in the same transaction.
+pub async fn set_status(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    id: web::Path<String>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = order_id(&id)?;
+    let Some(to) = OrderStatus::parse(form.status.trim()) else {
+        let message =
+            "Choose a status: pending, paid, shipped, delivered or cancelled.".to_string();
+        return order_page(&state, page, id, Some(message), StatusCode::BAD_REQUEST).await;
+    };
+    let actor = actor(&admin);
+    let moved = db::run(&state.pool, move |conn| {
+        admin::change_order_status(conn, &actor, id, to, now())
+    })
+    .await?;
+    match moved {
+        Ok(()) => {
+            log::info!("admin {} moved order {id} to {}", admin.0.id, to.as_str());
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                format!("Order #{id} is now {}.", to.label().to_lowercase()),
+            );
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, format!("/admin/orders/{id}")))
+                .finish())
+        }
+        Err(reason) => order_page(&state, page, id, Some(reason), StatusCode::BAD_REQUEST).await,
+    }
+}

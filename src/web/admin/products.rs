@@ -1,0 +1,592 @@
+//! Products in the admin area: the list (search, filters, sort, 50 a page), the form to
+//! create and edit (multipart, with an optional image), archive and unarchive.
+//!
+//! The edit form carries the row's version: a save made from an older version is refused
+//! with 409 and the form shows what is stored now beside what was typed.
+
+use actix_multipart::form::{bytes::Bytes as UploadBytes, text::Text, MultipartForm};
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::admin::{self, SaveProblem};
+use crate::db;
+use crate::domain::product::{ImageKind, ProductDraft};
+use crate::domain::{Money, PageNumber, Pagination, ProductStatus};
+use crate::models::category::{self, CategoryLink};
+use crate::models::now;
+use crate::models::product::{self, AdminFilter, AdminProductRow, AdminSort, Product};
+use crate::web::admin::{actor, list_url, read_form};
+use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::forms::FormErrors;
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+use crate::web::uploads::{self, ImageProblem};
+
+/// Products on one page of the admin list.
+pub const PER_PAGE: i64 = 50;
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+// ---------------------------------------------------------------- the list
+
+/// The list's query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    category: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/products.html")]
+struct ListPage {
+    page: PageContext,
+    rows: Vec<AdminProductRow>,
+    pagination: Pagination,
+    categories: Vec<CategoryLink>,
+    q: String,
+    category: Option<i32>,
+    status: String,
+    sort: AdminSort,
+    sorts: [AdminSort; 4],
+    previous_url: Option<String>,
+    next_url: Option<String>,
+}
+
+impl ListPage {
+    fn category_selected(&self, id: &i32) -> bool {
+        self.category == Some(*id)
+    }
+
+    fn sort_selected(&self, sort: &AdminSort) -> bool {
+        self.sort == *sort
+    }
+}
+
+/// `GET /admin/products`.
+pub async fn list(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let category = match query
+        .category
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        None => None,
+        Some(c) => Some(
+            c.parse::<i32>()
+                .map_err(|_| AppError::BadRequest("Unknown category.".into()))?,
+        ),
+    };
+    let status_text = query.status.unwrap_or_default();
+    let status = match status_text.as_str() {
+        "" | "all" => None,
+        "active" => Some(ProductStatus::Active),
+        "archived" => Some(ProductStatus::Archived),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Status is active, archived or all.".into(),
+            ))
+        }
+    };
+    let sort = match query.sort.as_deref().unwrap_or("") {
+        "" => AdminSort::Updated,
+        s => AdminSort::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| AppError::BadRequest("Sort by name, price, stock or updated.".into()))?,
+    };
+    let number = PageNumber::parse(query.page.as_deref())?;
+    let filter = AdminFilter {
+        name: (!q.is_empty()).then(|| q.clone()),
+        category_id: category,
+        status,
+    };
+    let (rows, total, categories) = db::run(&state.pool, move |conn| {
+        let total = product::admin_count(conn, &filter)?;
+        let offset = (number.get() - 1) * PER_PAGE;
+        let rows = product::admin_page(conn, &filter, sort, PER_PAGE, offset)?;
+        Ok((rows, total, category::all_links(conn)?))
+    })
+    .await?;
+    let pagination = Pagination::new(number, PER_PAGE, total).checked()?;
+    let category_text = category.map(|c| c.to_string()).unwrap_or_default();
+    let params = [
+        ("q", q.as_str()),
+        ("category", category_text.as_str()),
+        ("status", status_text.as_str()),
+        (
+            "sort",
+            if query.sort.is_some() {
+                sort.as_str()
+            } else {
+                ""
+            },
+        ),
+    ];
+    render(
+        StatusCode::OK,
+        &ListPage {
+            page,
+            previous_url: pagination
+                .previous()
+                .map(|n| list_url("/admin/products", &params, n)),
+            next_url: pagination
+                .next()
+                .map(|n| list_url("/admin/products", &params, n)),
+            rows,
+            pagination,
+            categories,
+            q,
+            category,
+            status: status_text,
+            sort,
+            sorts: AdminSort::ALL,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- the form
+
+/// What the form's fields hold.
+#[derive(Debug, Clone, Default)]
+struct Values {
+    name: String,
+    description: String,
+    price: String,
+    stock: String,
+    category_id: String,
+    stock_note: String,
+}
+
+impl Values {
+    fn of(product: &Product) -> Values {
+        Values {
+            name: product.name.clone(),
+            description: product.description.clone(),
+            price: Money::from_cents(product.price_cents).to_decimal_string(),
+            stock: product.stock.to_string(),
+            category_id: product.category_id.to_string(),
+            stock_note: String::new(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/product_form.html")]
+struct FormPage {
+    page: PageContext,
+    /// The product being edited, or `None` for a new one.
+    product: Option<Product>,
+    values: Values,
+    errors: FormErrors,
+    categories: Vec<CategoryLink>,
+    /// After a conflict: what is stored now.
+    stored: Option<Values>,
+    /// The version the form saves from.
+    version: i32,
+}
+
+impl FormPage {
+    fn selected(&self, id: &i32) -> bool {
+        self.values.category_id == id.to_string()
+    }
+
+    fn category_name(&self, id: &str) -> String {
+        self.categories
+            .iter()
+            .find(|c| c.id.to_string() == id)
+            .map_or_else(String::new, |c| c.name.clone())
+    }
+}
+
+async fn categories(state: &AppState) -> Result<Vec<CategoryLink>, AppError> {
+    db::run(&state.pool, |conn| Ok(category::all_links(conn)?)).await
+}
+
+/// `GET /admin/products/new`.
+pub async fn new_form(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+) -> Result<HttpResponse, AppError> {
+    let form = FormPage {
+        page,
+        product: None,
+        values: Values {
+            stock: "0".into(),
+            ..Values::default()
+        },
+        errors: FormErrors::new(),
+        categories: categories(&state).await?,
+        stored: None,
+        version: 0,
+    };
+    render(StatusCode::OK, &form)
+}
+
+/// `GET /admin/products/{id}/edit`.
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = crate::web::catalog::product_id(&id)?;
+    let (found, categories) = db::run(&state.pool, move |conn| {
+        let found = product::find(conn, id)?.ok_or(AppError::NotFound)?;
+        Ok((found, category::all_links(conn)?))
+    })
+    .await?;
+    let form = FormPage {
+        page,
+        values: Values::of(&found),
+        version: found.version,
+        product: Some(found),
+        errors: FormErrors::new(),
+        categories,
+        stored: None,
+    };
+    render(StatusCode::OK, &form)
+}
+
+/// The product form as posted (multipart, so that it can carry an image).
+#[derive(Debug, MultipartForm)]
+pub struct ProductUpload {
+    name: Option<Text<String>>,
+    description: Option<Text<String>>,
+    price: Option<Text<String>>,
+    stock: Option<Text<String>>,
+    category_id: Option<Text<String>>,
+    stock_note: Option<Text<String>>,
+    version: Option<Text<String>>,
+    image: Option<UploadBytes>,
+}
+
+fn text(field: &Option<Text<String>>) -> String {
+    field.as_ref().map(|t| t.0.clone()).unwrap_or_default()
+}
+
+impl ProductUpload {
+    fn values(&self) -> Values {
+        Values {
+            name: text(&self.name),
+            description: text(&self.description),
+            price: text(&self.price),
+            stock: text(&self.stock),
+            category_id: text(&self.category_id),
+            stock_note: text(&self.stock_note),
+        }
+    }
+}
+
+/// The checked draft and image, or the form's messages.
+fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>), FormErrors> {
+    let values = upload.values();
+    let mut errors = FormErrors::new();
+    let draft = match ProductDraft::parse(
+        &values.name,
+        &values.description,
+        &values.price,
+        &values.stock,
+        &values.category_id,
+    ) {
+        Ok(draft) => Some(draft),
+        Err(problems) => {
+            for (field, message) in problems {
+                errors.add(field, message);
+            }
+            None
+        }
+    };
+    if values.stock_note.chars().count() > 200 {
+        errors.add("stock_note", "Keep the note under 200 characters.");
+    }
+    let image = match uploads::check(upload.image.as_ref().map(|f| f.data.as_ref())) {
+        Ok(kind) => kind,
+        Err(ImageProblem::NotAnImage) => {
+            errors.add(
+                "image",
+                "Upload a JPEG, PNG or WebP image (this file is none of them, whatever its name).",
+            );
+            None
+        }
+        // A separate answer: the 413 page.
+        Err(ImageProblem::TooLarge) => None,
+    };
+    match draft {
+        Some(draft) if errors.is_empty() => Ok((draft, image)),
+        _ => Err(errors),
+    }
+}
+
+fn too_large(upload: &ProductUpload) -> bool {
+    matches!(
+        uploads::check(upload.image.as_ref().map(|f| f.data.as_ref())),
+        Err(ImageProblem::TooLarge)
+    )
+}
+
+/// Stores the upload's image, if it has an accepted one.
+fn store_image(
+    state: &AppState,
+    upload: &ProductUpload,
+    kind: Option<ImageKind>,
+) -> Result<Option<String>, AppError> {
+    match (kind, &upload.image) {
+        (Some(kind), Some(file)) => Ok(Some(uploads::store(
+            &uploads::dir(state),
+            kind,
+            &file.data,
+        )?)),
+        _ => Ok(None),
+    }
+}
+
+/// `POST /products`: creates a product.
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let upload: ProductUpload = read_form(&req, payload).await?;
+    if too_large(&upload) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let form_again = |page, errors, categories| FormPage {
+        page,
+        product: None,
+        values: upload.values(),
+        errors,
+        categories,
+        stored: None,
+        version: 0,
+    };
+    let (draft, kind) = match check_form(&upload) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let categories = categories(&state).await?;
+            return render(
+                StatusCode::BAD_REQUEST,
+                &form_again(page, errors, categories),
+            );
+        }
+    };
+    let image = store_image(&state, &upload, kind)?;
+    let actor = actor(&admin);
+    let stored = image.clone();
+    let created = db::run(&state.pool, move |conn| {
+        admin::create_product(conn, &actor, &draft, stored.as_deref(), now())
+    })
+    .await;
+    let created = match created {
+        Ok(created) => created,
+        Err(e) => {
+            if let Some(name) = &image {
+                uploads::remove(&uploads::dir(&state), name);
+            }
+            return Err(e);
+        }
+    };
+    match created {
+        Ok(id) => {
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                "The product is created and on sale.",
+            );
+            Ok(redirect(&format!("/admin/products/{id}/edit")))
+        }
+        Err(_) => {
+            if let Some(name) = &image {
+                uploads::remove(&uploads::dir(&state), name);
+            }
+            let mut errors = FormErrors::new();
+            errors.add("category_id", "Choose a category that exists.");
+            let categories = categories(&state).await?;
+            render(
+                StatusCode::BAD_REQUEST,
+                &form_again(page, errors, categories),
+            )
+        }
+    }
+}
+
+/// `POST /products/{id}`: saves a product, if nobody saved it since the form was shown.
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    id: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let id = crate::web::catalog::product_id(&id)?;
+    let upload: ProductUpload = read_form(&req, payload).await?;
+    if too_large(&upload) {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let current = db::run(&state.pool, move |conn| {
+        product::find(conn, id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
+    let version = text(&upload.version).trim().parse::<i32>().ok();
+    let form_again = |page, product: Product, errors, categories, stored, version| FormPage {
+        page,
+        product: Some(product),
+        values: upload.values(),
+        errors,
+        categories,
+        stored,
+        version,
+    };
+    let Some(version) = version else {
+        return Err(AppError::BadRequest(
+            "This form has no version. Open the edit page again and save from there.".into(),
+        ));
+    };
+    let (draft, kind) = match check_form(&upload) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let categories = categories(&state).await?;
+            return render(
+                StatusCode::BAD_REQUEST,
+                &form_again(page, current, errors, categories, None, version),
+            );
+        }
+    };
+    let image = store_image(&state, &upload, kind)?;
+    let actor = actor(&admin);
+    let note = text(&upload.stock_note);
+    let stored = image.clone();
+    let saved = db::run(&state.pool, move |conn| {
+        admin::update_product(
+            conn,
+            &actor,
+            id,
+            version,
+            &draft,
+            stored.as_deref(),
+            &note,
+            now(),
+        )
+    })
+    .await;
+    let dir = uploads::dir(&state);
+    let discard_upload = || {
+        if let Some(name) = &image {
+            uploads::remove(&dir, name);
+        }
+    };
+    let problem = match saved {
+        Ok(Ok(before)) => {
+            // The new image replaced the old one, which nothing else uses.
+            if let (Some(_), Some(old)) = (&image, &before.image) {
+                uploads::remove(&dir, old);
+            }
+            flash::push(&req.get_session(), FlashKind::Success, "Saved.");
+            return Ok(redirect(&format!("/admin/products/{id}/edit")));
+        }
+        Ok(Err(problem)) => {
+            discard_upload();
+            problem
+        }
+        Err(e) => {
+            discard_upload();
+            return Err(e);
+        }
+    };
+    let categories = categories(&state).await?;
+    match problem {
+        SaveProblem::Stale(now_stored) => {
+            let mut errors = FormErrors::new();
+            errors.add(
+                "form",
+                "Someone else saved this product while you were editing it. Nothing was changed: compare what is stored now with what you typed, then save again.",
+            );
+            let stored = Values::of(&now_stored);
+            let fresh_version = now_stored.version;
+            render(
+                StatusCode::CONFLICT,
+                &form_again(
+                    page,
+                    *now_stored,
+                    errors,
+                    categories,
+                    Some(stored),
+                    fresh_version,
+                ),
+            )
+        }
+        SaveProblem::UnknownCategory => {
+            let mut errors = FormErrors::new();
+            errors.add("category_id", "Choose a category that exists.");
+            render(
+                StatusCode::BAD_REQUEST,
+                &form_again(page, current, errors, categories, None, version),
+            )
+        }
+    }
+}
+
+async fn set_status(
+    req: &HttpRequest,
+    state: &AppState,
+    admin: &AdminUser,
+    id: &str,
+    status: ProductStatus,
+) -> Result<HttpResponse, AppError> {
+    let id = crate::web::catalog::product_id(id)?;
+    let actor = actor(admin);
+    db::run(&state.pool, move |conn| {
+        admin::set_product_status(conn, &actor, id, status, now())
+    })
+    .await?;
+    let text = match status {
+        ProductStatus::Archived => {
+            "The product is archived: it is no longer sold, and orders keep their copy."
+        }
+        ProductStatus::Active => "The product is on sale again.",
+    };
+    flash::push(&req.get_session(), FlashKind::Success, text);
+    Ok(redirect(&format!("/admin/products/{id}/edit")))
+}
+
+/// `POST /products/{id}/archive`.
+pub async fn archive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_status(&req, &state, &admin, &id, ProductStatus::Archived).await
+}
+
+/// `POST /products/{id}/unarchive`.
+pub async fn unarchive(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_status(&req, &state, &admin, &id, ProductStatus::Active).await
+}

@@ -1,0 +1,188 @@
+//! Users in the admin area: the list (search by address, filter by role and verification)
+//! and changing a role. The last admin cannot be demoted.
+
+use actix_session::SessionExt;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::admin;
+use crate::db;
+use crate::domain::account::Role;
+use crate::domain::{PageNumber, Pagination};
+use crate::models::now;
+use crate::models::user::{self, User, UserFilter};
+use crate::web::admin::{actor, list_url};
+use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::page::{render, PageContext};
+use crate::web::state::AppState;
+
+/// Users on one page of the admin list.
+const PER_PAGE: i64 = 50;
+
+/// The list's query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    role: Option<String>,
+    verified: Option<String>,
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct ListPage {
+    page: PageContext,
+    users: Vec<User>,
+    pagination: Pagination,
+    q: String,
+    role: String,
+    verified: String,
+    error: Option<String>,
+    previous_url: Option<String>,
+    next_url: Option<String>,
+}
+
+async fn list_page(
+    state: &AppState,
+    page: PageContext,
+    query: ListQuery,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let q = query.q.unwrap_or_default().trim().to_string();
+    let role_text = query.role.unwrap_or_default();
+    let role = match role_text.as_str() {
+        "" | "all" => None,
+        "customer" => Some(Role::Customer),
+        "admin" => Some(Role::Admin),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Role is customer, admin or all.".into(),
+            ))
+        }
+    };
+    let verified_text = query.verified.unwrap_or_default();
+    let verified = match verified_text.as_str() {
+        "" | "all" => None,
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => return Err(AppError::BadRequest("Verified is yes, no or all.".into())),
+    };
+    let number = PageNumber::parse(query.page.as_deref())?;
+    let filter = UserFilter {
+        email: (!q.is_empty()).then(|| q.clone()),
+        role,
+        verified,
+    };
+    let (users, total) = db::run(&state.pool, move |conn| {
+        let total = user::count(conn, &filter)?;
+        Ok((
+            user::page(conn, &filter, PER_PAGE, (number.get() - 1) * PER_PAGE)?,
+            total,
+        ))
+    })
+    .await?;
+    let pagination = Pagination::new(number, PER_PAGE, total).checked()?;
+    let params = [
+        ("q", q.as_str()),
+        ("role", role_text.as_str()),
+        ("verified", verified_text.as_str()),
+    ];
+    render(
+        status,
+        &ListPage {
+            page,
+            previous_url: pagination
+                .previous()
+                .map(|n| list_url("/admin/users", &params, n)),
+            next_url: pagination
+                .next()
+                .map(|n| list_url("/admin/users", &params, n)),
+            users,
+            pagination,
+            q,
+            role: role_text,
+            verified: verified_text,
+            error,
+        },
+    )
+}
+
+/// `GET /admin/users`.
+pub async fn list(
+    state: web::Data<AppState>,
+    page: PageContext,
+    _admin: AdminUser,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    list_page(&state, page, query.into_inner(), None, StatusCode::OK).await
+}
+
+/// The role form as posted.
+#[derive(Debug, Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+/// `POST /admin/users/{id}/role`.
+pub async fn set_role(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    page: PageContext,
+    admin: AdminUser,
+    id: web::Path<String>,
+    form: web::Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    let id: i32 = id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)?;
+    let role = match form.role.trim() {
+        "customer" => Role::Customer,
+        "admin" => Role::Admin,
+        _ => {
+            let message = Some("Choose a role: customer or admin.".to_string());
+            return list_page(
+                &state,
+                page,
+                ListQuery::default(),
+                message,
+                StatusCode::BAD_REQUEST,
+            )
+            .await;
+        }
+    };
+    let actor = actor(&admin);
+    let changed = db::run(&state.pool, move |conn| {
+        admin::change_role(conn, &actor, id, role, now())
+    })
+    .await?;
+    match changed {
+        Ok(()) => {
+            flash::push(
+                &req.get_session(),
+                FlashKind::Success,
+                format!("The role is now {}.", role.as_str()),
+            );
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/admin/users"))
+                .finish())
+        }
+        Err(reason) => {
+            list_page(
+                &state,
+                page,
+                ListQuery::default(),
+                Some(reason),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    }
+}
