@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod admin;
 mod cart;
 mod catalogue;
 mod cli;

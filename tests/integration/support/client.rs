@@ -168,6 +168,58 @@ impl Client {
         self.post_form(action, &pairs)
     }
 
+    /// Posts `fields` and `files` as multipart/form-data, as a browser sends a form with
+    /// `enctype="multipart/form-data"`. Files are (field, file name, content type, bytes).
+    pub fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Page {
+        let boundary = format!("----shopfront-test-{}", shopfront::config::random_hex(8));
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+            );
+        }
+        for (name, file_name, content_type, data) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.request("POST", path, &[("Content-Type", &content_type)], body)
+    }
+
+    /// Fills the multipart form with `action` on `page` like `submit_on`, and attaches `files`.
+    pub fn submit_multipart_on(
+        &self,
+        page: &Page,
+        action: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Page {
+        let mut values = page
+            .form_values(action)
+            .unwrap_or_else(|| panic!("no form posting to {action} on the page:\n{}", page.body));
+        for (name, value) in fields {
+            values.retain(|(k, _)| k != name);
+            values.push((name.to_string(), value.to_string()));
+        }
+        let pairs: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.post_multipart(action, &pairs, files)
+    }
+
     /// GETs `page_path`, then fills and posts its form to `action`.
     pub fn submit(&self, page_path: &str, action: &str, fields: &[(&str, &str)]) -> Page {
         let page = self.get(page_path);

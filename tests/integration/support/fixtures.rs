@@ -79,6 +79,7 @@ impl TestApp {
                     } else {
                         ProductStatus::Active.as_str()
                     },
+                    image: None,
                     created_at: created,
                     updated_at: created,
                 },
