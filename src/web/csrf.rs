@@ -191,14 +191,26 @@ fn body_kind(req: &ServiceRequest) -> BodyKind {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    // The media type is case-insensitive, the boundary is not (Chromium's is mixed-case).
+    let media_type = content_type
+        .split(';')
+        .next()
         .unwrap_or("")
+        .trim()
         .to_ascii_lowercase();
-    if content_type.starts_with("application/x-www-form-urlencoded") {
+    if media_type == "application/x-www-form-urlencoded" {
         BodyKind::Form
-    } else if content_type.starts_with("multipart/form-data") {
+    } else if media_type == "multipart/form-data" {
         let boundary = content_type
             .split(';')
-            .filter_map(|p| p.trim().strip_prefix("boundary="))
+            .skip(1)
+            .filter_map(|p| {
+                let (name, value) = p.trim().split_once('=')?;
+                name.trim()
+                    .eq_ignore_ascii_case("boundary")
+                    .then_some(value.trim())
+            })
             .next()
             .map(|b| b.trim_matches('"').to_string());
         match boundary {

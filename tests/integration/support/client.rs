@@ -176,7 +176,11 @@ impl Client {
         fields: &[(&str, &str)],
         files: &[(&str, &str, &str, &[u8])],
     ) -> Page {
-        let boundary = format!("----shopfront-test-{}", shopfront::config::random_hex(8));
+        // Mixed case, like Chromium's ----WebKitFormBoundary…: boundaries are case-sensitive.
+        let boundary = format!(
+            "----ShopfrontTestBoundary{}",
+            shopfront::config::random_hex(8)
+        );
         let mut body = Vec::new();
         for (name, value) in fields {
             body.extend_from_slice(
