@@ -56,6 +56,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    catalog_counts (category_id) {
+        category_id -> Integer,
+        active -> Integer,
+    }
+}
+
 diesel::joinable!(products -> categories (category_id));
 diesel::joinable!(reviews -> products (product_id));
 diesel::joinable!(reviews -> users (user_id));
@@ -190,4 +197,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_items,
     reviews,
     audit_log,
+    catalog_counts,
 );

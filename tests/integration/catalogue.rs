@@ -635,3 +635,81 @@ fn the_search_index_follows_inserts_updates_and_deletes() {
         .unwrap();
     assert!(client.get("/products?q=sextant").product_names().is_empty());
 }
+
+#[test]
+fn the_kept_counts_follow_every_change_to_products() {
+    use diesel::prelude::*;
+    use shopfront::models::product::{self, CatalogFilter};
+    use shopfront::schema::products;
+
+    let app = TestApp::spawn();
+    let a = app.category("a", "A");
+    let b = app.category("b", "B");
+    let ids = app.products(a, "Thing", 6);
+    app.product(ProductSpec {
+        category_id: b,
+        name: "Old",
+        archived: true,
+        ..Default::default()
+    });
+    let check = |app: &TestApp| {
+        app.db(|conn| {
+            for filter in [None, Some(a), Some(b)] {
+                let kept = product::count(
+                    conn,
+                    CatalogFilter {
+                        category_id: filter,
+                    },
+                )
+                .unwrap();
+                let mut real = products::table
+                    .filter(products::status.eq("active"))
+                    .into_boxed();
+                if let Some(id) = filter {
+                    real = real.filter(products::category_id.eq(id));
+                }
+                let real: i64 = real.count().get_result(conn).unwrap();
+                assert_eq!(kept, real, "category {filter:?}");
+            }
+        })
+    };
+    check(&app);
+    app.db(|conn| {
+        diesel::update(products::table.find(ids[0]))
+            .set(products::status.eq("archived"))
+            .execute(conn)
+            .unwrap();
+        diesel::update(products::table.find(ids[1]))
+            .set(products::category_id.eq(b))
+            .execute(conn)
+            .unwrap();
+        diesel::update(
+            products::table
+                .filter(products::status.eq("archived"))
+                .filter(products::category_id.eq(b)),
+        )
+        .set(products::status.eq("active"))
+        .execute(conn)
+        .unwrap();
+        diesel::update(products::table.find(ids[2]))
+            .set(products::stock.eq(0))
+            .execute(conn)
+            .unwrap();
+        diesel::delete(products::table.find(ids[3]))
+            .execute(conn)
+            .unwrap();
+    });
+    check(&app);
+    assert!(app
+        .client()
+        .get("/products?category=a")
+        .text(".count")
+        .unwrap()
+        .contains("of 3 products"));
+    assert!(app
+        .client()
+        .get("/products?category=b")
+        .text(".count")
+        .unwrap()
+        .contains("of 2 products"));
+}
