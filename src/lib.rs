@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod bench_data;
 pub mod carts;
 pub mod config;
 pub mod db;

@@ -15,6 +15,7 @@ shopfront: a server-rendered web shop
 Usage:
   shopfront [serve]                 serve the shop on BIND (default 127.0.0.1:8080)
   shopfront seed-demo               load the demo catalogue into an empty database
+  shopfront seed-bench --products N fill an empty database with N benchmark products
   shopfront create-admin --email E  create a verified admin, or promote the account of E;
                                     the password is read as one line from standard input
   shopfront --help                  show this help
@@ -29,6 +30,7 @@ enum Command {
     Serve,
     SeedDemo,
     CreateAdmin { email: String },
+    SeedBench { products: u32 },
     Help,
 }
 
@@ -45,6 +47,15 @@ fn parse(args: &[String]) -> Result<Command, String> {
             email: flag["--email=".len()..].to_string(),
         }),
         ["create-admin", ..] => Err("create-admin needs --email ADDRESS".to_string()),
+        ["seed-bench", "--products", n] => match n.parse::<u32>() {
+            Ok(products) if (1..=10_000_000).contains(&products) => {
+                Ok(Command::SeedBench { products })
+            }
+            _ => Err(format!(
+                "--products takes a whole number from 1 to 10000000, not {n:?}"
+            )),
+        },
+        ["seed-bench", ..] => Err("seed-bench needs --products N".to_string()),
         [command @ ("serve" | "seed-demo"), ..] => Err(format!("{command} takes no arguments")),
         [other, ..] => Err(format!("unknown command {other:?}")),
     }
@@ -100,7 +111,36 @@ fn main() -> ExitCode {
     match command {
         Command::SeedDemo => seed_demo(&mut conn),
         Command::CreateAdmin { email } => create_admin(&config, &mut conn, &email),
+        Command::SeedBench { products } => seed_bench(&mut conn, products),
         Command::Serve | Command::Help => ExitCode::SUCCESS,
+    }
+}
+
+fn seed_bench(conn: &mut db::DbConn, products: u32) -> ExitCode {
+    let started = std::time::Instant::now();
+    let result = shopfront::bench_data::seed_bench(conn, products, |done| {
+        if done % 100_000 == 0 || done == products {
+            eprintln!(
+                "  {done} products ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    });
+    match result {
+        Ok(summary) => {
+            println!(
+                "loaded {} products, {} categories and {} reviews in {:.1} s",
+                summary.products,
+                summary.categories,
+                summary.reviews,
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("shopfront: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
