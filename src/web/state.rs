@@ -77,7 +77,7 @@ impl NavCache {
                 }
             }
         }
-        let nav: Arc<[CategoryLink]> = db::run(pool, |conn| Ok(category::all_links(conn)?))
+        let nav: Arc<[CategoryLink]> = db::read(pool, |conn| Ok(category::all_links(conn)?))
             .await?
             .into();
         *self
