@@ -1,6 +1,7 @@
 //! The page context every page shows (navigation, search box, money format) and the
 //! helper that renders a page template into a response.
 
+use std::cell::OnceCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -35,8 +36,8 @@ pub struct PageContext {
     pub css_url: &'static str,
     /// The logged-in user, if any.
     pub user: Option<SessionUser>,
-    /// The token every form on the page carries.
-    pub csrf_token: String,
+    /// The token every form on the page carries, read through [`PageContext::csrf_token`].
+    csrf: CsrfSlot,
     /// Messages left by the previous request, shown once.
     pub flash: Vec<Flash>,
     /// Items in the visitor's cart, for the header.
@@ -52,10 +53,19 @@ impl PageContext {
             search: String::new(),
             css_url: assets::stylesheet_url(),
             user: None,
-            csrf_token: String::new(),
+            csrf: CsrfSlot::default(),
             flash: Vec::new(),
             cart_count: 0,
         }
+    }
+
+    /// The token this page's forms carry. It is looked up (or made) on first use, so a page
+    /// without a POST form costs no token and sets no cookie.
+    pub fn csrf_token(&self) -> &str {
+        self.csrf.token.get_or_init(|| match &self.csrf.source {
+            Some((req, state)) => csrf::token_for_page(req, state),
+            None => String::new(),
+        })
     }
 
     // Askama passes fields by reference and call results by value, hence `AsCents`.
@@ -68,6 +78,19 @@ impl PageContext {
     /// A count for people, like `1,234`.
     pub fn count(&self, n: impl AsCents) -> String {
         money::group_thousands(n.as_cents().unsigned_abs())
+    }
+}
+
+/// Where a page's form token comes from, and the token once it is needed.
+#[derive(Clone, Default)]
+struct CsrfSlot {
+    source: Option<(HttpRequest, web::Data<AppState>)>,
+    token: OnceCell<String>,
+}
+
+impl std::fmt::Debug for CsrfSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CsrfSlot")
     }
 }
 
@@ -111,7 +134,7 @@ impl FromRequest for PageContext {
             // Visitors without a cart (most who only browse) cost no query here.
             let cart_count = match cart::owner_of(&session, user.as_ref()) {
                 Some(owner) => {
-                    db::run(&state.pool, move |conn| {
+                    db::read(&state.pool, move |conn| {
                         Ok(cart_model::item_count(conn, &owner)?)
                     })
                     .await?
@@ -124,7 +147,10 @@ impl FromRequest for PageContext {
                 search: String::new(),
                 css_url: assets::stylesheet_url(),
                 user,
-                csrf_token: csrf::token_for_page(&req, &state),
+                csrf: CsrfSlot {
+                    source: Some((req.clone(), state.clone())),
+                    token: OnceCell::new(),
+                },
                 flash: flash::take(&session),
                 cart_count,
             })
