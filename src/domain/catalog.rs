@@ -10,6 +10,14 @@ pub const MAX_PAGE: i64 = 100_000;
 pub const LOW_STOCK: i32 = 5;
 /// The longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
+/// The most products a search reads per relevance tier, newest first: the bound on its work
+/// however many products match (ten pages).
+pub const SEARCH_CANDIDATES: i64 = 240;
+/// Words up to this many characters are always matched as prefixes: the SQLite index keeps
+/// their prefixes (`prefix = '2 3'`), so that costs no more than a whole word. A longer
+/// prefix makes the engine gather the lists of every word it starts, so longer words match
+/// whole (stemmed), and as prefixes only when that finds nothing.
+pub const PREFIX_INDEXED: usize = 3;
 /// Search words beyond this many are ignored.
 pub const MAX_QUERY_WORDS: usize = 8;
 /// Characters kept of one search word.
@@ -130,6 +138,47 @@ impl PageNumber {
     }
 }
 
+/// Where a "next" or "previous" link says its page starts: just after, or just before, the
+/// product with this id (keyset pagination: the list resumes from that product's place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCursor {
+    /// The page begins with the product after this one.
+    After(i32),
+    /// The page ends with the product before this one.
+    Before(i32),
+}
+
+impl PageCursor {
+    /// Reads `after=` and `before=`: at most one of them, a product id.
+    pub fn parse(
+        after: Option<&str>,
+        before: Option<&str>,
+    ) -> Result<Option<PageCursor>, CatalogError> {
+        let id = |text: &str| {
+            text.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| {
+                    CatalogError(
+                        "This page link is damaged: open the list again from its first page."
+                            .to_string(),
+                    )
+                })
+        };
+        let after = after.filter(|v| !v.trim().is_empty());
+        let before = before.filter(|v| !v.trim().is_empty());
+        match (after, before) {
+            (None, None) => Ok(None),
+            (Some(a), None) => Ok(Some(PageCursor::After(id(a)?))),
+            (None, Some(b)) => Ok(Some(PageCursor::Before(id(b)?))),
+            (Some(_), Some(_)) => Err(CatalogError(
+                "A page link names either the product after or before it, not both.".to_string(),
+            )),
+        }
+    }
+}
+
 /// Where one page sits in a list of `total` items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pagination {
@@ -245,14 +294,29 @@ impl SearchTerms {
         &self.words
     }
 
-    /// An FTS5 query matching rows that contain every word (as a prefix, when the word has
-    /// two or more characters) in any column.
-    pub fn fts5_query(&self) -> String {
+    /// Whether some word is long enough to be matched whole first ([`PREFIX_INDEXED`]
+    /// characters or more), so that matching it as a prefix could find more.
+    pub fn has_long_words(&self) -> bool {
+        self.words
+            .iter()
+            .any(|w| w.chars().count() > PREFIX_INDEXED)
+    }
+
+    /// Whether `word` is matched as a prefix: short words always (the engine indexes their
+    /// prefixes), longer ones only with `all_prefixes`.
+    fn as_prefix(word: &str, all_prefixes: bool) -> bool {
+        let chars = word.chars().count();
+        chars >= 2 && (all_prefixes || chars <= PREFIX_INDEXED)
+    }
+
+    /// An FTS5 query matching rows that contain every word: whole (stemmed), or as the start
+    /// of a word when it is short or `all_prefixes` is set.
+    pub fn fts5_query(&self, all_prefixes: bool) -> String {
         self.words
             .iter()
             .map(|w| {
                 // Words hold only letters and digits, so quoting them is purely defensive.
-                if w.chars().count() >= 2 {
+                if Self::as_prefix(w, all_prefixes) {
                     format!("\"{w}\"*")
                 } else {
                     format!("\"{w}\"")
@@ -262,32 +326,16 @@ impl SearchTerms {
             .join(" ")
     }
 
-    /// The FTS5 query restricted to the `name` column.
-    pub fn fts5_name_query(&self) -> String {
-        format!("{{name}} : ({})", self.fts5_query())
-    }
-
-    /// A PostgreSQL `to_tsquery` text matching every word (as a prefix, when it has two or
-    /// more characters).
-    pub fn tsquery(&self) -> String {
-        self.tsquery_with_weight("")
-    }
-
-    /// The `to_tsquery` text restricted to the name (weight A).
-    pub fn tsquery_name(&self) -> String {
-        self.tsquery_with_weight("A")
-    }
-
-    fn tsquery_with_weight(&self, weight: &str) -> String {
+    /// A PostgreSQL `to_tsquery` text matching every word: whole (stemmed), or as the start
+    /// of a word when it is short or `all_prefixes` is set.
+    pub fn tsquery(&self, all_prefixes: bool) -> String {
         self.words
             .iter()
             .map(|w| {
-                if w.chars().count() >= 2 {
-                    format!("{w}:*{weight}")
-                } else if weight.is_empty() {
-                    w.clone()
+                if Self::as_prefix(w, all_prefixes) {
+                    format!("{w}:*")
                 } else {
-                    format!("{w}:{weight}")
+                    w.clone()
                 }
             })
             .collect::<Vec<_>>()
@@ -369,6 +417,23 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn a_page_cursor_is_one_product_id() {
+        assert_eq!(PageCursor::parse(None, Some(" ")), Ok(None));
+        assert_eq!(
+            PageCursor::parse(Some("42"), None),
+            Ok(Some(PageCursor::After(42)))
+        );
+        assert_eq!(
+            PageCursor::parse(None, Some("7")),
+            Ok(Some(PageCursor::Before(7)))
+        );
+        for bad in ["0", "-3", "x", "1.5", "99999999999"] {
+            assert!(PageCursor::parse(Some(bad), None).is_err(), "{bad}");
+        }
+        assert!(PageCursor::parse(Some("1"), Some("2")).is_err());
+    }
+
+    #[test]
     fn sort_defaults_follow_the_search() {
         assert_eq!(ProductSort::parse(None, false), Ok(ProductSort::Newest));
         assert_eq!(ProductSort::parse(None, true), Ok(ProductSort::Relevance));
@@ -435,21 +500,24 @@ mod tests {
             ["red", "near", "kettle", "blue", "drop", "table", "products"]
         );
         assert_eq!(
-            t.fts5_query(),
+            t.fts5_query(true),
             r#""red"* "near"* "kettle"* "blue"* "drop"* "table"* "products"*"#
         );
         assert_eq!(
-            t.tsquery(),
+            t.tsquery(true),
             "red:* & near:* & kettle:* & blue:* & drop:* & table:* & products:*"
         );
         assert!(SearchTerms::parse(r#"" * - ; ()"#).is_empty());
     }
 
     #[test]
-    fn name_queries_target_the_name() {
-        let t = SearchTerms::parse("Tea x");
-        assert_eq!(t.fts5_name_query(), r#"{name} : ("tea"* "x")"#);
-        assert_eq!(t.tsquery_name(), "tea:*A & x:A");
+    fn long_words_match_whole_unless_all_prefixes_are_asked_for() {
+        let t = SearchTerms::parse("Teapot x cup");
+        assert_eq!(t.fts5_query(false), r#""teapot" "x" "cup"*"#);
+        assert_eq!(t.tsquery(false), "teapot & x & cup:*");
+        assert_eq!(t.fts5_query(true), r#""teapot"* "x" "cup"*"#);
+        assert!(t.has_long_words());
+        assert!(!SearchTerms::parse("a cup").has_long_words());
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub mod review;
 pub mod slug;
 
 pub use cart::{LineChange, Quantity};
-pub use catalog::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};
+pub use catalog::{
+    PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
+};
 pub use money::Money;
 pub use order::{OrderStatus, ShippingAddress};
 pub use pricing::{DiscountRule, Totals};

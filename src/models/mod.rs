@@ -3,8 +3,10 @@
 
 pub mod audit;
 pub mod cart;
+pub mod catalog;
 pub mod category;
 pub mod email_token;
+pub mod fixed_sql;
 pub mod login_failure;
 pub mod order;
 pub mod outbox;

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::{DbConn, MultiBackend};
 use crate::domain::review;
-use crate::domain::{Pagination, ProductSort, ProductStatus, StockState};
+use crate::domain::{ProductStatus, StockState};
 use crate::models::category::CategoryLink;
 use crate::schema::{categories, products};
 
@@ -78,7 +78,7 @@ pub struct NewProduct<'a> {
 }
 
 /// What a product list shows of each product.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = products)]
 pub struct ProductCard {
     /// Primary key.
@@ -109,104 +109,9 @@ impl ProductCard {
     }
 }
 
-/// The best-rated-first sort key: the average in thousandths, -1 without reviews (so those
-/// come last). Plain integer arithmetic, the same on both engines; `prefix` qualifies the
-/// columns (`"p."` in the search query, `""` in list queries).
-pub fn rating_order_sql(prefix: &str) -> String {
-    format!(
-        "CASE WHEN {prefix}rating_count = 0 THEN -1 ELSE {prefix}rating_sum * 1000 / {prefix}rating_count END"
-    )
-}
-
-/// Which products a list holds: always the ones on sale, optionally of one category.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct CatalogFilter {
-    /// Only this category, when set.
-    pub category_id: Option<i32>,
-}
-
-type BoxedProducts<'a> = products::BoxedQuery<'a, MultiBackend>;
-
-fn on_sale(filter: CatalogFilter) -> BoxedProducts<'static> {
-    let mut query = products::table
-        .filter(products::status.eq(ProductStatus::Active.as_str()))
-        .into_boxed();
-    if let Some(category_id) = filter.category_id {
-        query = query.filter(products::category_id.eq(category_id));
-    }
-    query
-}
-
-/// The newest products on sale.
-pub fn newest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<ProductCard>> {
-    on_sale(CatalogFilter::default())
-        .order((products::created_at.desc(), products::id.desc()))
-        .limit(limit)
-        .select(ProductCard::as_select())
-        .load(conn)
-}
-
-/// One page of the products on sale that `filter` admits, in `sort` order.
-pub fn list(
-    conn: &mut DbConn,
-    filter: CatalogFilter,
-    sort: ProductSort,
-    page: &Pagination,
-) -> QueryResult<Vec<ProductCard>> {
-    let query = on_sale(filter);
-    let query = match sort {
-        ProductSort::Newest | ProductSort::Relevance => {
-            query.order((products::created_at.desc(), products::id.desc()))
-        }
-        ProductSort::PriceAsc => query.order((products::price_cents.asc(), products::id.asc())),
-        ProductSort::PriceDesc => query.order((products::price_cents.desc(), products::id.desc())),
-        ProductSort::Name => query.order((lower(products::name).asc(), products::id.asc())),
-        ProductSort::Rating => query.order((
-            diesel::dsl::sql::<diesel::sql_types::Integer>(&rating_order_sql("")).desc(),
-            products::rating_count.desc(),
-            products::id.desc(),
-        )),
-    };
-    query
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(ProductCard::as_select())
-        .load(conn)
-}
-
-/// How many products on sale `filter` admits, from the counts the triggers keep (a read of
-/// one row, or of one row per category, however large the catalogue).
-pub fn count(conn: &mut DbConn, filter: CatalogFilter) -> QueryResult<i64> {
-    use crate::schema::catalog_counts;
-    match filter.category_id {
-        Some(id) => Ok(catalog_counts::table
-            .find(id)
-            .select(catalog_counts::active)
-            .first::<i32>(conn)
-            .optional()?
-            .map_or(0, i64::from)),
-        None => Ok(catalog_counts::table
-            .select(catalog_counts::active)
-            .load::<i32>(conn)?
-            .into_iter()
-            .map(i64::from)
-            .sum()),
-    }
-}
-
 /// How many products exist at all, on sale or not.
 pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
     products::table.count().get_result(conn)
-}
-
-/// Cards for `ids`, in the order of `ids` (ids with no row are skipped).
-pub fn cards_in_order(conn: &mut DbConn, ids: &[i32]) -> QueryResult<Vec<ProductCard>> {
-    let mut cards: Vec<ProductCard> = products::table
-        .filter(products::id.eq_any(ids))
-        .select(ProductCard::as_select())
-        .load(conn)?;
-    cards.sort_by_key(|card| ids.iter().position(|id| *id == card.id));
-    Ok(cards)
 }
 
 /// A product with the category it is listed in.

@@ -1,79 +1,264 @@
-//! Full-text search over product names and descriptions: FTS5 on SQLite, a weighted
-//! `tsvector` on PostgreSQL (the `shopfront` configuration: English stems, no stop words).
-//! The engines rank differently but keep the same rules: every word must match (as a
-//! prefix, stemmed), a product whose name matches ranks above one that matches only in its
-//! description, and equal relevance falls back to newest first.
+//! Full-text search over product names and descriptions: FTS5 on SQLite, `tsvector`s on
+//! PostgreSQL (the `shopfront` configuration: English stems, no stop words).
+//!
+//! Relevance is where the words are: a product whose name holds every word ranks above one
+//! that needs its description too, and equal relevance falls back to newest first. Every
+//! word must match: short ones as the start of a word ("lam" finds "lamp"), longer ones
+//! whole (stemmed: "lamps" finds "lamp"), and as the start of a word only when that finds
+//! nothing ("kett" finds "kettle"); see [`crate::domain::catalog::PREFIX_INDEXED`].
+//!
+//! The work is bounded however large the catalogue: each tier reads at most
+//! [`SEARCH_CANDIDATES`] of its matches, newest first, in the full-text index's own order,
+//! so a word in a third of a million products costs what a rare one does. Every sort order
+//! is applied to those candidates. When more products match, [`SearchPage::more`] says so
+//! and the page asks for another word. Full-text scores (bm25, ts_rank) are not used: they
+//! read every row holding each word, the cost this bound exists to avoid.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::BigInt;
 
-use crate::db::{DbConn, MultiBackend};
+use crate::db::DbConn;
+use crate::domain::catalog::SEARCH_CANDIDATES;
 use crate::domain::{Pagination, ProductSort, SearchTerms};
+use crate::models::catalog::RATING_KEY_SQL;
+use crate::models::fixed_sql::FixedSql;
+use crate::models::product::ProductCard;
 
-/// One page of search results (product ids, best first) and the number of matches.
+/// One page of search results, best first, and how many there are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchPage {
-    /// Ids of the products on this page, in result order.
-    pub ids: Vec<i32>,
-    /// Products on sale that match, over all pages.
+    /// The products on this page, in result order.
+    pub cards: Vec<ProductCard>,
+    /// Results over all pages (at most the candidates of both tiers).
     pub total: i64,
+    /// Whether more products match than the results hold.
+    pub more: bool,
 }
 
 #[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = Integer)]
-    id: i32,
+struct PageRow {
+    #[diesel(embed)]
+    card: ProductCard,
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    found: i64,
 }
 
 #[derive(QueryableByName)]
 struct CountRow {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    total: i64,
+    #[diesel(sql_type = BigInt)]
+    found: i64,
 }
 
-/// The SQL that differs between the engines; the rest of a search is the same on both.
+/// One tier's full-text match on one engine. The search indexes hold only products on sale,
+/// so without a category the index alone yields the candidates.
+struct Matcher {
+    /// `SELECT … WHERE <match> ` up to the bound words, then `tail`.
+    head: &'static str,
+    /// The same, joined with the products to filter by category.
+    head_in_category: &'static str,
+    tail: &'static str,
+    /// The index's order (the product id), newest last.
+    key: &'static str,
+}
+
+/// The SQL that differs between the engines.
 struct EngineSql {
-    /// FROM and WHERE: products on sale matching query 1, in category 2 when it is not null.
-    matches: &'static str,
-    /// Whether query 3 (the words restricted to the name) matches.
-    name_match: &'static str,
-    /// The ORDER BY term that puts the best match first.
-    rank: &'static str,
+    named: Matcher,
+    anywhere: Matcher,
+    /// Whether the statement may stay prepared. PostgreSQL plans a search best knowing the
+    /// words (the word's index for a rare one, the newest rows for a common one), which a
+    /// kept generic plan would not.
+    cache: bool,
 }
 
 const SQLITE: EngineSql = EngineSql {
-    matches: "FROM products_fts f JOIN products p ON p.id = f.rowid \
-         WHERE products_fts MATCH ?1 AND p.status = 'active' \
-         AND (?2 IS NULL OR p.category_id = ?2)",
-    name_match: "(f.rowid IN (SELECT rowid FROM products_fts WHERE products_fts MATCH ?3))",
-    // bm25() is lower for better matches; the name column weighs ten times the description.
-    rank: "bm25(products_fts, 10.0, 1.0) ASC",
+    named: Matcher {
+        head: "SELECT n.rowid AS id FROM products_name_fts n WHERE products_name_fts MATCH ",
+        head_in_category: "SELECT n.rowid AS id FROM products_name_fts n \
+             JOIN products p ON p.id = n.rowid WHERE products_name_fts MATCH ",
+        tail: "",
+        key: "n.rowid",
+    },
+    anywhere: Matcher {
+        head: "SELECT f.rowid AS id FROM products_fts f WHERE products_fts MATCH ",
+        head_in_category: "SELECT f.rowid AS id FROM products_fts f \
+             JOIN products p ON p.id = f.rowid WHERE products_fts MATCH ",
+        tail: "",
+        key: "f.rowid",
+    },
+    cache: true,
 };
 
 const POSTGRES: EngineSql = EngineSql {
-    matches: "FROM product_search s JOIN products p ON p.id = s.product_id \
-         WHERE s.document @@ to_tsquery('shopfront', $1) AND p.status = 'active' \
-         AND ($2::integer IS NULL OR p.category_id = $2)",
-    name_match: "(s.document @@ to_tsquery('shopfront', $3))",
-    rank: "ts_rank(s.document, to_tsquery('shopfront', $1)) DESC",
+    named: Matcher {
+        head: "SELECT s.product_id AS id FROM product_search s \
+             WHERE s.name_document @@ to_tsquery('shopfront', ",
+        head_in_category: "SELECT s.product_id AS id FROM product_search s \
+             JOIN products p ON p.id = s.product_id \
+             WHERE s.name_document @@ to_tsquery('shopfront', ",
+        tail: ")",
+        key: "s.product_id",
+    },
+    anywhere: Matcher {
+        head: "SELECT s.product_id AS id FROM product_search s \
+             WHERE s.document @@ to_tsquery('shopfront', ",
+        head_in_category: "SELECT s.product_id AS id FROM product_search s \
+             JOIN products p ON p.id = s.product_id \
+             WHERE s.document @@ to_tsquery('shopfront', ",
+        tail: ")",
+        key: "s.product_id",
+    },
+    cache: false,
 };
 
-/// The ORDER BY of a search.
-fn order_by(sort: ProductSort, sql: &EngineSql) -> String {
+/// What one sort order reads of each candidate (`columns`, from `products p`, when the
+/// order needs more than the id) and how it orders the results, in pieces. Within a tier,
+/// relevance takes the newest first: the highest id, the order the index yields.
+struct SortSql {
+    columns: &'static str,
+    order: &'static [&'static str],
+}
+
+fn sort_sql(sort: ProductSort) -> SortSql {
     match sort {
-        ProductSort::Relevance => format!(
-            "{} DESC, {}, p.created_at DESC, p.id DESC",
-            sql.name_match, sql.rank
-        ),
-        ProductSort::Newest => "p.created_at DESC, p.id DESC".to_string(),
-        ProductSort::PriceAsc => "p.price_cents ASC, p.id ASC".to_string(),
-        ProductSort::PriceDesc => "p.price_cents DESC, p.id DESC".to_string(),
-        ProductSort::Name => "lower(p.name) ASC, p.id ASC".to_string(),
-        ProductSort::Rating => format!(
-            "{} DESC, p.rating_count DESC, p.id DESC",
-            super::product::rating_order_sql("p.")
-        ),
+        ProductSort::Relevance => SortSql {
+            columns: "",
+            order: &["tier DESC, id DESC"],
+        },
+        ProductSort::Newest => SortSql {
+            columns: ", p.created_at AS created_at",
+            order: &["created_at DESC, id DESC"],
+        },
+        ProductSort::PriceAsc => SortSql {
+            columns: ", p.price_cents AS price_cents",
+            order: &["price_cents ASC, id ASC"],
+        },
+        ProductSort::PriceDesc => SortSql {
+            columns: ", p.price_cents AS price_cents",
+            order: &["price_cents DESC, id DESC"],
+        },
+        ProductSort::Name => SortSql {
+            columns: ", lower(p.name) AS name_key",
+            order: &["name_key ASC, id ASC"],
+        },
+        ProductSort::Rating => SortSql {
+            columns: ", p.rating_sum AS rating_sum, p.rating_count AS rating_count",
+            order: &[RATING_KEY_SQL, " DESC, rating_count DESC, id DESC"],
+        },
     }
+}
+
+/// Appends the newest `limit` products on sale (in `category` when given) that `matcher`
+/// finds for `words`.
+fn candidates(
+    query: FixedSql,
+    matcher: &Matcher,
+    words: &str,
+    category: Option<i32>,
+    limit: i64,
+) -> FixedSql {
+    let query = match category {
+        None => query.sql(matcher.head).text(words).sql(matcher.tail),
+        Some(id) => query
+            .sql(matcher.head_in_category)
+            .text(words)
+            .sql(matcher.tail)
+            .sql(" AND p.category_id = ")
+            .nullable_int(Some(id)),
+    };
+    query
+        .sql(" ORDER BY ")
+        .sql(matcher.key)
+        .sql(" DESC LIMIT ")
+        .big_int(limit)
+}
+
+/// The common part of both queries: the tiers' candidates and the results they make.
+fn results(engine: &EngineSql, sort: &SortSql, words: &str, category: Option<i32>) -> FixedSql {
+    let join = if sort.columns.is_empty() {
+        ""
+    } else {
+        " JOIN products p ON p.id = c.id"
+    };
+    let query = FixedSql::new(engine.cache).sql("WITH named AS (");
+    let query = candidates(query, &engine.named, words, category, SEARCH_CANDIDATES)
+        .sql("), anywhere AS (");
+    // One more than a tier holds, to learn whether more products match.
+    candidates(
+        query,
+        &engine.anywhere,
+        words,
+        category,
+        SEARCH_CANDIDATES + 1,
+    )
+    .sql("), kept AS (SELECT id FROM anywhere ORDER BY id DESC LIMIT ")
+    .big_int(SEARCH_CANDIDATES)
+    .sql("), results AS (SELECT 1 AS tier, c.id AS id")
+    .sql(sort.columns)
+    .sql(" FROM named c")
+    .sql(join)
+    .sql(" UNION ALL SELECT 0 AS tier, c.id AS id")
+    .sql(sort.columns)
+    .sql(" FROM kept c")
+    .sql(join)
+    .sql(" WHERE c.id NOT IN (SELECT id FROM named)) ")
+}
+
+/// Runs the search for `words` (engine syntax): the page's cards, the results and the
+/// matches.
+fn run(
+    conn: &mut DbConn,
+    engine: &EngineSql,
+    words: &str,
+    category: Option<i32>,
+    sort: ProductSort,
+    page: &Pagination,
+) -> QueryResult<SearchPage> {
+    let sort = sort_sql(sort);
+    let mut query = results(engine, &sort, words, category)
+        .sql(", page AS (SELECT id, ROW_NUMBER() OVER (ORDER BY ");
+    for piece in sort.order {
+        query = query.sql(piece);
+    }
+    query = query.sql(") AS position FROM results ORDER BY ");
+    for piece in sort.order {
+        query = query.sql(piece);
+    }
+    let rows = query
+        .sql(" LIMIT ")
+        .big_int(page.per_page)
+        .sql(" OFFSET ")
+        .big_int(page.offset())
+        .sql(
+            ") SELECT p.id AS id, p.name AS name, p.price_cents AS price_cents, \
+             p.stock AS stock, p.rating_sum AS rating_sum, p.rating_count AS rating_count, \
+             p.image AS image, (SELECT count(*) FROM results) AS total, \
+             (SELECT count(*) FROM anywhere) AS found \
+             FROM page JOIN products p ON p.id = page.id ORDER BY page.position",
+        )
+        .load::<PageRow>(conn)?;
+    let (total, found) = match rows.first() {
+        Some(row) => (row.total, row.found),
+        // A page past the end has no rows to carry the counts.
+        None => {
+            let counts = results(engine, &sort, words, category)
+                .sql(
+                    "SELECT (SELECT count(*) FROM results) AS total, \
+                     (SELECT count(*) FROM anywhere) AS found",
+                )
+                .get_result::<CountRow>(conn)?;
+            (counts.total, counts.found)
+        }
+    };
+    Ok(SearchPage {
+        cards: rows.into_iter().map(|row| row.card).collect(),
+        total,
+        more: found > SEARCH_CANDIDATES,
+    })
 }
 
 /// The products on sale matching `terms` (optionally in one category), one page of them.
@@ -86,43 +271,18 @@ pub fn search(
 ) -> QueryResult<SearchPage> {
     if terms.is_empty() {
         return Ok(SearchPage {
-            ids: Vec::new(),
+            cards: Vec::new(),
             total: 0,
+            more: false,
         });
     }
-    let (sql, query, name_query) = match conn {
-        DbConn::Sqlite(_) => (&SQLITE, terms.fts5_query(), terms.fts5_name_query()),
-        DbConn::Pg(_) => (&POSTGRES, terms.tsquery(), terms.tsquery_name()),
+    let (engine, whole, prefixes) = match conn {
+        DbConn::Sqlite(_) => (&SQLITE, terms.fts5_query(false), terms.fts5_query(true)),
+        DbConn::Pg(_) => (&POSTGRES, terms.tsquery(false), terms.tsquery(true)),
     };
-    let total = diesel::sql_query(format!("SELECT count(*) AS n {}", sql.matches))
-        .bind::<Text, _>(&query)
-        .bind::<Nullable<Integer>, _>(category_id)
-        .get_result::<CountRow>(conn)?
-        .n;
-    if total == 0 {
-        return Ok(SearchPage {
-            ids: Vec::new(),
-            total,
-        });
+    let found = run(conn, engine, &whole, category_id, sort, page)?;
+    if found.total > 0 || !terms.has_long_words() {
+        return Ok(found);
     }
-    // LIMIT and OFFSET are our own integers; only the user's words are bound.
-    let mut ids_query = diesel::sql_query(format!(
-        "SELECT p.id AS id {} ORDER BY {} LIMIT {} OFFSET {}",
-        sql.matches,
-        order_by(sort, sql),
-        page.per_page,
-        page.offset()
-    ))
-    .into_boxed::<MultiBackend>()
-    .bind::<Text, _>(query)
-    .bind::<Nullable<Integer>, _>(category_id);
-    // SQLite refuses a bound parameter that the SQL does not use.
-    if sort == ProductSort::Relevance {
-        ids_query = ids_query.bind::<Text, _>(name_query);
-    }
-    let ids = ids_query.load::<IdRow>(conn)?;
-    Ok(SearchPage {
-        ids: ids.into_iter().map(|row| row.id).collect(),
-        total,
-    })
+    run(conn, engine, &prefixes, category_id, sort, page)
 }

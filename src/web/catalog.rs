@@ -10,9 +10,12 @@ use crate::db;
 use crate::domain::cart::MAX_PER_LINE;
 use crate::domain::catalog::{CatalogError, MAX_QUERY_CHARS, PAGE_SIZE};
 use crate::domain::review;
-use crate::domain::{PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState};
+use crate::domain::{
+    PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
+};
+use crate::models::catalog::{self, Window};
 use crate::models::category::{self, Category, CategoryLink};
-use crate::models::product::{self, CatalogFilter, Product, ProductCard};
+use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
 use crate::models::search;
 use crate::web::error::AppError;
@@ -38,7 +41,7 @@ struct HomePage {
 
 /// `GET /`: categories, the newest products and a search box.
 pub async fn home(state: web::Data<AppState>, page: PageContext) -> Result<HttpResponse, AppError> {
-    let newest = db::run(&state.pool, |conn| Ok(product::newest(conn, HOME_NEWEST)?)).await?;
+    let newest = db::read(&state.pool, |conn| Ok(catalog::newest(conn, HOME_NEWEST)?)).await?;
     render(StatusCode::OK, &HomePage { page, newest })
 }
 
@@ -50,6 +53,8 @@ pub struct ListParams {
     q: Option<String>,
     sort: Option<String>,
     page: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
 }
 
 /// One link of the sort menu.
@@ -69,12 +74,20 @@ struct ListPage {
     sort_choices: Vec<SortChoice>,
     products: Vec<ProductCard>,
     pagination: Pagination,
+    /// More products match the search than its results hold.
+    more_matches: bool,
     previous_url: Option<String>,
     next_url: Option<String>,
 }
 
-/// The URL of another page of the same list.
-fn list_url(category: Option<&str>, query: &str, sort: Option<ProductSort>, page: i64) -> String {
+/// The URL of another page of the same list, starting from `cursor` when given.
+fn list_url(
+    category: Option<&str>,
+    query: &str,
+    sort: Option<ProductSort>,
+    page: i64,
+    cursor: Option<PageCursor>,
+) -> String {
     let mut pairs: Vec<(&str, String)> = Vec::new();
     if let Some(slug) = category {
         pairs.push(("category", slug.to_string()));
@@ -88,6 +101,11 @@ fn list_url(category: Option<&str>, query: &str, sort: Option<ProductSort>, page
     if page > 1 {
         pairs.push(("page", page.to_string()));
     }
+    match cursor {
+        Some(PageCursor::After(id)) => pairs.push(("after", id.to_string())),
+        Some(PageCursor::Before(id)) => pairs.push(("before", id.to_string())),
+        None => {}
+    }
     match serde_urlencoded::to_string(&pairs) {
         Ok(qs) if !qs.is_empty() => format!("/products?{qs}"),
         _ => "/products".to_string(),
@@ -95,7 +113,8 @@ fn list_url(category: Option<&str>, query: &str, sort: Option<ProductSort>, page
 }
 
 /// `GET /products`: the products on sale, filtered by `category`, searched with `q`, in
-/// `sort` order, [`PAGE_SIZE`] to a page.
+/// `sort` order, [`PAGE_SIZE`] to a page. Without search words, the "next" and "previous"
+/// links carry `after=` or `before=` (a product id), so a deep page costs what the first does.
 pub async fn list(
     state: web::Data<AppState>,
     mut page: PageContext,
@@ -112,35 +131,46 @@ pub async fn list(
     let terms = SearchTerms::parse(&query);
     let sort = ProductSort::parse(params.sort.as_deref(), searching)?;
     let page_number = PageNumber::parse(params.page.as_deref())?;
+    let cursor = PageCursor::parse(params.after.as_deref(), params.before.as_deref())?;
     let slug = params.category.filter(|s| !s.trim().is_empty());
 
-    let (category, products, pagination) = db::run(&state.pool, move |conn| {
+    let (category, products, pagination, more_matches) = db::read(&state.pool, move |conn| {
         let category = match slug {
             Some(slug) => {
                 Some(category::find_by_slug(conn, slug.trim())?.ok_or(AppError::NotFound)?)
             }
             None => None,
         };
-        let filter = CatalogFilter {
-            category_id: category.as_ref().map(|c| c.id),
-        };
+        let category_id = category.as_ref().map(|c| c.id);
         if searching {
             let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
-            let found = search::search(conn, &terms, filter.category_id, sort, &wanted)?;
-            let products = product::cards_in_order(conn, &found.ids)?;
+            let found = search::search(conn, &terms, category_id, sort, &wanted)?;
             Ok((
                 category,
-                products,
+                found.cards,
                 Pagination::new(page_number, PAGE_SIZE, found.total),
+                found.more,
             ))
         } else {
-            let pagination = Pagination::new(page_number, PAGE_SIZE, product::count(conn, filter)?);
-            let products = if pagination.page_exists() {
-                product::list(conn, filter, sort, &pagination)?
-            } else {
-                Vec::new()
+            let total = catalog::count(conn, category_id)?;
+            let pagination = Pagination::new(page_number, PAGE_SIZE, total);
+            if !pagination.page_exists() {
+                return Ok((category, Vec::new(), pagination, false));
+            }
+            // A cursor whose product has gone falls back to the page number.
+            let key = match cursor {
+                Some(PageCursor::After(id) | PageCursor::Before(id)) => {
+                    catalog::sort_key(conn, id)?
+                }
+                None => None,
             };
-            Ok((category, products, pagination))
+            let window = match (cursor, &key) {
+                (Some(PageCursor::After(_)), Some(key)) => Window::After(key),
+                (Some(PageCursor::Before(_)), Some(key)) => Window::Before(key),
+                _ => Window::at_offset(pagination.offset(), PAGE_SIZE, total),
+            };
+            let products = catalog::page(conn, category_id, sort, window, PAGE_SIZE)?;
+            Ok((category, products, pagination, false))
         }
     })
     .await?;
@@ -149,12 +179,25 @@ pub async fn list(
 
     let slug = category.as_ref().map(|c| c.slug.as_str());
     let explicit_sort = params.sort.as_ref().map(|_| sort);
-    let previous_url = pagination
-        .previous()
-        .map(|n| list_url(slug, &query, explicit_sort, n));
-    let next_url = pagination
-        .next()
-        .map(|n| list_url(slug, &query, explicit_sort, n));
+    // Search results are bounded and numbered; lists resume from the product at their edge
+    // (page 1 needs no cursor).
+    let (first_id, last_id) = match (searching, products.first(), products.last()) {
+        (false, Some(first), Some(last)) => (Some(first.id), Some(last.id)),
+        _ => (None, None),
+    };
+    let previous_url = pagination.previous().map(|n| {
+        let cursor = first_id.filter(|_| n > 1).map(PageCursor::Before);
+        list_url(slug, &query, explicit_sort, n, cursor)
+    });
+    let next_url = pagination.next().map(|n| {
+        list_url(
+            slug,
+            &query,
+            explicit_sort,
+            n,
+            last_id.map(PageCursor::After),
+        )
+    });
     let mut heading = match (&category, searching) {
         (Some(c), true) => format!("“{query}” in {}", c.name),
         (None, true) => format!("Search: “{query}”"),
@@ -184,6 +227,7 @@ pub async fn list(
             sort_choices,
             products,
             pagination,
+            more_matches,
             previous_url,
             next_url,
         },
@@ -268,7 +312,7 @@ pub async fn product_page(
 ) -> Result<HttpResponse, AppError> {
     let viewer = page.user.clone();
     let number = view.reviews_page;
-    let (product, category, reviews, total, own) = db::run(&state.pool, move |conn| {
+    let (product, category, reviews, total, own) = db::read(&state.pool, move |conn| {
         let (product, category) =
             product::find_with_category(conn, id)?.ok_or(AppError::NotFound)?;
         let admin = viewer.as_ref().is_some_and(|u| u.is_admin());

@@ -1,5 +1,6 @@
 //! The public catalogue: home, lists, filters, sort, pages, search and the product page.
 
+use crate::support::client::Client;
 use crate::support::fixtures::ProductSpec;
 use crate::support::TestApp;
 
@@ -61,11 +62,21 @@ fn a_category_lists_only_its_products_24_to_a_page_with_a_total() {
     assert_eq!(names.len(), 24);
     assert!(names.iter().all(|n| n.starts_with("Book ")), "{names:?}");
     assert!(first.text(".count").unwrap().contains("of 30 products"));
-    assert_eq!(
-        first.attrs("a[rel=next]", "href"),
-        ["/products?category=books&page=2"]
+    // The next link resumes after the last product shown (keyset pagination).
+    let next = first.attrs("a[rel=next]", "href");
+    assert_eq!(next.len(), 1);
+    assert!(
+        next[0].starts_with("/products?category=books&page=2&after="),
+        "{next:?}"
     );
     assert!(first.attrs("a[rel=prev]", "href").is_empty());
+    assert_eq!(
+        client.get(&next[0]).product_names(),
+        client
+            .get("/products?category=books&page=2")
+            .product_names(),
+        "the link and the page number show the same page"
+    );
 
     let second = client.get("/products?category=books&page=2");
     assert_eq!(second.status, 200);
@@ -426,6 +437,33 @@ fn archived_products_are_not_listed_but_keep_their_page() {
         .visible_text()
         .contains("This product is no longer sold."));
     assert!(!page.visible_text().contains("In stock"));
+
+    // Back on sale, renamed while archived: the search indexes follow the status.
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use shopfront::schema::products;
+        diesel::update(products::table.find(id))
+            .set(products::name.eq("Old Brass Lantern"))
+            .execute(conn)
+            .unwrap();
+        diesel::update(products::table.find(id))
+            .set(products::status.eq("active"))
+            .execute(conn)
+            .unwrap();
+    });
+    assert_eq!(
+        client.get("/products?q=brass+lantern").product_names(),
+        ["Old Brass Lantern"]
+    );
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use shopfront::schema::products;
+        diesel::update(products::table.find(id))
+            .set(products::status.eq("archived"))
+            .execute(conn)
+            .unwrap();
+    });
+    assert!(client.get("/products?q=brass").product_names().is_empty());
 }
 
 #[test]
@@ -639,7 +677,7 @@ fn the_search_index_follows_inserts_updates_and_deletes() {
 #[test]
 fn the_kept_counts_follow_every_change_to_products() {
     use diesel::prelude::*;
-    use shopfront::models::product::{self, CatalogFilter};
+    use shopfront::models::catalog;
     use shopfront::schema::products;
 
     let app = TestApp::spawn();
@@ -655,13 +693,7 @@ fn the_kept_counts_follow_every_change_to_products() {
     let check = |app: &TestApp| {
         app.db(|conn| {
             for filter in [None, Some(a), Some(b)] {
-                let kept = product::count(
-                    conn,
-                    CatalogFilter {
-                        category_id: filter,
-                    },
-                )
-                .unwrap();
+                let kept = catalog::count(conn, filter).unwrap();
                 let mut real = products::table
                     .filter(products::status.eq("active"))
                     .into_boxed();
@@ -712,4 +744,194 @@ fn the_kept_counts_follow_every_change_to_products() {
         .text(".count")
         .unwrap()
         .contains("of 2 products"));
+}
+
+/// Follows `rel` links from `start` to the end, returning the names of every page in turn.
+fn walk(client: &Client, start: &str, rel: &str) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut url = Some(start.to_string());
+    while let Some(path) = url {
+        let page = client.get(&path);
+        assert_eq!(page.status, 200, "{path}");
+        pages.push(page.product_names());
+        url = page
+            .attrs(&format!("a[rel={rel}]"), "href")
+            .into_iter()
+            .next();
+        assert!(pages.len() < 50, "the links loop");
+    }
+    pages
+}
+
+#[test]
+fn every_order_pages_forward_and_back_through_links_as_by_page_number() {
+    use diesel::prelude::*;
+    use shopfront::schema::products;
+
+    let app = TestApp::spawn();
+    let cat = app.category("misc", "Misc");
+    let other = app.category("other", "Other");
+    // Ties everywhere: prices repeat, ages repeat, names differ only in case, ratings repeat.
+    for i in 0..61i64 {
+        let name = format!("{} {:02}", if i % 2 == 0 { "item" } else { "Item" }, i % 30);
+        let id = app.product(ProductSpec {
+            category_id: if i % 7 == 0 { other } else { cat },
+            name: &name,
+            price_cents: 100 * (i % 5),
+            minutes_old: i % 4,
+            archived: i % 11 == 0,
+            ..Default::default()
+        });
+        let (sum, count) = [(0, 0), (4, 1), (9, 2), (8, 2), (5, 1)][(i % 5) as usize];
+        app.db(|conn| {
+            diesel::update(products::table.find(id))
+                .set((
+                    products::rating_sum.eq(sum),
+                    products::rating_count.eq(count),
+                ))
+                .execute(conn)
+                .unwrap();
+        });
+    }
+    let client = app.client();
+    for base in ["/products?", "/products?category=misc&"] {
+        for sort in ["newest", "price_asc", "price_desc", "name", "rating"] {
+            let start = format!("{base}sort={sort}");
+            let total: usize = {
+                let count = client.get(&start).text(".count").unwrap();
+                let words: Vec<&str> = count.split_whitespace().collect();
+                words[words.len() - 2].parse().unwrap()
+            };
+            let by_number: Vec<Vec<String>> = (1..=total.div_ceil(24))
+                .map(|n| client.get(&format!("{start}&page={n}")).product_names())
+                .collect();
+            assert_eq!(by_number.concat().len(), total, "{start}");
+
+            let forward = walk(&client, &start, "next");
+            assert_eq!(forward, by_number, "{start}: next links");
+
+            let last = format!("{start}&page={}", by_number.len());
+            let mut backward = walk(&client, &last, "prev");
+            backward.reverse();
+            assert_eq!(backward, by_number, "{start}: previous links");
+        }
+    }
+}
+
+#[test]
+fn a_page_link_to_a_product_gone_falls_back_to_the_page_number() {
+    let app = TestApp::spawn();
+    let books = app.category("books", "Books");
+    let ids = app.products(books, "Book", 30);
+    let client = app.client();
+    let gone = ids[0];
+    app.db(|conn| {
+        use diesel::prelude::*;
+        diesel::delete(shopfront::schema::products::table.find(gone))
+            .execute(conn)
+            .unwrap();
+    });
+    let page = client.get(&format!("/products?category=books&page=2&after={gone}"));
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.product_names(),
+        client
+            .get("/products?category=books&page=2")
+            .product_names()
+    );
+    assert_eq!(client.get("/products?page=2").status, 200);
+    for bad in ["after=abc", "after=0", "before=-1", "after=1&before=2"] {
+        let page = client.get(&format!("/products?page=2&{bad}"));
+        assert_eq!(page.status, 400, "{bad}");
+    }
+}
+
+#[test]
+fn a_search_matching_more_than_it_reads_keeps_name_matches_first_and_says_so() {
+    use shopfront::domain::catalog::SEARCH_CANDIDATES;
+
+    let app = TestApp::spawn();
+    let cat = app.category("misc", "Misc");
+    // The only name match is the oldest product; every newer one has the word in its text.
+    app.product(ProductSpec {
+        category_id: cat,
+        name: "Durable Mug",
+        minutes_old: 10_000,
+        ..Default::default()
+    });
+    let described = SEARCH_CANDIDATES + 10;
+    for i in 0..described {
+        app.product(ProductSpec {
+            category_id: cat,
+            name: &format!("Thing {i}"),
+            description: "A durable thing.",
+            minutes_old: described - i,
+            ..Default::default()
+        });
+    }
+    let client = app.client();
+    let first = client.get("/products?q=durable");
+    assert_eq!(first.status, 200);
+    let names = first.product_names();
+    assert_eq!(
+        names[0], "Durable Mug",
+        "the name match leads however old it is"
+    );
+    assert_eq!(
+        names[1],
+        format!("Thing {}", described - 1),
+        "then the newest"
+    );
+    assert!(first.text(".count").unwrap().contains("best matches"));
+    assert!(first.text(".more-matches").unwrap().contains("Add a word"));
+
+    // The results hold the name match and the newest described products; pages end there.
+    let total = SEARCH_CANDIDATES + 1;
+    let last_page = (total + 23) / 24;
+    let last = client.get(&format!("/products?q=durable&page={last_page}"));
+    assert_eq!(last.status, 200);
+    assert_eq!(
+        last.product_names().len() as i64,
+        total - 24 * (last_page - 1)
+    );
+    assert_eq!(
+        client
+            .get(&format!("/products?q=durable&page={}", last_page + 1))
+            .status,
+        400
+    );
+
+    // A narrower search reads everything again: no notice.
+    let narrow = client.get("/products?q=durable+mug");
+    assert_eq!(narrow.product_names(), ["Durable Mug"]);
+    assert!(narrow.text(".more-matches").is_none());
+}
+
+#[test]
+fn long_words_match_whole_and_as_prefixes_only_when_that_finds_nothing() {
+    let app = TestApp::spawn();
+    let cat = app.category("misc", "Misc");
+    for name in ["Lampshade", "Lamp", "Table"] {
+        app.product(ProductSpec {
+            category_id: cat,
+            name,
+            ..Default::default()
+        });
+    }
+    let client = app.client();
+    assert_eq!(client.get("/products?q=lamp").product_names(), ["Lamp"]);
+    assert_eq!(
+        client.get("/products?q=lamps").product_names(),
+        ["Lamp"],
+        "stemmed"
+    );
+    // Short words are prefixes; a long one is, when nothing has it whole.
+    assert_eq!(
+        client.get("/products?q=lam").product_names(),
+        ["Lamp", "Lampshade"]
+    );
+    assert_eq!(
+        client.get("/products?q=lampsh").product_names(),
+        ["Lampshade"]
+    );
 }

@@ -1,0 +1,2 @@
+DROP INDEX products_category_rating;
+DROP INDEX products_rating;

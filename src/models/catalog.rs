@@ -1,0 +1,320 @@
+//! The public catalogue's list queries: the newest products, one page of a list in any
+//! order, and the kept counts.
+//!
+//! Every order has an index that yields it, so a page costs the same at any depth when it is
+//! reached through a "next" or "previous" link: such a link names the product next to the
+//! page (`after=` or `before=`), and the page starts at that product's place in the index
+//! (keyset pagination) instead of stepping over every row in front of it. A page reached by
+//! its number alone is counted off with OFFSET from the nearer end of the list.
+//!
+//! The queries are written out per order and filter rather than boxed, so each has a fixed
+//! SQL text that diesel prepares once per connection and reuses.
+
+use chrono::NaiveDateTime;
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::Integer;
+
+use crate::db::DbConn;
+use crate::domain::{ProductSort, ProductStatus};
+use crate::models::product::{lower, ProductCard};
+use crate::schema::{catalog_counts, products};
+
+/// The best-rated-first sort key: the average rating in thousandths, -1 without reviews (so
+/// those come last). Written exactly as in the index `products_rating`, so both engines
+/// match the index to the ORDER BY.
+pub const RATING_KEY_SQL: &str =
+    "(CASE WHEN rating_count = 0 THEN -1 ELSE rating_sum * 1000 / rating_count END)";
+
+/// [`RATING_KEY_SQL`] as a diesel expression on `products`.
+#[derive(Debug, Clone, Copy, QueryId, ValidGrouping)]
+pub struct RatingKey;
+
+impl Expression for RatingKey {
+    type SqlType = Integer;
+}
+
+impl AppearsOnTable<products::table> for RatingKey {}
+
+impl SelectableExpression<products::table> for RatingKey {}
+
+impl<DB: Backend> QueryFragment<DB> for RatingKey {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        // A constant text with no user input, so the statement stays cacheable.
+        out.push_sql(RATING_KEY_SQL);
+        Ok(())
+    }
+}
+
+/// Where a product sits in every list order: what a keyset page starts from.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct SortKey {
+    /// The product.
+    pub id: i32,
+    /// Newest first.
+    pub created_at: NaiveDateTime,
+    /// Cheapest or dearest first.
+    pub price_cents: i64,
+    /// A to Z: the name as the database lower-cases it.
+    pub name_key: String,
+    /// Best rated first: [`RATING_KEY_SQL`].
+    pub rating_key: i32,
+    /// Best rated first, among equal averages: more reviews first.
+    pub rating_count: i32,
+}
+
+/// The place of product `id` in every list order; `None` when the product does not exist.
+pub fn sort_key(conn: &mut DbConn, id: i32) -> QueryResult<Option<SortKey>> {
+    products::table
+        .find(id)
+        .select((
+            products::id,
+            products::created_at,
+            products::price_cents,
+            lower(products::name),
+            RatingKey,
+            products::rating_count,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Which rows of a list a page holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Window<'a> {
+    /// Skip this many rows from the start (a page reached by its number).
+    Offset(i64),
+    /// The `take` rows that come `skip` rows before the end (a late page reached by its
+    /// number, found by walking from the end).
+    FromEnd {
+        /// Rows after the page.
+        skip: i64,
+        /// Rows on the page.
+        take: i64,
+    },
+    /// The rows just after this product, in list order (a "next" link).
+    After(&'a SortKey),
+    /// The rows just before this product (a "previous" link).
+    Before(&'a SortKey),
+}
+
+impl Window<'_> {
+    /// The window for the page at `offset` of `total` rows, counted from the nearer end.
+    pub fn at_offset(offset: i64, per_page: i64, total: i64) -> Window<'static> {
+        let remaining = total - offset;
+        if remaining > 0 && remaining < offset {
+            let take = remaining.min(per_page);
+            Window::FromEnd {
+                skip: remaining - take,
+                take,
+            }
+        } else {
+            Window::Offset(offset)
+        }
+    }
+}
+
+/// One page of a list: up to `per_page` products on sale (of `category_id` when given), in
+/// `sort` order, in `window`. Relevance means newest here: it only orders search results.
+pub fn page(
+    conn: &mut DbConn,
+    category_id: Option<i32>,
+    sort: ProductSort,
+    window: Window<'_>,
+    per_page: i64,
+) -> QueryResult<Vec<ProductCard>> {
+    use products::{category_id as category, created_at, id, price_cents, rating_count, status};
+    let active = ProductStatus::Active.as_str();
+
+    // Expands into one statically typed query per filter and window, for one order given as
+    // the ORDER BY, the reversed ORDER BY, and the conditions for "after k" and "before k".
+    macro_rules! page_in_order {
+        (order: $order:expr, reversed: $reversed:expr,
+         after: |$a:ident| $after:expr, before: |$b:ident| $before:expr) => {{
+            let base = products::table.filter(status.eq(active));
+            let select = ProductCard::as_select();
+            match (category_id, window) {
+                (None, Window::Offset(n)) => base
+                    .order($order)
+                    .limit(per_page)
+                    .offset(n)
+                    .select(select)
+                    .load(conn),
+                (Some(c), Window::Offset(n)) => base
+                    .filter(category.eq(c))
+                    .order($order)
+                    .limit(per_page)
+                    .offset(n)
+                    .select(select)
+                    .load(conn),
+                (None, Window::FromEnd { skip, take }) => base
+                    .order($reversed)
+                    .limit(take)
+                    .offset(skip)
+                    .select(select)
+                    .load(conn)
+                    .map(reversed),
+                (Some(c), Window::FromEnd { skip, take }) => base
+                    .filter(category.eq(c))
+                    .order($reversed)
+                    .limit(take)
+                    .offset(skip)
+                    .select(select)
+                    .load(conn)
+                    .map(reversed),
+                (None, Window::After($a)) => base
+                    .filter($after)
+                    .order($order)
+                    .limit(per_page)
+                    .select(select)
+                    .load(conn),
+                (Some(c), Window::After($a)) => base
+                    .filter(category.eq(c))
+                    .filter($after)
+                    .order($order)
+                    .limit(per_page)
+                    .select(select)
+                    .load(conn),
+                (None, Window::Before($b)) => base
+                    .filter($before)
+                    .order($reversed)
+                    .limit(per_page)
+                    .select(select)
+                    .load(conn)
+                    .map(reversed),
+                (Some(c), Window::Before($b)) => base
+                    .filter(category.eq(c))
+                    .filter($before)
+                    .order($reversed)
+                    .limit(per_page)
+                    .select(select)
+                    .load(conn)
+                    .map(reversed),
+            }
+        }};
+    }
+
+    // Each keyset condition leads with a plain range on the first sort column, which the
+    // index turns into a seek; the OR after it only settles ties at the boundary.
+    match sort {
+        ProductSort::Newest | ProductSort::Relevance => page_in_order!(
+            order: (created_at.desc(), id.desc()),
+            reversed: (created_at.asc(), id.asc()),
+            after: |k| created_at
+                .le(k.created_at)
+                .and(created_at.lt(k.created_at).or(id.lt(k.id))),
+            before: |k| created_at
+                .ge(k.created_at)
+                .and(created_at.gt(k.created_at).or(id.gt(k.id)))
+        ),
+        ProductSort::PriceAsc => page_in_order!(
+            order: (price_cents.asc(), id.asc()),
+            reversed: (price_cents.desc(), id.desc()),
+            after: |k| price_cents
+                .ge(k.price_cents)
+                .and(price_cents.gt(k.price_cents).or(id.gt(k.id))),
+            before: |k| price_cents
+                .le(k.price_cents)
+                .and(price_cents.lt(k.price_cents).or(id.lt(k.id)))
+        ),
+        ProductSort::PriceDesc => page_in_order!(
+            order: (price_cents.desc(), id.desc()),
+            reversed: (price_cents.asc(), id.asc()),
+            after: |k| price_cents
+                .le(k.price_cents)
+                .and(price_cents.lt(k.price_cents).or(id.lt(k.id))),
+            before: |k| price_cents
+                .ge(k.price_cents)
+                .and(price_cents.gt(k.price_cents).or(id.gt(k.id)))
+        ),
+        ProductSort::Name => page_in_order!(
+            order: (lower(products::name).asc(), id.asc()),
+            reversed: (lower(products::name).desc(), id.desc()),
+            after: |k| lower(products::name)
+                .ge(k.name_key.as_str())
+                .and(lower(products::name).gt(k.name_key.as_str()).or(id.gt(k.id))),
+            before: |k| lower(products::name)
+                .le(k.name_key.as_str())
+                .and(lower(products::name).lt(k.name_key.as_str()).or(id.lt(k.id)))
+        ),
+        ProductSort::Rating => page_in_order!(
+            order: (RatingKey.desc(), rating_count.desc(), id.desc()),
+            reversed: (RatingKey.asc(), rating_count.asc(), id.asc()),
+            after: |k| RatingKey.le(k.rating_key).and(
+                RatingKey.lt(k.rating_key).or(rating_count
+                    .lt(k.rating_count)
+                    .or(rating_count.eq(k.rating_count).and(id.lt(k.id))))
+            ),
+            before: |k| RatingKey.ge(k.rating_key).and(
+                RatingKey.gt(k.rating_key).or(rating_count
+                    .gt(k.rating_count)
+                    .or(rating_count.eq(k.rating_count).and(id.gt(k.id))))
+            )
+        ),
+    }
+}
+
+fn reversed(mut cards: Vec<ProductCard>) -> Vec<ProductCard> {
+    cards.reverse();
+    cards
+}
+
+/// The newest products on sale.
+pub fn newest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<ProductCard>> {
+    products::table
+        .filter(products::status.eq(ProductStatus::Active.as_str()))
+        .order((products::created_at.desc(), products::id.desc()))
+        .limit(limit)
+        .select(ProductCard::as_select())
+        .load(conn)
+}
+
+/// How many products are on sale (in `category_id` when given), from the counts the triggers
+/// keep: a read of one row, or of one row per category, however large the catalogue.
+pub fn count(conn: &mut DbConn, category_id: Option<i32>) -> QueryResult<i64> {
+    match category_id {
+        Some(id) => Ok(catalog_counts::table
+            .find(id)
+            .select(catalog_counts::active)
+            .first::<i32>(conn)
+            .optional()?
+            .map_or(0, i64::from)),
+        None => Ok(catalog_counts::table
+            .select(catalog_counts::active)
+            .load::<i32>(conn)?
+            .into_iter()
+            .map(i64::from)
+            .sum()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_numbered_page_is_counted_from_the_nearer_end() {
+        assert!(matches!(Window::at_offset(0, 24, 1000), Window::Offset(0)));
+        assert!(matches!(
+            Window::at_offset(480, 24, 1000),
+            Window::Offset(480)
+        ));
+        // 1000 - 960 - 24 = 16 rows after this page.
+        assert!(matches!(
+            Window::at_offset(960, 24, 1000),
+            Window::FromEnd { skip: 16, take: 24 }
+        ));
+        // The last, short page: nothing after it.
+        assert!(matches!(
+            Window::at_offset(984, 24, 1000),
+            Window::FromEnd { skip: 0, take: 16 }
+        ));
+        // A page past the end keeps its offset (and finds nothing).
+        assert!(matches!(
+            Window::at_offset(2000, 24, 1000),
+            Window::Offset(2000)
+        ));
+    }
+}
