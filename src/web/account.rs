@@ -362,6 +362,22 @@ pub async fn login(
         return render(StatusCode::BAD_REQUEST, &page_again(page, errors));
     };
 
+    // A place in the line of password checks comes first: when the line is full (a flood of
+    // attempts) the answer costs no database read and no hashing.
+    let admission = match state.hasher.admit() {
+        Ok(admission) => admission,
+        Err(AppError::TooManyRequests { retry_after }) => {
+            let mut errors = FormErrors::new();
+            errors.add(
+                "form",
+                "Too many people are logging in at this moment. Please try again in a few seconds.",
+            );
+            let response = render(StatusCode::TOO_MANY_REQUESTS, &page_again(page, errors))?;
+            return Ok(too_many_attempts(response, retry_after));
+        }
+        Err(e) => return Err(e),
+    };
+
     if let Some(retry_after) = throttled(&state, &email).await? {
         log::warn!("login throttled for {email}");
         let mut errors = FormErrors::new();
@@ -382,7 +398,10 @@ pub async fn login(
     })
     .await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone());
-    let matches = state.hasher.verify(form.password.clone(), hash).await?;
+    let matches = state
+        .hasher
+        .verify_admitted(admission, form.password.clone(), hash)
+        .await?;
     let user = match found {
         Some(user) if matches => user,
         _ => {
