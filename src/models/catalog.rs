@@ -282,11 +282,9 @@ pub fn count(conn: &mut DbConn, category_id: Option<i32>) -> QueryResult<i64> {
             .optional()?
             .map_or(0, i64::from)),
         None => Ok(catalog_counts::table
-            .select(catalog_counts::active)
-            .load::<i32>(conn)?
-            .into_iter()
-            .map(i64::from)
-            .sum()),
+            .select(diesel::dsl::sum(catalog_counts::active))
+            .first::<Option<i64>>(conn)?
+            .unwrap_or(0)),
     }
 }
 
