@@ -84,6 +84,36 @@ fn seed_demo_fills_an_empty_database_and_refuses_a_second_time() {
     assert!(stderr(&second).contains("not empty"));
 }
 
+#[test]
+fn seed_bench_fills_an_empty_database_that_serves_lists_and_search() {
+    let db = TestDb::new();
+    let seeded = run(&db, &[], &["seed-bench", "--products", "600"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    assert!(String::from_utf8_lossy(&seeded.stdout).contains("loaded 600 products"));
+
+    let again = run(&db, &[], &["seed-bench", "--products", "600"]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    let zero = run(&db, &[], &["seed-bench", "--products", "0"]);
+    assert_eq!(zero.status.code(), Some(2), "{}", stderr(&zero));
+
+    let (_server, client) = serve(&db, &[("DEMO_DATA", "off")]);
+    let list = client.get("/products");
+    assert_eq!(list.status, 200);
+    assert_eq!(list.product_names().len(), 24);
+    let rare = client.get(&format!("/products?q={}", shopfront::bench_data::RARE_WORD));
+    let names = rare.product_names();
+    assert!(!names.is_empty());
+    assert!(names.iter().all(|name| name
+        .to_lowercase()
+        .contains(shopfront::bench_data::RARE_WORD)));
+    // The common word is in a third of the products: a full page.
+    let common = client.get(&format!(
+        "/products?q={}",
+        shopfront::bench_data::COMMON_WORD
+    ));
+    assert_eq!(common.product_names().len(), 24);
+}
+
 struct Running(Child);
 
 impl Drop for Running {
