@@ -1,0 +1,325 @@
+#!/usr/bin/env bash
+# The shopfront benchmark: builds the release binary, seeds 10 k and 1 M products on each
+# engine, serves them, drives every route with wrk and writes BENCHMARKS.md.
+#
+#   bench/run.sh                 # SQLite and PostgreSQL, 10 k and 1 M products
+#   bench/run.sh sqlite          # one engine
+#
+# Settings (environment): SIZES ("10000 1000000"), DURATION (10s), WARMUP (3s),
+# CONNECTIONS (64), FLOOD_CONNECTIONS (64, wrong-password logins), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres; its server
+# gets a scratch database per size, dropped afterwards), PORT (18080), OUT (BENCHMARKS.md).
+#
+# On two or more cores the server runs on core 0 and wrk on core 1, so they do not share a
+# core; PostgreSQL's own processes are not pinned.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ENGINES=("$@")
+[ ${#ENGINES[@]} -eq 0 ] && ENGINES=(sqlite postgres)
+SIZES=${SIZES:-"10000 1000000"}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-3s}
+CONNECTIONS=${CONNECTIONS:-64}
+FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PORT=${PORT:-18080}
+OUT=${OUT:-BENCHMARKS.md}
+BASE="http://127.0.0.1:$PORT"
+BIN=target/release/shopfront
+
+if ! command -v wrk >/dev/null; then
+    echo "installing wrk from Debian's packages"
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get install -y wrk >/dev/null
+fi
+for tool in curl python3 taskset; do
+    command -v "$tool" >/dev/null || { echo "bench/run.sh needs $tool" >&2; exit 1; }
+done
+
+cargo build --release --quiet
+
+SERVER_CPU=(); WRK_CPU=(); WRK_THREADS=2
+if [ "$(nproc)" -ge 2 ]; then
+    SERVER_CPU=(taskset -c 0); WRK_CPU=(taskset -c 1)
+fi
+
+WORK=$(mktemp -d)
+SERVER_PID=""
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# --- wrk scripts -----------------------------------------------------------------------
+# POST with a fixed session cookie and CSRF token; BODIES cycles through form bodies.
+cat >"$WORK/post.lua" <<'LUA'
+local bodies = {}
+for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
+function setup(thread) thread:set("offset", math.random(#bodies)) end
+request = function()
+    n = n + 1
+    return wrk.format(nil, nil, nil, bodies[(n + (offset or 0)) % #bodies + 1])
+end
+LUA
+# GET with a fixed session cookie.
+cat >"$WORK/cookie.lua" <<'LUA'
+wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
+LUA
+# Wrong passwords for ever-new addresses: every attempt is a bcrypt check, none throttled
+# by address.
+cat >"$WORK/login_flood.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
+local token = os.getenv("BENCH_CSRF")
+local n = 0
+local threads = {}
+function setup(thread)
+    thread:set("id", math.random(1000000))
+    thread:set("shed", 0)
+    table.insert(threads, thread)
+end
+response = function(status)
+    if status == 429 then shed = shed + 1 end
+end
+done = function()
+    local total = 0
+    for _, thread in ipairs(threads) do total = total + thread:get("shed") end
+    io.write("Shed: " .. total .. "\n")
+end
+request = function()
+    n = n + 1
+    local body = "email=flood" .. id .. "x" .. n .. "%40example.com&password=wrong-password&csrf_token=" .. token
+    return wrk.format(nil, nil, nil, body)
+end
+LUA
+
+# --- helpers ---------------------------------------------------------------------------
+# measure NAME URL [wrk args...]: one warm-up and one measured wrk run; appends a row.
+measure() {
+    local name=$1 url=$2; shift 2
+    "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" "$url" >/dev/null
+    local out
+    out=$("${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
+    local rps p50 p99 errors
+    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+    echo "$ENGINE|$SIZE|$name|$rps|$p50|$p99|${errors:-0}" >>"$WORK/results"
+    printf '  %-34s %10s rps  p50 %-9s p99 %-9s non-2xx/3xx %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+# cookie_header JAR: the cookies of a curl jar as one Cookie header value.
+cookie_header() {
+    awk 'BEGIN {FS="\t"; sep=""} !/^#/ || /^#HttpOnly_/ { if (NF >= 7) { printf "%s%s=%s", sep, $6, $7; sep="; " } }' "$1"
+}
+
+# csrf_of URL JAR: the CSRF token of the first form on URL, with the jar's session.
+csrf_of() {
+    curl -s -b "$2" -c "$2" "$BASE$1" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'
+}
+
+# in_stock_ids N: ids of N products on sale with plenty of stock (for the add-to-cart run).
+in_stock_ids() {
+    local sql="SELECT id FROM products WHERE status = 'active' AND stock >= 150 ORDER BY id LIMIT $1"
+    if [ "$ENGINE" = sqlite ]; then
+        python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print('\n'.join(str(r[0]) for r in c.execute(sys.argv[2])))" \
+            "$DATA/shopfront.db" "$sql"
+    else
+        psql -Atq "$DATABASE_URL" -c "$sql"
+    fi
+}
+
+start_server() {
+    DATA_DIR="$DATA" DATABASE_URL="$DATABASE_URL" BIND="127.0.0.1:$PORT" DEMO_DATA=off RUST_LOG=warn \
+        MAIL_DIR="$DATA/mail" "${SERVER_CPU[@]}" "$BIN" serve >>"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 1 100); do
+        curl -sf "$BASE/robots.txt" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the server did not start; its log:" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+stop_server() {
+    grep VmHWM "/proc/$SERVER_PID/status" | awk '{print $2}' >"$WORK/hwm"
+    kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# --- the runs --------------------------------------------------------------------------
+: >"$WORK/results"; : >"$WORK/seeding"; : >"$WORK/rss"
+for ENGINE in "${ENGINES[@]}"; do
+    for SIZE in $SIZES; do
+        DATA="$WORK/$ENGINE-$SIZE"; mkdir -p "$DATA"
+        if [ "$ENGINE" = sqlite ]; then
+            DATABASE_URL="sqlite://$DATA/shopfront.db"
+        else
+            DB="shopfront_bench_$SIZE"
+            psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+            DATABASE_URL="${PG_ADMIN_URL%/*}/$DB"
+        fi
+        echo "== $ENGINE, $SIZE products: seeding"
+        start=$(date +%s.%N)
+        DATA_DIR="$DATA" DATABASE_URL="$DATABASE_URL" DEMO_DATA=off RUST_LOG=warn \
+            "$BIN" seed-bench --products "$SIZE" >/dev/null
+        echo "$ENGINE|$SIZE|$(python3 -c "print(f'{$(date +%s.%N) - $start:.0f}')")" >>"$WORK/seeding"
+        start_server
+
+        # A category in the middle of the menu, and a deep page of it reached by a typed
+        # page number once, then by the keyset link a visitor follows from there.
+        CATEGORY=$(curl -s "$BASE/" | grep -o 'href="/products?category=[a-z0-9-]*"' | sed -n 10p | sed 's/.*category=//; s/"$//')
+        TOTAL_PAGES=$(curl -s "$BASE/products?category=$CATEGORY" | grep -o 'Page [0-9,]* of [0-9,]*' | head -1 | sed 's/.* of //' | tr -dc 0-9)
+        DEEP_PAGE=$(( ${TOTAL_PAGES:-2} * 2 / 5 ))
+        [ "$DEEP_PAGE" -lt 2 ] && DEEP_PAGE=2
+        DEEP_TYPED="/products?category=$CATEGORY&page=$DEEP_PAGE"
+        DEEP_LINK=$(curl -s "$BASE$DEEP_TYPED" | grep -o 'href="/products?[^"]*after=[0-9]*"' | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+        PRODUCT=$(curl -s "$BASE/products" | grep -o 'href="/products/[0-9]*"' | sed -n 5p | tr -dc 0-9)
+
+        # A session with three lines in its cart, and one that adds to 2,000 products in turn
+        # (each line stays under the 99 a line may hold).
+        JAR="$WORK/cart.jar"; rm -f "$JAR"
+        TOKEN=$(csrf_of "/products/$PRODUCT" "$JAR")
+        for id in $(in_stock_ids 3); do
+            curl -s -o /dev/null -b "$JAR" -c "$JAR" -d "product_id=$id&quantity=2&csrf_token=$TOKEN" "$BASE/cart/items"
+        done
+        CART_COOKIE=$(cookie_header "$JAR")
+        in_stock_ids 2000 | sed "s/.*/product_id=&\&quantity=1\&csrf_token=TOKEN/" >"$WORK/add-bodies"
+        add_session() {
+            local jar="$WORK/add-$1.jar"; rm -f "$jar"
+            local token; token=$(csrf_of "/products/$PRODUCT" "$jar")
+            # The first add starts the guest cart and sets the session; wrk reuses that.
+            curl -s -o /dev/null -b "$jar" -c "$jar" -d "product_id=$PRODUCT&quantity=1&csrf_token=$token" "$BASE/cart/items"
+            sed "s/TOKEN/$token/" "$WORK/add-bodies" >"$WORK/add-bodies-$1"
+            cookie_header "$jar"
+        }
+
+        echo "== $ENGINE, $SIZE products: measuring ($CONNECTIONS connections, $DURATION per route)"
+        "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$BASE/products" >/dev/null
+        measure "GET /robots.txt (ceiling)" "$BASE/robots.txt"
+        measure "GET /" "$BASE/"
+        measure "GET /products" "$BASE/products"
+        measure "GET deep category page (link)" "$BASE$DEEP_LINK"
+        measure "GET deep category page (typed)" "$BASE$DEEP_TYPED"
+        measure "GET /products/{id}" "$BASE/products/$PRODUCT"
+        measure "GET /products?q= rare word" "$BASE/products?q=quokka"
+        measure "GET /products?q= common word" "$BASE/products?q=durable"
+        BENCH_COOKIE="$CART_COOKIE" measure "GET /cart (3 lines)" "$BASE/cart" -s "$WORK/cookie.lua"
+        add_cookie=$(add_session add)
+        BENCH_COOKIE="$add_cookie" BENCH_BODIES="$WORK/add-bodies-add" \
+            measure "POST /cart/items (add)" "$BASE/cart/items" -s "$WORK/post.lua"
+
+        # /products again while wrong-password logins flood in on more connections than the
+        # password checks may queue, so some are shed.
+        FLOOD_JAR="$WORK/flood.jar"; rm -f "$FLOOD_JAR"
+        FLOOD_CSRF=$(csrf_of "/login" "$FLOOD_JAR")
+        BENCH_COOKIE=$(cookie_header "$FLOOD_JAR") BENCH_CSRF="$FLOOD_CSRF" \
+            "${WRK_CPU[@]}" wrk -t1 -c"$FLOOD_CONNECTIONS" -d"$(( ${DURATION%s} + ${WARMUP%s} + 2 ))s" --latency \
+            -s "$WORK/login_flood.lua" "$BASE/login" >"$WORK/flood.out" &
+        FLOOD_PID=$!
+        measure "GET /products during a login flood" "$BASE/products"
+        wait "$FLOOD_PID"
+        flood_rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/flood.out")
+        flood_total=$(awk '/requests in/ {print $1}' "$WORK/flood.out")
+        flood_shed=$(awk '/^Shed:/ {print $2}' "$WORK/flood.out")
+        echo "  login flood: $flood_rps attempts/s, ${flood_shed:-0} of $flood_total shed with 429"
+        echo "$ENGINE|$SIZE|$flood_rps|$flood_total|${flood_shed:-0}" >>"$WORK/flood"
+
+        stop_server
+        echo "$ENGINE|$SIZE|$(cat "$WORK/hwm")" >>"$WORK/rss"
+        [ "$ENGINE" = postgres ] && psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB"
+    done
+done
+
+# --- the report ------------------------------------------------------------------------
+python3 - "$WORK" "$OUT" "$DURATION" "$CONNECTIONS" "${#SERVER_CPU[@]}" "$FLOOD_CONNECTIONS" <<'PY'
+import os, platform, subprocess, sys
+from collections import defaultdict
+
+work, out, duration, connections, pinned, flood_connections = sys.argv[1:7]
+
+def rows(name):
+    path = os.path.join(work, name)
+    if not os.path.exists(path):
+        return []
+    return [line.rstrip("\n").split("|") for line in open(path) if line.strip()]
+
+def ms(text):
+    units = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    for unit in ("us", "ms", "s"):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * units[unit]
+    return float("nan")
+
+results = defaultdict(dict)
+order = []
+for engine, size, route, rps, p50, p99, errors in rows("results"):
+    results[(engine, int(size))][route] = (float(rps), ms(p50), ms(p99), int(errors))
+    if route not in order:
+        order.append(route)
+seeding = {(e, int(s)): t for e, s, t in rows("seeding")}
+rss = {(e, int(s)): int(kb) for e, s, kb in rows("rss")}
+flood = {(e, int(s)): (r, t, n) for e, s, r, t, n in rows("flood")}
+
+cpu = "unknown"
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"):
+        cpu = line.split(":", 1)[1].strip()
+        break
+mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+sqlite_version = "bundled SQLite"
+pg_version = subprocess.run(["psql", "-Atq", os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+                             "-c", "SHOW server_version"], capture_output=True, text=True).stdout.strip()
+
+lines = []
+w = lines.append
+w("# Benchmarks")
+w("")
+w("Written by `bench/run.sh` (see README.md, \"Benchmarks\"). Do not edit by hand.")
+w("")
+w(f"- machine: {cpu}, {os.cpu_count()} cores, {mem_kb // 1024} MiB RAM, {platform.system()} {platform.release()}")
+w(f"- commit: {rev}; release build")
+w(f"- load: wrk, {connections} keep-alive connections, {duration} per route after a warm-up; "
+  + ("server pinned to core 0, wrk to core 1" if pinned != "0" else "server and wrk not pinned (one core)"))
+w(f"- engines: SQLite ({sqlite_version}, WAL, file under a temporary DATA_DIR); PostgreSQL {pg_version or '(not run)'} on the same machine, not pinned")
+w("- ratio: the route's requests per second over the ceiling's (`GET /robots.txt`, served from memory by the same binary) in the same run; vs 10 k: its requests per second at this size over the same route's at 10 k products")
+w("")
+for (engine, size) in sorted(results, key=lambda k: (k[0] != "sqlite", k[1])):
+    table = results[(engine, size)]
+    ceiling = table.get("GET /robots.txt (ceiling)", (float("nan"),))[0]
+    small = results.get((engine, min(s for e, s in results if e == engine)), {})
+    w(f"## {engine}, {size:,} products")
+    w("")
+    w(f"Seeded in {seeding.get((engine, size), '?')} s. Peak RSS of the server (VmHWM) after all runs: "
+      f"{rss.get((engine, size), 0) / 1024:.1f} MiB.")
+    w("")
+    w("| route | req/s | p50 ms | p99 ms | ratio to ceiling | vs 10 k | non-2xx/3xx |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for route in order:
+        if route not in table:
+            continue
+        rps, p50, p99, errors = table[route]
+        base = small.get(route)
+        versus = f"{rps / base[0]:.0%}" if base and size != min(s for e, s in results if e == engine) else ""
+        w(f"| {route} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps / ceiling:.2f} | {versus} | {errors} |")
+    if (engine, size) in flood:
+        r, t, n = flood[(engine, size)]
+        quiet = table.get("GET /products", (0, 0, float("nan")))[2]
+        loud = table.get("GET /products during a login flood", (0, 0, float("nan")))[2]
+        w("")
+        w(f"Login flood: {float(r):,.0f} wrong-password attempts/s from {flood_connections} more connections; "
+          f"{int(n):,} of {int(t):,} were shed with 429 before any bcrypt work, the rest checked and refused "
+          f"(400); `/products` p99 {loud:.2f} ms during the flood against "
+          f"{quiet:.2f} ms without the flood ({loud / quiet:.2f}x).")
+    w("")
+text = "\n".join(lines)
+open(out, "w").write(text)
+print(text)
+PY
