@@ -180,7 +180,8 @@ for ENGINE in "${ENGINES[@]}"; do
         [ "$DEEP_PAGE" -lt 2 ] && DEEP_PAGE=2
         DEEP_TYPED="/products?category=$CATEGORY&page=$DEEP_PAGE"
         DEEP_LINK=$(curl -s "$BASE$DEEP_TYPED" | grep -o 'href="/products?[^"]*after=[0-9]*"' | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
-        PRODUCT=$(curl -s "$BASE/products" | grep -o 'href="/products/[0-9]*"' | sed -n 5p | tr -dc 0-9)
+        # The best-rated product: a page with reviews to read and show, at every size.
+        PRODUCT=$(curl -s "$BASE/products?sort=rating" | grep -o 'href="/products/[0-9]*"' | sed -n 1p | tr -dc 0-9)
 
         # A session with three lines in its cart, and one that adds to 2,000 products in turn
         # (each line stays under the 99 a line may hold).
@@ -195,7 +196,7 @@ for ENGINE in "${ENGINES[@]}"; do
             local jar="$WORK/add-$1.jar"; rm -f "$jar"
             local token; token=$(csrf_of "/products/$PRODUCT" "$jar")
             # The first add starts the guest cart and sets the session; wrk reuses that.
-            curl -s -o /dev/null -b "$jar" -c "$jar" -d "product_id=$PRODUCT&quantity=1&csrf_token=$token" "$BASE/cart/items"
+            curl -s -o /dev/null -b "$jar" -c "$jar" -d "product_id=$(in_stock_ids 1)&quantity=1&csrf_token=$token" "$BASE/cart/items"
             sed "s/TOKEN/$token/" "$WORK/add-bodies" >"$WORK/add-bodies-$1"
             cookie_header "$jar"
         }
