@@ -127,6 +127,12 @@ pub fn page(
 ) -> QueryResult<Vec<ProductCard>> {
     use products::{category_id as category, created_at, id, price_cents, rating_count, status};
     let active = ProductStatus::Active.as_str();
+    // SQLite already skips OFFSET rows without reading the products (a deferred seek), so
+    // reading ids first would only add a statement there: half the speed, measured.
+    let skip_in_index_from = match conn {
+        DbConn::Pg(_) => SKIP_IN_INDEX_FROM,
+        DbConn::Sqlite(_) => i64::MAX,
+    };
 
     // Expands into one statically typed query per filter and window, for one order given as
     // the ORDER BY, the reversed ORDER BY, and the conditions for "after k" and "before k".
@@ -136,27 +142,27 @@ pub fn page(
             let base = products::table.filter(status.eq(active));
             let select = ProductCard::as_select();
             match (category_id, window) {
-                (None, Window::Offset(n)) if n < SKIP_IN_INDEX_FROM => base
+                (None, Window::Offset(n)) if n < skip_in_index_from => base
                     .order($order)
                     .limit(per_page)
                     .offset(n)
                     .select(select)
                     .load(conn),
-                (Some(c), Window::Offset(n)) if n < SKIP_IN_INDEX_FROM => base
+                (Some(c), Window::Offset(n)) if n < skip_in_index_from => base
                     .filter(category.eq(c))
                     .order($order)
                     .limit(per_page)
                     .offset(n)
                     .select(select)
                     .load(conn),
-                (None, Window::FromEnd { skip, take }) if skip < SKIP_IN_INDEX_FROM => base
+                (None, Window::FromEnd { skip, take }) if skip < skip_in_index_from => base
                     .order($reversed)
                     .limit(take)
                     .offset(skip)
                     .select(select)
                     .load(conn)
                     .map(reversed),
-                (Some(c), Window::FromEnd { skip, take }) if skip < SKIP_IN_INDEX_FROM => base
+                (Some(c), Window::FromEnd { skip, take }) if skip < skip_in_index_from => base
                     .filter(category.eq(c))
                     .order($reversed)
                     .limit(take)
@@ -292,16 +298,17 @@ fn reversed<T>(mut rows: Vec<T>) -> Vec<T> {
     rows
 }
 
-/// From how many skipped rows a numbered page reads ids first ([`cards_in_order`]): below
-/// it, one statement reading the few skipped rows whole costs less than two.
+/// From how many skipped rows a numbered page reads ids first on PostgreSQL
+/// ([`cards_in_order`]): below it, one statement reading the few skipped rows whole costs
+/// less than two.
 const SKIP_IN_INDEX_FROM: i64 = 240;
 
 /// The cards of the products `ids`, in the order of `ids`.
 ///
-/// A page reached by its number skips rows. Selecting only ids lets both engines skip them
-/// in the sort order's index (every column the filter and order need is in it) instead of
-/// reading each skipped product's row: on PostgreSQL 20,000 skipped rows took 590 ms
-/// through the table.
+/// A page reached by its number skips rows. Selecting only ids lets PostgreSQL skip them
+/// with an index-only scan (every column the filter and order need is in the sort order's
+/// index) instead of reading each skipped product's row: 20,000 skipped rows took 590 ms
+/// through the table, 11 ms in the index.
 fn cards_in_order(conn: &mut DbConn, ids: Vec<i32>) -> QueryResult<Vec<ProductCard>> {
     if ids.is_empty() {
         return Ok(Vec::new());
