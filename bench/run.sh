@@ -290,7 +290,7 @@ lines = []
 w = lines.append
 w("# Benchmarks")
 w("")
-w("Written by `bench/run.sh` (see README.md, \"Benchmarks\"). Do not edit by hand.")
+w("Written by `bench/run.sh` (see README.md, \"Speed\"). Do not edit by hand.")
 w("")
 w(f"- machine: {cpu}, {os.cpu_count()} cores, {mem_kb // 1024} MiB RAM, {platform.system()} {platform.release()}")
 w(f"- commit: {rev}; release build")

@@ -311,6 +311,44 @@ impl Config {
         Ok(())
     }
 
+    /// Every setting as `(VARIABLE, value)`, secrets masked: the secret key, the SMTP URL
+    /// and a database URL's password show as `***`.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let on_off = |on: bool| if on { "on" } else { "off" }.to_string();
+        // Before `prepare`, a key is only present when SECRET_KEY set it.
+        let secret_key = match &self.secret_key {
+            Some(_) => "*** (set)".to_string(),
+            None => format!("(kept in {})", self.data_dir.join("secret_key").display()),
+        };
+        vec![
+            ("BIND", self.bind.to_string()),
+            ("DATA_DIR", self.data_dir.display().to_string()),
+            ("DATABASE_URL", mask_password(&self.database_url)),
+            ("SECRET_KEY", secret_key),
+            ("DEMO_DATA", on_off(self.demo_data)),
+            ("DB_POOL_SIZE", self.db_pool_size.to_string()),
+            ("CURRENCY_SYMBOL", self.currency_symbol.clone()),
+            ("BCRYPT_COST", self.bcrypt_cost.to_string()),
+            ("PUBLIC_URL", self.public_url.clone()),
+            ("COOKIE_SECURE", on_off(self.cookie_secure)),
+            ("MAIL_DIR", self.mail_dir.display().to_string()),
+            (
+                "SMTP_URL",
+                self.smtp_url
+                    .as_ref()
+                    .map_or("(none: mail goes to MAIL_DIR)".to_string(), |_| {
+                        "***".to_string()
+                    }),
+            ),
+            ("MAIL_FROM", self.mail_from.clone()),
+            ("DISCOUNT_PERCENT", self.discount_percent.to_string()),
+            (
+                "DISCOUNT_THRESHOLD_CENTS",
+                self.discount_threshold_cents.to_string(),
+            ),
+        ]
+    }
+
     /// The discount rule the configuration sets.
     pub fn discount_rule(&self) -> crate::domain::DiscountRule {
         crate::domain::DiscountRule {
@@ -324,6 +362,20 @@ impl Config {
         self.secret_key
             .as_ref()
             .expect("Config::prepare loads the secret key before the server starts")
+    }
+}
+
+/// `url` with the password of its `user:password@` part replaced by `***`.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
     }
 }
 
@@ -380,6 +432,7 @@ pub fn random_hex(bytes: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+
     use super::*;
     use std::collections::HashMap;
 
@@ -490,5 +543,31 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn describe_masks_every_secret() {
+        let key = "k".repeat(SECRET_KEY_MIN_LEN);
+        let env = [
+            (
+                "DATABASE_URL",
+                "postgres://shop:hunter2@db.internal:5432/shop",
+            ),
+            ("SMTP_URL", "smtp://mailer:s3cret-pw@smtp.example:587"),
+            ("SECRET_KEY", key.as_str()),
+        ];
+        let config = parse(&env).unwrap();
+        let text: String = config
+            .describe()
+            .iter()
+            .map(|(name, value)| format!("{name}={value}\n"))
+            .collect();
+        for secret in ["hunter2", "s3cret-pw", "mailer", key.as_str()] {
+            assert!(!text.contains(secret), "{secret} shown in\n{text}");
+        }
+        assert!(text.contains("DATABASE_URL=postgres://shop:***@db.internal:5432/shop"));
+        assert!(text.contains("SMTP_URL=***"));
+        assert!(text.contains("SECRET_KEY=*** (set)"));
+        assert!(text.contains("BCRYPT_COST=12"));
     }
 }

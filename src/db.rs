@@ -118,8 +118,9 @@ pub fn connect_once(config: &Config) -> Result<DbConn, String> {
 }
 
 /// Creates the SQLite file if needed, switches it to WAL, and runs pending migrations (on
-/// PostgreSQL under an advisory lock).
-fn migrate(config: &Config) -> Result<(), String> {
+/// PostgreSQL under an advisory lock); returns the versions it applied. Refuses a database
+/// migrated by a newer shopfront.
+pub fn migrate(config: &Config) -> Result<Vec<String>, String> {
     match config.engine {
         Engine::Sqlite => {
             if let Some(parent) = std::path::Path::new(&config.database_url).parent() {
@@ -135,29 +136,70 @@ fn migrate(config: &Config) -> Result<(), String> {
                 "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA journal_mode = WAL;"
             ))
             .map_err(|e| format!("cannot switch SQLite to WAL mode: {e}"))?;
-            conn.run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(|e| format!("cannot migrate the SQLite database: {e}"))?;
+            migrate_known(&mut conn, SQLITE_MIGRATIONS, "SQLite")
         }
         Engine::Postgres => {
             let mut conn = PgConnection::establish(&config.database_url)
                 .map_err(|e| format!("DATABASE_URL: cannot connect to PostgreSQL: {e}"))?;
-            migrate_postgres(&mut conn)?;
+            migrate_postgres(&mut conn)
         }
     }
-    Ok(())
 }
 
 /// Migrates under an advisory lock, so instances starting together migrate once.
-fn migrate_postgres(conn: &mut PgConnection) -> Result<(), String> {
+fn migrate_postgres(conn: &mut PgConnection) -> Result<Vec<String>, String> {
     conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
         .map_err(|e| format!("cannot take the migration lock: {e}"))?;
-    let result = conn
-        .run_pending_migrations(POSTGRES_MIGRATIONS)
-        .map(|_| ())
-        .map_err(|e| format!("cannot migrate the PostgreSQL database: {e}"));
+    let result = migrate_known(conn, POSTGRES_MIGRATIONS, "PostgreSQL");
     let unlock = conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
-    result?;
-    unlock.map_err(|e| format!("cannot release the migration lock: {e}"))
+    let applied = result?;
+    unlock.map_err(|e| format!("cannot release the migration lock: {e}"))?;
+    Ok(applied)
+}
+
+/// Runs the migrations of `source` that `conn` lacks and returns their versions, after
+/// checking that the database holds none this binary does not know: a newer shopfront
+/// migrated it, and this one would misread or damage what that one wrote.
+fn migrate_known<DB, C>(
+    conn: &mut C,
+    source: EmbeddedMigrations,
+    engine: &str,
+) -> Result<Vec<String>, String>
+where
+    DB: diesel::backend::Backend,
+    C: MigrationHarness<DB>,
+    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    use diesel::migration::MigrationSource;
+    let cannot = |e: Box<dyn std::error::Error + Send + Sync>| {
+        format!("cannot migrate the {engine} database: {e}")
+    };
+    let known: std::collections::HashSet<String> = source
+        .migrations()
+        .map_err(cannot)?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    let unknown: Vec<String> = conn
+        .applied_migrations()
+        .map_err(cannot)?
+        .iter()
+        .map(ToString::to_string)
+        .filter(|version| !known.contains(version))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "the {engine} database has a newer schema than this shopfront knows (migrations {}): \
+             run the shopfront version that migrated it, or a newer one",
+            unknown.join(", ")
+        ));
+    }
+    Ok(conn
+        .run_pending_migrations(source)
+        .map_err(cannot)?
+        .iter()
+        .map(ToString::to_string)
+        .collect())
 }
 
 /// Runs `work` in one transaction, committed when it returns `Ok`, rolled back otherwise.

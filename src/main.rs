@@ -16,6 +16,8 @@ Usage:
   shopfront [serve]                 serve the shop on BIND (default 127.0.0.1:8080)
   shopfront seed-demo               load the demo catalogue into an empty database
   shopfront seed-bench --products N fill an empty database with N benchmark products
+  shopfront migrate                 bring the database schema up to date and exit
+  shopfront check-config            print the settings in effect, secrets masked
   shopfront create-admin --email E  create a verified admin, or promote the account of E;
                                     the password is read as one line from standard input
   shopfront --help                  show this help
@@ -31,6 +33,8 @@ enum Command {
     SeedDemo,
     CreateAdmin { email: String },
     SeedBench { products: u32 },
+    Migrate,
+    CheckConfig,
     Help,
 }
 
@@ -39,6 +43,8 @@ fn parse(args: &[String]) -> Result<Command, String> {
     match words.as_slice() {
         [] | ["serve"] => Ok(Command::Serve),
         ["seed-demo"] => Ok(Command::SeedDemo),
+        ["migrate"] => Ok(Command::Migrate),
+        ["check-config"] => Ok(Command::CheckConfig),
         ["-h" | "--help" | "help"] => Ok(Command::Help),
         ["create-admin", "--email", email] => Ok(Command::CreateAdmin {
             email: email.to_string(),
@@ -56,7 +62,9 @@ fn parse(args: &[String]) -> Result<Command, String> {
             )),
         },
         ["seed-bench", ..] => Err("seed-bench needs --products N".to_string()),
-        [command @ ("serve" | "seed-demo"), ..] => Err(format!("{command} takes no arguments")),
+        [command @ ("serve" | "seed-demo" | "migrate" | "check-config"), ..] => {
+            Err(format!("{command} takes no arguments"))
+        }
         [other, ..] => Err(format!("unknown command {other:?}")),
     }
 }
@@ -82,6 +90,29 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::CheckConfig = command {
+        // Before `prepare`: checking writes nothing, not even a new key.
+        for (name, value) in config.describe() {
+            println!("{name}={value}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    if let Command::Migrate = command {
+        return match db::migrate(&config) {
+            Ok(applied) if applied.is_empty() => {
+                println!("the database schema is up to date");
+                ExitCode::SUCCESS
+            }
+            Ok(applied) => {
+                println!("applied migrations {}", applied.join(", "));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("shopfront: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     if let Err(e) = config.prepare() {
         eprintln!("shopfront: {e}");
         return ExitCode::from(2);
@@ -112,7 +143,9 @@ fn main() -> ExitCode {
         Command::SeedDemo => seed_demo(&mut conn),
         Command::CreateAdmin { email } => create_admin(&config, &mut conn, &email),
         Command::SeedBench { products } => seed_bench(&mut conn, products),
-        Command::Serve | Command::Help => ExitCode::SUCCESS,
+        Command::Serve | Command::Migrate | Command::CheckConfig | Command::Help => {
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -214,6 +214,63 @@ fn stored_user(db: &TestDb, email: &str) -> Option<shopfront::models::user::User
 }
 
 #[test]
+fn migrate_brings_the_schema_up_to_date_once() {
+    let db = TestDb::new();
+    let first = run(&db, &[], &["migrate"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("applied migrations"));
+    let second = run(&db, &[], &["migrate"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(String::from_utf8_lossy(&second.stdout).contains("up to date"));
+}
+
+#[test]
+fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
+    use diesel::connection::SimpleConnection;
+    use diesel::r2d2::ManageConnection;
+
+    let db = TestDb::new();
+    assert!(run(&db, &[], &["migrate"]).status.success());
+    let engine = shopfront::config::engine_of(&db.url()).unwrap();
+    let mut conn = shopfront::db::Manager::new(engine, db.url())
+        .connect()
+        .unwrap();
+    conn.batch_execute(
+        "INSERT INTO __diesel_schema_migrations (version) VALUES ('20990101000000')",
+    )
+    .unwrap();
+
+    for args in [&["migrate"][..], &["serve"][..]] {
+        let refused = run(&db, &[("BIND", "127.0.0.1:0")], args);
+        assert_eq!(
+            refused.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+        let message = stderr(&refused);
+        assert!(message.contains("newer schema"), "{message}");
+        assert!(message.contains("20990101000000"), "{message}");
+    }
+}
+
+#[test]
+fn check_config_prints_the_settings_with_secrets_masked_and_writes_nothing() {
+    let db = TestDb::new();
+    let output = run(
+        &db,
+        &[("SMTP_URL", "smtp://mailer:s3cret-pw@smtp.example:587")],
+        &["check-config"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("BCRYPT_COST=12"), "{text}");
+    assert!(text.contains("SMTP_URL=***"), "{text}");
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    assert!(!db.data_dir().join("secret_key").exists());
+}
+
+#[test]
 fn create_admin_reads_the_password_from_stdin_and_creates_or_promotes() {
     let db = TestDb::new();
     let created = run_with_stdin(
