@@ -3,8 +3,10 @@
 //! search benchmarks. Deterministic: the same N gives the same rows.
 //!
 //! Words are drawn from a fixed vocabulary with a Zipf-like spread (a few words are common,
-//! most are rare), as in real catalogues. [`RARE_WORD`] appears in about 1 product in 50,000;
-//! [`COMMON_WORD`] in the description of every third product.
+//! most are rare), as in real catalogues. [`RARE_WORD`] is in the names of
+//! [`RARE_PRODUCTS`] products whatever N, so a search for it finds the same number of results
+//! in 10 thousand products as in a million; [`COMMON_WORD`] is in the description of every
+//! third product.
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -18,8 +20,10 @@ use crate::models::now;
 use crate::models::user::{self, NewUser};
 use crate::schema::{categories, products};
 
-/// A word in about one product in 50,000 (and in product 5, so that small sets have one).
+/// A word in the names of [`RARE_PRODUCTS`] products, spread evenly (product 5 among them).
 pub const RARE_WORD: &str = "quokka";
+/// How many products hold [`RARE_WORD`] (fewer when there are fewer than this many).
+pub const RARE_PRODUCTS: u32 = 20;
 /// A word in the description of every third product.
 pub const COMMON_WORD: &str = "durable";
 /// Products inserted per statement.
@@ -274,7 +278,8 @@ fn product(index: u32, total: u32, rng: &mut Rng, start: NaiveDateTime) -> Bench
     let noun = NOUNS[rng.zipf(NOUNS.len())];
     let mut name = format!("{adjective} {material} {noun}");
     name[..1].make_ascii_uppercase();
-    let rare = index == 5 || index % 50_000 == 17;
+    let spacing = (total / RARE_PRODUCTS).max(1);
+    let rare = index % spacing == 5 % spacing;
     if rare {
         name.push_str(&format!(" {RARE_WORD}"));
     }
@@ -548,6 +553,11 @@ mod tests {
             .count();
         assert_eq!(common, 1000);
         assert!(products[4].name.ends_with(RARE_WORD));
+        let rare = products
+            .iter()
+            .filter(|p| p.name.contains(RARE_WORD))
+            .count();
+        assert_eq!(rare, RARE_PRODUCTS as usize);
         assert!(products
             .iter()
             .all(|p| p.price_cents >= 100 && p.stock >= 0));
