@@ -17,6 +17,7 @@ Usage:
   shopfront seed-demo               load the demo catalogue into an empty database
   shopfront seed-bench --products N fill an empty database with N benchmark products
   shopfront migrate                 bring the database schema up to date and exit
+  shopfront backup PATH             copy the SQLite database to PATH, consistently, while it serves
   shopfront check-config            print the settings in effect, secrets masked
   shopfront create-admin --email E  create a verified admin, or promote the account of E;
                                     the password is read as one line from standard input
@@ -35,6 +36,7 @@ enum Command {
     SeedBench { products: u32 },
     Migrate,
     CheckConfig,
+    Backup { path: String },
     Help,
 }
 
@@ -62,6 +64,10 @@ fn parse(args: &[String]) -> Result<Command, String> {
             )),
         },
         ["seed-bench", ..] => Err("seed-bench needs --products N".to_string()),
+        ["backup", path] => Ok(Command::Backup {
+            path: path.to_string(),
+        }),
+        ["backup", ..] => Err("backup needs one PATH to write the copy to".to_string()),
         [command @ ("serve" | "seed-demo" | "migrate" | "check-config"), ..] => {
             Err(format!("{command} takes no arguments"))
         }
@@ -96,6 +102,9 @@ fn main() -> ExitCode {
             println!("{name}={value}");
         }
         return ExitCode::SUCCESS;
+    }
+    if let Command::Backup { path } = &command {
+        return backup(&config, path);
     }
     if let Command::Migrate = command {
         return match db::migrate(&config) {
@@ -143,8 +152,57 @@ fn main() -> ExitCode {
         Command::SeedDemo => seed_demo(&mut conn),
         Command::CreateAdmin { email } => create_admin(&config, &mut conn, &email),
         Command::SeedBench { products } => seed_bench(&mut conn, products),
-        Command::Serve | Command::Migrate | Command::CheckConfig | Command::Help => {
+        Command::Serve
+        | Command::Migrate
+        | Command::CheckConfig
+        | Command::Backup { .. }
+        | Command::Help => ExitCode::SUCCESS,
+    }
+}
+
+/// Copies the SQLite database to `path` with `VACUUM INTO`: one read transaction, so the
+/// copy is consistent while the server keeps serving and writing. Exit 2 on PostgreSQL,
+/// whose own tool does this.
+fn backup(config: &Config, path: &str) -> ExitCode {
+    use diesel::r2d2::ManageConnection;
+    use diesel::RunQueryDsl;
+
+    if config.engine == shopfront::config::Engine::Postgres {
+        eprintln!(
+            "shopfront: backup copies a SQLite database; for PostgreSQL use pg_dump, e.g. \
+             pg_dump --format=custom --file=shop.dump \"$DATABASE_URL\" (see README.md)"
+        );
+        return ExitCode::from(2);
+    }
+    if !std::path::Path::new(&config.database_url).exists() {
+        eprintln!(
+            "shopfront: backup: there is no database at {}",
+            config.database_url
+        );
+        return ExitCode::from(1);
+    }
+    if std::path::Path::new(path).exists() {
+        eprintln!("shopfront: backup: {path} exists; name a new file");
+        return ExitCode::from(1);
+    }
+    // Without migrating: a backup copies the database as it is.
+    let copied = db::Manager::new(config.engine, config.database_url.clone())
+        .connect()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| {
+            diesel::sql_query("VACUUM INTO ?")
+                .bind::<diesel::sql_types::Text, _>(path)
+                .execute(&mut conn)
+                .map_err(|e| e.to_string())
+        });
+    match copied {
+        Ok(_) => {
+            println!("copied {} to {path}", config.database_url);
             ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("shopfront: backup: {e}");
+            ExitCode::from(1)
         }
     }
 }

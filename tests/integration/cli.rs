@@ -255,6 +255,41 @@ fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
 }
 
 #[test]
+fn backup_copies_the_sqlite_database_while_the_server_runs() {
+    use diesel::prelude::*;
+    use diesel::r2d2::ManageConnection;
+
+    let db = TestDb::new();
+    let engine = shopfront::config::engine_of(&db.url()).unwrap();
+    let target = db.data_dir().join("copy.db");
+    let target = target.to_str().unwrap();
+    if engine == shopfront::config::Engine::Postgres {
+        let refused = run(&db, &[], &["backup", target]);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(stderr(&refused).contains("pg_dump"));
+        return;
+    }
+    let (_server, client) = serve(&db, &[]);
+    let listed = client.get("/products").product_names().len();
+    assert!(listed > 0);
+
+    let copied = run(&db, &[], &["backup", target]);
+    assert!(copied.status.success(), "{}", stderr(&copied));
+    let mut copy = shopfront::db::Manager::new(engine, target.to_string())
+        .connect()
+        .unwrap();
+    let products: i64 = shopfront::schema::products::table
+        .count()
+        .get_result(&mut copy)
+        .unwrap();
+    assert!(products >= listed as i64);
+
+    let again = run(&db, &[], &["backup", target]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("exists"));
+}
+
+#[test]
 fn check_config_prints_the_settings_with_secrets_masked_and_writes_nothing() {
     let db = TestDb::new();
     let output = run(
