@@ -141,66 +141,42 @@ pub fn page(
          after: |$a:ident| $after:expr, before: |$b:ident| $before:expr) => {{
             let base = products::table.filter(status.eq(active));
             let select = ProductCard::as_select();
+            // Loads the cards of a window that skips `$skipped` rows: deep ones read the ids
+            // from the index alone first, then the cards.
+            macro_rules! skipping {
+                ($query:expr, $skipped:expr) => {
+                    if $skipped < skip_in_index_from {
+                        $query.select(select).load(conn)
+                    } else {
+                        $query
+                            .select(id)
+                            .load::<i32>(conn)
+                            .and_then(|ids| cards_in_order(conn, ids))
+                    }
+                };
+            }
             match (category_id, window) {
-                (None, Window::Offset(n)) if n < skip_in_index_from => base
-                    .order($order)
-                    .limit(per_page)
-                    .offset(n)
-                    .select(select)
-                    .load(conn),
-                (Some(c), Window::Offset(n)) if n < skip_in_index_from => base
-                    .filter(category.eq(c))
-                    .order($order)
-                    .limit(per_page)
-                    .offset(n)
-                    .select(select)
-                    .load(conn),
-                (None, Window::FromEnd { skip, take }) if skip < skip_in_index_from => base
-                    .order($reversed)
-                    .limit(take)
-                    .offset(skip)
-                    .select(select)
-                    .load(conn)
-                    .map(reversed),
-                (Some(c), Window::FromEnd { skip, take }) if skip < skip_in_index_from => base
-                    .filter(category.eq(c))
-                    .order($reversed)
-                    .limit(take)
-                    .offset(skip)
-                    .select(select)
-                    .load(conn)
-                    .map(reversed),
-                // Deeper, skipped rows are read from the index alone (ids first, cards after).
-                (None, Window::Offset(n)) => base
-                    .order($order)
-                    .limit(per_page)
-                    .offset(n)
-                    .select(id)
-                    .load::<i32>(conn)
-                    .and_then(|ids| cards_in_order(conn, ids)),
-                (Some(c), Window::Offset(n)) => base
-                    .filter(category.eq(c))
-                    .order($order)
-                    .limit(per_page)
-                    .offset(n)
-                    .select(id)
-                    .load::<i32>(conn)
-                    .and_then(|ids| cards_in_order(conn, ids)),
-                (None, Window::FromEnd { skip, take }) => base
-                    .order($reversed)
-                    .limit(take)
-                    .offset(skip)
-                    .select(id)
-                    .load::<i32>(conn)
-                    .and_then(|ids| cards_in_order(conn, reversed(ids))),
-                (Some(c), Window::FromEnd { skip, take }) => base
-                    .filter(category.eq(c))
-                    .order($reversed)
-                    .limit(take)
-                    .offset(skip)
-                    .select(id)
-                    .load::<i32>(conn)
-                    .and_then(|ids| cards_in_order(conn, reversed(ids))),
+                (None, Window::Offset(n)) => {
+                    skipping!(base.order($order).limit(per_page).offset(n), n)
+                }
+                (Some(c), Window::Offset(n)) => skipping!(
+                    base.filter(category.eq(c))
+                        .order($order)
+                        .limit(per_page)
+                        .offset(n),
+                    n
+                ),
+                (None, Window::FromEnd { skip, take }) => {
+                    skipping!(base.order($reversed).limit(take).offset(skip), skip).map(reversed)
+                }
+                (Some(c), Window::FromEnd { skip, take }) => skipping!(
+                    base.filter(category.eq(c))
+                        .order($reversed)
+                        .limit(take)
+                        .offset(skip),
+                    skip
+                )
+                .map(reversed),
                 (None, Window::After($a)) => base
                     .filter($after)
                     .order($order)

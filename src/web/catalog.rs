@@ -442,17 +442,17 @@ mod tests {
     }
 
     #[test]
-    fn the_product_list_escapes_names_and_links_the_next_page() {
+    fn the_product_list_escapes_names_and_links_the_next_page() -> Result<(), askama::Error> {
         let html = product_list_html(
             PageContext::bare(),
             vec![card(7, "Oak <lamp> & shade"), card(8, "Mug")],
             30,
-        )
-        .unwrap();
+        )?;
         assert!(html.contains("Oak &#60;lamp&#62; &#38; shade"), "{html}");
         assert!(!html.contains("<lamp>"));
         assert!(html.contains(r#"href="/products/8""#));
         assert!(html.contains("$12.34"));
         assert!(html.contains(r#"rel="next" href="/products?page=2""#));
+        Ok(())
     }
 }
