@@ -73,6 +73,8 @@ pub struct Config {
     pub discount_percent: u32,
     /// The subtotal, in cents, an order must be strictly above (`DISCOUNT_THRESHOLD_CENTS`).
     pub discount_threshold_cents: i64,
+    /// Seconds a stopping server gives requests in flight to finish (`SHUTDOWN_TIMEOUT`).
+    pub shutdown_timeout: u64,
 }
 
 /// A setting that was present but unusable: names the variable and what it accepts.
@@ -277,6 +279,10 @@ impl Config {
             Some(v) => parse_in_range("DISCOUNT_THRESHOLD_CENTS", &v, 0i64, 100_000_000_000)?,
             None => 10_000,
         };
+        let shutdown_timeout = match lookup("SHUTDOWN_TIMEOUT") {
+            Some(v) => parse_in_range("SHUTDOWN_TIMEOUT", &v, 0u64, 3600)?,
+            None => 30,
+        };
         Ok(Config {
             bind,
             data_dir,
@@ -294,6 +300,7 @@ impl Config {
             mail_from,
             discount_percent,
             discount_threshold_cents,
+            shutdown_timeout,
         })
     }
 
@@ -346,6 +353,7 @@ impl Config {
                 "DISCOUNT_THRESHOLD_CENTS",
                 self.discount_threshold_cents.to_string(),
             ),
+            ("SHUTDOWN_TIMEOUT", self.shutdown_timeout.to_string()),
         ]
     }
 
@@ -463,6 +471,7 @@ mod tests {
             (c.discount_percent, c.discount_threshold_cents),
             (10, 10_000)
         );
+        assert_eq!(c.shutdown_timeout, 30);
     }
 
     #[test]
@@ -498,6 +507,8 @@ mod tests {
             ("CURRENCY_SYMBOL", ""),
             ("BCRYPT_COST", "3"),
             ("BCRYPT_COST", "32"),
+            ("SHUTDOWN_TIMEOUT", "-1"),
+            ("SHUTDOWN_TIMEOUT", "3601"),
             ("PUBLIC_URL", "shop.example"),
             ("COOKIE_SECURE", "sometimes"),
             ("SMTP_URL", "http://mail"),

@@ -26,7 +26,7 @@ use actix_session::config::{CookieContentSecurity, PersistentSession};
 use actix_session::SessionMiddleware;
 use actix_web::body::MessageBody;
 use actix_web::cookie::{time::Duration as CookieDuration, SameSite};
-use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, Logger};
 use actix_web::{web as aweb, App, HttpServer};
 
@@ -252,19 +252,45 @@ fn request_logger() -> Logger {
         .custom_request_replace("method", |req| req.method().to_string())
 }
 
+/// A started shop: the HTTP server and, beside it, the mail worker.
+pub struct Shop {
+    server: Server,
+    mail: mail::Worker,
+    shutdown_timeout: std::time::Duration,
+}
+
+impl Shop {
+    /// A handle to stop the server: `stop(true)` stops accepting, lets requests in flight
+    /// finish (within `SHUTDOWN_TIMEOUT`) and closes idle keep-alive connections.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped through a handle, then lets the mail worker deliver the mail in
+    /// hand before returning.
+    pub async fn run(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        self.mail.stop(self.shutdown_timeout).await;
+        served
+    }
+}
+
 /// Starts serving `state` on `listener` with `workers` worker threads, and the mail worker
-/// beside them. Call from within an actix system.
-pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> Result<Server, String> {
+/// beside them. Call from within an actix system. OS signals are the caller's to handle.
+pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> Result<Shop, String> {
     let mailer = Arc::new(mail::Mailer::from_config(&state.config)?);
-    actix_web::rt::spawn(mail::run_worker(
-        state.pool.clone(),
-        mailer,
-        Arc::clone(&state.mail_wake),
-    ));
+    let mail = mail::Worker::spawn(state.pool.clone(), mailer, Arc::clone(&state.mail_wake));
+    let shutdown_timeout = state.config.shutdown_timeout;
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers.max(1))
+        .disable_signals()
+        .shutdown_timeout(shutdown_timeout)
         .listen(listener)
         .map_err(|e| format!("cannot listen: {e}"))?
         .run();
-    Ok(server)
+    Ok(Shop {
+        server,
+        mail,
+        shutdown_timeout: std::time::Duration::from_secs(shutdown_timeout),
+    })
 }

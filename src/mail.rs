@@ -17,7 +17,7 @@ use chrono::TimeDelta;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, Message};
 use lettre::{SmtpTransport, Transport as _};
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 use crate::config::Config;
 use crate::db::{self, DbPool};
@@ -338,8 +338,18 @@ pub fn backoff(attempts: i32) -> TimeDelta {
 
 /// Delivers every mail that is due now; returns how many went out.
 pub async fn deliver_due(pool: &DbPool, mailer: &Arc<Mailer>) -> Result<usize, AppError> {
+    deliver_due_while(pool, mailer, || true).await
+}
+
+/// Delivers mail that is due, one at a time, while `go_on` says so: a mail once claimed is
+/// always delivered (or failed) and recorded before `go_on` is asked again.
+async fn deliver_due_while(
+    pool: &DbPool,
+    mailer: &Arc<Mailer>,
+    go_on: impl Fn() -> bool,
+) -> Result<usize, AppError> {
     let mut delivered = 0;
-    loop {
+    while go_on() {
         let pool_for_claim = pool.clone();
         let Some(mail) = db::run(&pool_for_claim, |conn| {
             Ok(outbox::claim_next(conn, now(), CLAIM_LEASE)?)
@@ -379,6 +389,7 @@ pub async fn deliver_due(pool: &DbPool, mailer: &Arc<Mailer>) -> Result<usize, A
             }
         }
     }
+    Ok(delivered)
 }
 
 /// Deletes what has expired: sessions, mailed tokens, login failures past their window, and
@@ -400,15 +411,53 @@ pub async fn sweep(pool: &DbPool) -> Result<(), AppError> {
     .await
 }
 
-/// Runs the outbox worker until the runtime stops: delivers due mail whenever `wake` is
-/// notified or every few seconds, and sweeps expired rows every ten minutes.
-pub async fn run_worker(pool: DbPool, mailer: Arc<Mailer>, wake: Arc<Notify>) {
+/// The outbox worker, running beside the HTTP server: delivers due mail whenever it is woken
+/// or every few seconds, and sweeps expired rows every ten minutes.
+pub struct Worker {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Worker {
+    /// Starts the worker on the current runtime.
+    pub fn spawn(pool: DbPool, mailer: Arc<Mailer>, wake: Arc<Notify>) -> Worker {
+        let (stop, stopping) = watch::channel(false);
+        let task = actix_web::rt::spawn(run_worker(pool, mailer, wake, stopping));
+        Worker { stop, task }
+    }
+
+    /// Asks the worker to stop once the mail in hand is delivered and recorded, and waits
+    /// for that at most `limit`; false if it had to be left.
+    pub async fn stop(self, limit: Duration) -> bool {
+        self.stop.send_replace(true);
+        match tokio::time::timeout(limit, self.task).await {
+            Ok(_) => true,
+            Err(_) => {
+                log::warn!("mail worker: still delivering after {limit:?}; left it");
+                false
+            }
+        }
+    }
+}
+
+async fn run_worker(
+    pool: DbPool,
+    mailer: Arc<Mailer>,
+    wake: Arc<Notify>,
+    mut stopping: watch::Receiver<bool>,
+) {
     let mut sweep_timer = tokio::time::interval(SWEEP_INTERVAL);
     loop {
-        if let Err(e) = deliver_due(&pool, &mailer).await {
+        let go_on = || !*stopping.borrow();
+        if let Err(e) = deliver_due_while(&pool, &mailer, go_on).await {
             log::warn!("mail worker: {e}");
         }
+        if *stopping.borrow() {
+            return;
+        }
         tokio::select! {
+            // An error means the `Worker` was dropped: nobody is left to stop it.
+            changed = stopping.changed() => if changed.is_err() { return },
             _ = wake.notified() => {}
             _ = tokio::time::sleep(POLL_INTERVAL) => {}
             _ = sweep_timer.tick() => {
@@ -417,51 +466,5 @@ pub async fn run_worker(pool: DbPool, mailer: Arc<Mailer>, wake: Arc<Notify>) {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff(1).num_seconds(), 30);
-        assert_eq!(backoff(2).num_seconds(), 60);
-        assert_eq!(backoff(3).num_seconds(), 120);
-        assert_eq!(backoff(20).num_seconds(), 3600);
-        assert_eq!(backoff(0).num_seconds(), 30);
-    }
-
-    #[test]
-    fn bodies_stay_readable_with_whole_links() {
-        let link = format!("http://shop.example/verify-email?token={}", "a".repeat(64));
-        let body = plain_body(&format!("Hello,\n\n{link}\n"));
-        assert_eq!(body.encoding(), ContentTransferEncoding::SevenBit);
-        let text = String::from_utf8(body.into_vec()).unwrap();
-        assert!(text.contains(&link));
-        assert!(text.contains("Hello,\r\n\r\n"));
-        assert_eq!(
-            plain_body("Grüße\n").encoding(),
-            ContentTransferEncoding::EightBit
-        );
-        let huge = "x".repeat(2000);
-        assert_ne!(
-            plain_body(&huge).encoding(),
-            ContentTransferEncoding::SevenBit
-        );
-    }
-
-    #[test]
-    fn links_use_the_public_url() {
-        let links = Links::new("https://shop.example/");
-        assert_eq!(
-            links.verify("abc"),
-            "https://shop.example/verify-email?token=abc"
-        );
-        assert_eq!(
-            links.reset("abc"),
-            "https://shop.example/password/reset?token=abc"
-        );
     }
 }

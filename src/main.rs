@@ -25,7 +25,7 @@ Usage:
 
 Configuration comes from environment variables (BIND, DATA_DIR, DATABASE_URL, SECRET_KEY,
 DEMO_DATA, DB_POOL_SIZE, CURRENCY_SYMBOL, BCRYPT_COST, PUBLIC_URL, COOKIE_SECURE, MAIL_DIR,
-SMTP_URL, MAIL_FROM, RUST_LOG); see README.md.
+SMTP_URL, MAIL_FROM, SHUTDOWN_TIMEOUT, RUST_LOG); see README.md.
 ";
 
 /// What the command line asks for.
@@ -338,16 +338,80 @@ fn serve(config: Config, pool: db::DbPool) -> ExitCode {
     );
     let state = AppState::new(config, pool);
     let result = actix_web::rt::System::new().block_on(async move {
-        let server = shopfront::serve(state, listener, workers)?;
-        server
+        let signals =
+            StopSignals::listen().map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
+        let shop = shopfront::serve(state, listener, workers)?;
+        actix_web::rt::spawn(stop_on_signals(signals, shop.handle()));
+        shop.run()
             .await
             .map_err(|e| format!("the server stopped with an error: {e}"))
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            log::info!("stopped");
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("shopfront: {e}");
             ExitCode::from(1)
+        }
+    }
+}
+
+/// SIGTERM or Ctrl-C stops the server gracefully: no new connections, requests in flight
+/// finish (within SHUTDOWN_TIMEOUT), then the mail worker finishes its mail. A second
+/// signal stops at once.
+async fn stop_on_signals(mut signals: StopSignals, server: actix_web::dev::ServerHandle) {
+    let first = signals.next().await;
+    log::info!(
+        "{first}: finishing requests in flight, then stopping (a second signal stops at once)"
+    );
+    let graceful = server.clone();
+    actix_web::rt::spawn(async move { graceful.stop(true).await });
+    let second = signals.next().await;
+    log::warn!("{second} again: stopping now");
+    server.stop(false).await;
+}
+
+/// The signals that stop the server, listened for from before it accepts a connection.
+#[cfg(unix)]
+struct StopSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignals {
+    fn listen() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for the next SIGTERM or SIGINT and names it.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "Ctrl-C",
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignals;
+
+#[cfg(not(unix))]
+impl StopSignals {
+    fn listen() -> std::io::Result<StopSignals> {
+        Ok(StopSignals)
+    }
+
+    async fn next(&mut self) -> &'static str {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            Err(_) => std::future::pending().await,
         }
     }
 }

@@ -1,34 +1,10 @@
 //! The `shopfront` command line, run as the real binary.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Client, TestDb};
-
-fn shopfront(db: &TestDb, env: &[(&str, &str)], args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_shopfront"));
-    command
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATA_DIR", db.data_dir())
-        .env("DATABASE_URL", db.url())
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command
-}
-
-fn run(db: &TestDb, env: &[(&str, &str)], args: &[&str]) -> Output {
-    shopfront(db, env, args).output().expect("run shopfront")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::support::process::{run, serve, serve_logging, shopfront, stderr};
+use crate::support::TestDb;
 
 #[test]
 fn help_lists_the_commands() {
@@ -114,50 +90,6 @@ fn seed_bench_fills_an_empty_database_that_serves_lists_and_search() {
     assert_eq!(common.product_names().len(), 24);
 }
 
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `shopfront serve` and waits until /healthz answers.
-fn serve(db: &TestDb, env: &[(&str, &str)]) -> (Running, Client) {
-    serve_logging(db, env, Stdio::null())
-}
-
-/// Starts `shopfront serve` with its log going to `log`, and waits until /healthz answers.
-fn serve_logging(db: &TestDb, env: &[(&str, &str)], log: Stdio) -> (Running, Client) {
-    let bind = format!("127.0.0.1:{}", free_port());
-    let mut all_env = vec![("BIND", bind.as_str())];
-    all_env.extend_from_slice(env);
-    let child = shopfront(db, &all_env, &[])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start");
-    let running = Running(child);
-    let client = Client::new(&format!("http://{bind}"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(&bind).is_ok() && client.get("/healthz").status == 200 {
-            return (running, client);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("shopfront did not start on {bind}");
-}
-
 #[test]
 fn serve_fills_an_empty_shop_with_demo_data_and_keeps_a_private_key() {
     let db = TestDb::new();
@@ -205,12 +137,7 @@ fn run_with_stdin(db: &TestDb, args: &[&str], stdin: &str) -> Output {
 }
 
 fn stored_user(db: &TestDb, email: &str) -> Option<shopfront::models::user::User> {
-    use diesel::r2d2::ManageConnection;
-    let engine = shopfront::config::engine_of(&db.url()).unwrap();
-    let mut conn = shopfront::db::Manager::new(engine, db.url())
-        .connect()
-        .unwrap();
-    shopfront::models::user::find_by_email(&mut conn, email).unwrap()
+    shopfront::models::user::find_by_email(&mut db.conn(), email).unwrap()
 }
 
 #[test]
@@ -227,18 +154,12 @@ fn migrate_brings_the_schema_up_to_date_once() {
 #[test]
 fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
     use diesel::connection::SimpleConnection;
-    use diesel::r2d2::ManageConnection;
 
     let db = TestDb::new();
     assert!(run(&db, &[], &["migrate"]).status.success());
-    let engine = shopfront::config::engine_of(&db.url()).unwrap();
-    let mut conn = shopfront::db::Manager::new(engine, db.url())
-        .connect()
+    db.conn()
+        .batch_execute("INSERT INTO __diesel_schema_migrations (version) VALUES ('20990101000000')")
         .unwrap();
-    conn.batch_execute(
-        "INSERT INTO __diesel_schema_migrations (version) VALUES ('20990101000000')",
-    )
-    .unwrap();
 
     for args in [&["migrate"][..], &["serve"][..]] {
         let refused = run(&db, &[("BIND", "127.0.0.1:0")], args);

@@ -10,6 +10,7 @@ mod catalogue;
 mod cli;
 mod mail;
 mod migrations;
+mod operations;
 mod orders;
 mod pages;
 mod reviews;

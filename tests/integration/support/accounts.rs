@@ -1,6 +1,7 @@
 //! Users and their mail, for tests: create accounts directly, log in through the real form,
 //! read what the outbox holds.
 
+use shopfront::db::DbConn;
 use shopfront::domain::account::{Email, Role};
 use shopfront::models::now;
 use shopfront::models::outbox::{self, QueuedMail};
@@ -11,27 +12,40 @@ use super::{Client, TestApp};
 /// A password every test user can have: long, uncommon.
 pub const PASSWORD: &str = "violet tractor moonlight";
 
+/// Creates a user straight in the database (bcrypt cost 4) and returns the id.
+pub fn insert_user(conn: &mut DbConn, email: &str, role: Role, verified: bool) -> i32 {
+    let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
+    let email = Email::parse(email).expect("a valid address");
+    let now = now();
+    user::insert(
+        conn,
+        &NewUser {
+            email: email.as_str(),
+            password_hash: &hash,
+            role: role.as_str(),
+            email_verified_at: verified.then_some(now),
+            security_stamp: &shopfront::domain::account::random_token(),
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("insert a user")
+}
+
+/// Logs `client` in through the login form as `email` with [`PASSWORD`].
+pub fn log_in(client: &Client, email: &str) {
+    let response = client.submit(
+        "/login",
+        "/login",
+        &[("email", email), ("password", PASSWORD)],
+    );
+    assert_eq!(response.status, 303, "login as {email}: {}", response.body);
+}
+
 impl TestApp {
     /// Creates a user directly (bcrypt cost 4 in tests) and returns the id.
     pub fn user(&self, email: &str, role: Role, verified: bool) -> i32 {
-        let hash = bcrypt::hash(PASSWORD, 4).expect("hash");
-        let email = Email::parse(email).expect("a valid address");
-        self.db(|conn| {
-            let now = now();
-            user::insert(
-                conn,
-                &NewUser {
-                    email: email.as_str(),
-                    password_hash: &hash,
-                    role: role.as_str(),
-                    email_verified_at: verified.then_some(now),
-                    security_stamp: &shopfront::domain::account::random_token(),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .expect("insert a user")
-        })
+        self.db(|conn| insert_user(conn, email, role, verified))
     }
 
     /// A new client logged in as a new verified customer with `email`.
@@ -49,12 +63,7 @@ impl TestApp {
     /// A new client, logged in through the login form as `email` with [`PASSWORD`].
     pub fn logged_in(&self, email: &str) -> Client {
         let client = self.client();
-        let response = client.submit(
-            "/login",
-            "/login",
-            &[("email", email), ("password", PASSWORD)],
-        );
-        assert_eq!(response.status, 303, "login as {email}: {}", response.body);
+        log_in(&client, email);
         client
     }
 

@@ -44,6 +44,12 @@ impl Client {
         &self.base
     }
 
+    /// Sends further requests to the server at `base`, with the same cookies (another
+    /// instance of the same shop, say).
+    pub fn set_base(&mut self, base: &str) {
+        self.base = base.to_string();
+    }
+
     /// Sends a request with the client's cookies and keeps the cookies it sets.
     pub fn request(
         &self,
@@ -52,6 +58,19 @@ impl Client {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> Page {
+        self.try_request(method, path, headers, body)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// Like [`Client::request`], but a request that gets no response (the server is gone,
+    /// or refused the connection) is an `Err` instead of a panic.
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Page, String> {
         let url = if path.starts_with("http") {
             path.to_string()
         } else {
@@ -73,10 +92,7 @@ impl Client {
             builder = builder.header(*name, *value);
         }
         let request = builder.body(body).expect("a valid request");
-        let mut response = self
-            .agent
-            .run(request)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let mut response = self.agent.run(request).map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> = response
             .headers()
@@ -93,12 +109,17 @@ impl Client {
                 self.store_cookie(value);
             }
         }
-        let body = response.body_mut().read_to_string().unwrap_or_default();
-        Page {
+        let bytes = response
+            .body_mut()
+            .read_to_vec()
+            .map_err(|e| format!("the response broke off: {e}"))?;
+        // A binary body (an image) is kept lossily: tests read pages as text.
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(Page {
             status,
             headers,
             body,
-        }
+        })
     }
 
     fn store_cookie(&self, set_cookie: &str) {
@@ -123,6 +144,11 @@ impl Client {
         self.request("GET", path, &[], Vec::new())
     }
 
+    /// GET `path`; `Err` when no response came.
+    pub fn try_get(&self, path: &str) -> Result<Page, String> {
+        self.try_request("GET", path, &[], Vec::new())
+    }
+
     /// GET `path` and follow redirects to the final page.
     pub fn get_following(&self, path: &str) -> Page {
         self.follow(self.get(path))
@@ -141,8 +167,14 @@ impl Client {
 
     /// POST `fields` as a form to `path`.
     pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.try_post_form(path, fields)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// POST `fields` as a form to `path`; `Err` when no response came.
+    pub fn try_post_form(&self, path: &str, fields: &[(&str, &str)]) -> Result<Page, String> {
         let body = serde_urlencoded::to_string(fields).expect("encode the form");
-        self.request(
+        self.try_request(
             "POST",
             path,
             &[("Content-Type", "application/x-www-form-urlencoded")],
@@ -154,6 +186,17 @@ impl Client {
     /// input, textarea and selected option it holds (the CSRF token included), with
     /// `fields` typed over them.
     pub fn submit_on(&self, page: &Page, action: &str, fields: &[(&str, &str)]) -> Page {
+        self.try_submit_on(page, action, fields)
+            .unwrap_or_else(|e| panic!("POST {action}: {e}"))
+    }
+
+    /// Like [`Client::submit_on`]; `Err` when no response came.
+    pub fn try_submit_on(
+        &self,
+        page: &Page,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<Page, String> {
         let mut values = page
             .form_values(action)
             .unwrap_or_else(|| panic!("no form posting to {action} on the page:\n{}", page.body));
@@ -165,7 +208,7 @@ impl Client {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        self.post_form(action, &pairs)
+        self.try_post_form(action, &pairs)
     }
 
     /// Posts `fields` and `files` as multipart/form-data, as a browser sends a form with

@@ -1,6 +1,7 @@
 //! Data for tests, written straight to the database through the app's models.
 
 use chrono::TimeDelta;
+use shopfront::db::DbConn;
 use shopfront::domain::ProductStatus;
 use shopfront::models::category::{self, NewCategory};
 use shopfront::models::now;
@@ -40,52 +41,58 @@ impl Default for ProductSpec<'_> {
     }
 }
 
+/// Creates a category straight in the database and returns its id.
+pub fn insert_category(conn: &mut DbConn, slug: &str, name: &str) -> i32 {
+    let now = now();
+    category::insert(
+        conn,
+        &NewCategory {
+            slug,
+            name,
+            description: "",
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .expect("insert a category")
+}
+
+/// Creates a product straight in the database and returns its id.
+pub fn insert_product(conn: &mut DbConn, spec: ProductSpec<'_>) -> i32 {
+    assert!(spec.category_id > 0, "a product needs a category");
+    let created = now() - TimeDelta::minutes(spec.minutes_old);
+    product::insert(
+        conn,
+        &NewProduct {
+            category_id: spec.category_id,
+            name: spec.name,
+            description: spec.description,
+            price_cents: spec.price_cents,
+            stock: spec.stock,
+            status: if spec.archived {
+                ProductStatus::Archived.as_str()
+            } else {
+                ProductStatus::Active.as_str()
+            },
+            image: None,
+            created_at: created,
+            updated_at: created,
+        },
+    )
+    .expect("insert a product")
+}
+
 impl TestApp {
     /// Creates a category and returns its id.
     pub fn category(&self, slug: &str, name: &str) -> i32 {
-        let id = self.db(|conn| {
-            let now = now();
-            category::insert(
-                conn,
-                &NewCategory {
-                    slug,
-                    name,
-                    description: "",
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .expect("insert a category")
-        });
+        let id = self.db(|conn| insert_category(conn, slug, name));
         self.state.nav.invalidate();
         id
     }
 
     /// Creates a product and returns its id.
     pub fn product(&self, spec: ProductSpec<'_>) -> i32 {
-        assert!(spec.category_id > 0, "a product needs a category");
-        self.db(|conn| {
-            let created = now() - TimeDelta::minutes(spec.minutes_old);
-            product::insert(
-                conn,
-                &NewProduct {
-                    category_id: spec.category_id,
-                    name: spec.name,
-                    description: spec.description,
-                    price_cents: spec.price_cents,
-                    stock: spec.stock,
-                    status: if spec.archived {
-                        ProductStatus::Archived.as_str()
-                    } else {
-                        ProductStatus::Active.as_str()
-                    },
-                    image: None,
-                    created_at: created,
-                    updated_at: created,
-                },
-            )
-            .expect("insert a product")
-        })
+        self.db(|conn| insert_product(conn, spec))
     }
 
     /// Creates a product on sale in a category of its own, and returns its id.

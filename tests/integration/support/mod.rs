@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod client;
 pub mod fixtures;
+pub mod process;
 pub mod shop;
 
 use std::net::TcpListener;
@@ -59,6 +60,20 @@ impl TestDb {
             TestDb::Sqlite(dir) => dir.path(),
             TestDb::Postgres { data_dir, .. } => data_dir.path(),
         }
+    }
+
+    /// A connection of its own to the database, as it is (not migrated here).
+    pub fn conn(&self) -> DbConn {
+        use diesel::r2d2::ManageConnection;
+        let engine = shopfront::config::engine_of(&self.url()).expect("a known engine");
+        db::Manager::new(engine, self.url())
+            .connect()
+            .expect("connect to the test database")
+    }
+
+    /// Whether the database is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres { .. })
     }
 
     /// The `DATABASE_URL` of the database.
@@ -186,9 +201,9 @@ impl TestApp {
         let server_state = state.clone();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = shopfront::serve(server_state, listener, 1).expect("start the server");
-                tx.send(server.handle()).expect("report the handle");
-                let _ = server.await;
+                let shop = shopfront::serve(server_state, listener, 1).expect("start the server");
+                tx.send(shop.handle()).expect("report the handle");
+                let _ = shop.run().await;
             });
         });
         let handle = rx.recv().expect("the server started");

@@ -2,6 +2,7 @@
 //! checkout form, read what the database holds.
 
 use diesel::prelude::*;
+use shopfront::db::DbConn;
 use shopfront::schema::{order_items, orders, products};
 
 use super::client::Page;
@@ -41,16 +42,49 @@ pub fn check_out(client: &Client) -> Page {
     client.submit_on(&page, "/checkout", &ADDRESS)
 }
 
+/// Items on hand of a product.
+pub fn stock_of(conn: &mut DbConn, product_id: i32) -> i32 {
+    products::table
+        .find(product_id)
+        .select(products::stock)
+        .first(conn)
+        .expect("read the stock")
+}
+
+/// The ids of every order, lowest first.
+pub fn order_ids(conn: &mut DbConn) -> Vec<i32> {
+    orders::table
+        .select(orders::id)
+        .order(orders::id.asc())
+        .load(conn)
+        .expect("read the orders")
+}
+
+/// Units of a product in all orders together.
+pub fn units_sold(conn: &mut DbConn, product_id: i32) -> i64 {
+    let quantities: Vec<i32> = order_items::table
+        .filter(order_items::product_id.eq(product_id))
+        .select(order_items::quantity)
+        .load(conn)
+        .expect("read the order lines");
+    quantities.into_iter().map(i64::from).sum()
+}
+
+/// Orders that have no lines (there must never be any).
+pub fn orders_without_items(conn: &mut DbConn) -> i64 {
+    orders::table
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            order_items::table.filter(order_items::order_id.eq(orders::id)),
+        )))
+        .count()
+        .get_result(conn)
+        .expect("count orders without lines")
+}
+
 impl TestApp {
     /// Items on hand of a product.
     pub fn stock_of(&self, product_id: i32) -> i32 {
-        self.db(|conn| {
-            products::table
-                .find(product_id)
-                .select(products::stock)
-                .first(conn)
-        })
-        .unwrap()
+        self.db(|conn| stock_of(conn, product_id))
     }
 
     /// How many orders exist.
@@ -61,14 +95,6 @@ impl TestApp {
 
     /// Orders that have no lines (there must never be any).
     pub fn orders_without_items(&self) -> i64 {
-        self.db(|conn| {
-            orders::table
-                .filter(diesel::dsl::not(diesel::dsl::exists(
-                    order_items::table.filter(order_items::order_id.eq(orders::id)),
-                )))
-                .count()
-                .get_result(conn)
-        })
-        .unwrap()
+        self.db(orders_without_items)
     }
 }

@@ -1,0 +1,119 @@
+//! The real `shopfront` binary as a child process: run a command, or serve and wait until it
+//! answers; stop it with a signal and read how it ended.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Client, TestDb};
+
+/// `shopfront ARGS` on `db`, with nothing from the test's environment but `PATH`.
+pub fn shopfront(db: &TestDb, env: &[(&str, &str)], args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_shopfront"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", db.data_dir())
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+/// Runs `shopfront ARGS` to the end.
+pub fn run(db: &TestDb, env: &[(&str, &str)], args: &[&str]) -> Output {
+    shopfront(db, env, args).output().expect("run shopfront")
+}
+
+/// What a finished command wrote to standard error.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A running server, killed when dropped if it is still running.
+pub struct Running(Child);
+
+impl Running {
+    /// Sends `signal` (`libc::SIGTERM`, `libc::SIGKILL`, …).
+    pub fn signal(&self, signal: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.0.id()).expect("a pid");
+        // SAFETY: kill(2) only sends a signal; the pid is our own child, not yet reaped.
+        let sent = unsafe { libc::kill(pid, signal) };
+        assert_eq!(sent, 0, "kill({pid}, {signal})");
+    }
+
+    /// Waits for the process to end, at most `limit`.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.0.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server still runs after {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `shopfront serve` and waits until /healthz answers.
+pub fn serve(db: &TestDb, env: &[(&str, &str)]) -> (Running, Client) {
+    serve_logging(db, env, Stdio::null())
+}
+
+/// Starts `shopfront serve` with its log going to `log`, and waits until /healthz answers.
+pub fn serve_logging(db: &TestDb, env: &[(&str, &str)], log: Stdio) -> (Running, Client) {
+    let (running, bind) = start(db, env, log);
+    (running, wait_until_serving(&bind))
+}
+
+/// Starts `shopfront serve` on a free port without waiting; returns it and its address.
+pub fn start(db: &TestDb, env: &[(&str, &str)], log: Stdio) -> (Running, String) {
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut all_env = vec![("BIND", bind.as_str())];
+    all_env.extend_from_slice(env);
+    let child = shopfront(db, &all_env, &[])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start");
+    (Running(child), bind)
+}
+
+/// A client for the server at `bind` once its /healthz answers.
+pub fn wait_until_serving(bind: &str) -> Client {
+    let client = Client::new(&format!("http://{bind}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if client
+            .try_get("/healthz")
+            .is_ok_and(|page| page.status == 200)
+        {
+            return client;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("shopfront did not start on {bind}");
+}
