@@ -289,7 +289,7 @@ fn product(index: u32, total: u32, rng: &mut Rng, start: NaiveDateTime) -> Bench
         description.push(' ');
         description.push_str(FILLER[rng.zipf(FILLER.len())]);
     }
-    if index % 3 == 0 {
+    if index.is_multiple_of(3) {
         description.push_str(&format!(", {COMMON_WORD} and"));
     }
     description.push_str(&format!(" {}.", NOUNS[rng.below(NOUNS.len())]));

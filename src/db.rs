@@ -130,6 +130,9 @@ pub fn migrate(config: &Config) -> Result<Vec<String>, String> {
                     })?;
                 }
             }
+            // Processes starting together take turns: switching to WAL and migrating both
+            // need the file to themselves. Released when `_turn` is dropped.
+            let _turn = setup_lock(&config.database_url)?;
             let mut conn = SqliteConnection::establish(&config.database_url)
                 .map_err(|e| format!("DATABASE_URL: cannot open the SQLite database: {e}"))?;
             conn.batch_execute(&format!(
@@ -144,6 +147,21 @@ pub fn migrate(config: &Config) -> Result<Vec<String>, String> {
             migrate_postgres(&mut conn)
         }
     }
+}
+
+/// Waits for an exclusive lock on a file beside the SQLite database, held while it is set
+/// up and migrated (PostgreSQL has its advisory lock for this).
+fn setup_lock(database: &str) -> Result<std::fs::File, String> {
+    let path = format!("{database}-migrate.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {path}: {e}"))?;
+    file.lock()
+        .map_err(|e| format!("cannot lock {path}: {e}"))?;
+    Ok(file)
 }
 
 /// Migrates under an advisory lock, so instances starting together migrate once.

@@ -3,16 +3,16 @@
 
 use std::process::Stdio;
 use std::sync::{mpsc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use shopfront::db::DbConn;
 use shopfront::domain::account::Role;
-use shopfront::schema::outbox;
+use shopfront::schema::{outbox, products};
 
-use crate::support::accounts::{insert_user, log_in};
+use crate::support::accounts::{insert_user, log_in, PASSWORD};
 use crate::support::fixtures::{insert_category, insert_product, ProductSpec};
-use crate::support::process::{run, serve, serve_logging, stderr};
+use crate::support::process::{run, serve, serve_logging, start, stderr, wait_until_serving};
 use crate::support::shop::{order_ids, orders_without_items, stock_of, units_sold, ADDRESS};
 use crate::support::{Client, TestDb};
 
@@ -269,4 +269,230 @@ fn kill_9_during_checkouts_loses_no_acknowledged_order() {
         !log.contains("ERROR") && !log.contains("panicked"),
         "the restart logged trouble:\n{log}"
     );
+}
+
+/// One browser that sends each request to the next of several instances in turn, as a load
+/// balancer without sticky sessions would.
+struct RoundRobin {
+    client: Client,
+    bases: Vec<String>,
+    turn: usize,
+}
+
+impl RoundRobin {
+    fn new(bases: &[&str]) -> RoundRobin {
+        RoundRobin {
+            client: Client::new(bases[0]),
+            bases: bases.iter().map(|b| b.to_string()).collect(),
+            turn: 0,
+        }
+    }
+
+    /// The client, pointed at the next instance.
+    fn next(&mut self) -> &Client {
+        self.client
+            .set_base(&self.bases[self.turn % self.bases.len()]);
+        self.turn += 1;
+        &self.client
+    }
+}
+
+/// The path and query of the first link to `path` in a mail file under any of `dirs`,
+/// waiting for the mail worker to write it.
+fn mailed_link(dirs: &[&std::path::Path], path: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        for dir in dirs {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if let Some(start) = text.find(path) {
+                    return text[start..].split_whitespace().next().unwrap().to_string();
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no mail with {path}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The outbox ids of the mail files in `dir`.
+fn mail_file_ids(dir: &std::path::Path) -> Vec<i32> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|name| {
+            name.strip_prefix("mail-")?
+                .strip_suffix(".eml")?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+#[test]
+fn two_instances_serve_one_shop_and_sell_the_last_items_once() {
+    let db = TestDb::new();
+    let key = shopfront::config::random_hex(32);
+    let dir = db.data_dir();
+    let (mail_a, mail_b) = (dir.join("mail-a"), dir.join("mail-b"));
+    let (log_a, log_b) = (dir.join("a.log"), dir.join("b.log"));
+    let instance = |mail: &std::path::Path, log: &std::path::Path| {
+        let env = [
+            ("BCRYPT_COST", "4"),
+            ("SECRET_KEY", key.as_str()),
+            ("MAIL_DIR", mail.to_str().unwrap()),
+            ("RUST_LOG", "warn,shopfront::mail=info"),
+        ];
+        start(&db, &env, Stdio::from(std::fs::File::create(log).unwrap()))
+    };
+    // Both start at once on the empty database: it is migrated and filled with the demo
+    // catalogue once.
+    let (mut server_a, bind_a) = instance(&mail_a, &log_a);
+    let (mut server_b, bind_b) = instance(&mail_b, &log_b);
+    let (a, b) = (wait_until_serving(&bind_a), wait_until_serving(&bind_b));
+    let mut conn = db.conn();
+    let names: Vec<String> = products::table
+        .select(products::name)
+        .load(&mut conn)
+        .unwrap();
+    let mut distinct = names.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(!names.is_empty());
+    assert_eq!(
+        names.len(),
+        distinct.len(),
+        "the demo catalogue loaded twice"
+    );
+
+    // A shopper whose every request goes to the other instance than the last.
+    let mut shopper = RoundRobin::new(&[a.base(), b.base()]);
+    let email = "ada@example.com";
+    let form = shopper.next().get("/signup");
+    let fields = [
+        ("email", email),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ];
+    assert_eq!(
+        shopper.next().submit_on(&form, "/signup", &fields).status,
+        303
+    );
+    let verify = mailed_link(&[&mail_a, &mail_b], "/verify-email?token=");
+    assert_eq!(shopper.next().get(&verify).status, 200);
+    let form = shopper.next().get("/login");
+    let login = [("email", email), ("password", PASSWORD)];
+    assert_eq!(
+        shopper.next().submit_on(&form, "/login", &login).status,
+        303
+    );
+    let (product, name): (i32, String) = products::table
+        .filter(products::stock.ge(2))
+        .order(products::id.asc())
+        .select((products::id, products::name))
+        .first(&mut conn)
+        .unwrap();
+    let page = shopper.next().get(&format!("/products/{product}"));
+    let added = shopper
+        .next()
+        .submit_on(&page, "/cart/items", &[("quantity", "2")]);
+    assert_eq!(added.status, 303);
+    assert!(shopper.next().get("/cart").visible_text().contains(&name));
+    let checkout = shopper.next().get("/checkout");
+    assert_eq!(checkout.status, 200, "{}", checkout.body);
+    let placed = shopper.next().submit_on(&checkout, "/checkout", &ADDRESS);
+    assert_eq!(placed.status, 303, "{}", placed.body);
+    let order = shopper.next().get(&placed.location().unwrap());
+    assert_eq!(order.status, 200);
+    assert!(order.visible_text().contains(&name));
+
+    // Twenty buyers, half on each instance, each with one of the last five in the cart,
+    // check out at the same moment.
+    let category = insert_category(&mut conn, "last-ones", "Last ones");
+    let last = insert_product(
+        &mut conn,
+        ProductSpec {
+            category_id: category,
+            name: "Last five lamps",
+            stock: 5,
+            ..ProductSpec::default()
+        },
+    );
+    let bases = [a.base(), b.base()];
+    let buyers: Vec<(Client, crate::support::client::Page)> = (0..20)
+        .map(|i| {
+            let email = format!("racer{i}@example.com");
+            insert_user(&mut conn, &email, Role::Customer, true);
+            let mut client = Client::new(bases[i % 2]);
+            log_in(&client, &email);
+            client.set_base(bases[(i + 1) % 2]);
+            let page = client.get(&format!("/products/{last}"));
+            assert_eq!(
+                client
+                    .submit_on(&page, "/cart/items", &[("quantity", "1")])
+                    .status,
+                303
+            );
+            client.set_base(bases[i % 2]);
+            let checkout = client.get("/checkout");
+            assert_eq!(checkout.status, 200);
+            (client, checkout)
+        })
+        .collect();
+    let start_line = std::sync::Barrier::new(buyers.len());
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let racing: Vec<_> = buyers
+            .iter()
+            .map(|(client, checkout)| {
+                let start_line = &start_line;
+                scope.spawn(move || {
+                    start_line.wait();
+                    client.submit_on(checkout, "/checkout", &ADDRESS).status
+                })
+            })
+            .collect();
+        racing.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let won = statuses.iter().filter(|s| **s == 303).count();
+    let lost = statuses.iter().filter(|s| **s == 409).count();
+    assert_eq!((won, lost), (5, 15), "{statuses:?}");
+    assert_eq!(units_sold(&mut conn, last), 5);
+    assert_eq!(stock_of(&mut conn, last), 0);
+    assert_eq!(orders_without_items(&mut conn), 0);
+
+    // Every queued mail goes out once, from one instance or the other.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while outbox::table
+        .filter(outbox::sent_at.is_null())
+        .count()
+        .get_result::<i64>(&mut conn)
+        .unwrap()
+        > 0
+    {
+        assert!(Instant::now() < deadline, "mail still queued");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for server in [&mut server_a, &mut server_b] {
+        server.signal(libc::SIGTERM);
+        assert_eq!(
+            server.wait_for_exit(Duration::from_secs(30)).code(),
+            Some(0)
+        );
+    }
+    let mut queued: Vec<i32> = outbox::table.select(outbox::id).load(&mut conn).unwrap();
+    queued.sort_unstable();
+    assert_eq!(
+        queued.len(),
+        1 + 1 + 5,
+        "verify, the shopper's order, five won races"
+    );
+    let mut written: Vec<i32> = mail_file_ids(&mail_a);
+    written.extend(mail_file_ids(&mail_b));
+    written.sort_unstable();
+    assert_eq!(written, queued, "each mail written by exactly one instance");
+    let logs = std::fs::read_to_string(&log_a).unwrap() + &std::fs::read_to_string(&log_b).unwrap();
+    for id in queued {
+        let deliveries = logs.matches(&format!("mail {id} delivered")).count();
+        assert_eq!(deliveries, 1, "mail {id} delivered {deliveries} times");
+    }
 }
