@@ -51,6 +51,8 @@ pub struct Config {
     pub engine: Engine,
     /// Key material for cookies (`SECRET_KEY`); `None` until `prepare` loads or generates it.
     pub secret_key: Option<Secret>,
+    /// The key before the last rotation (`SECRET_KEY_PREVIOUS`): cookies it signed still count.
+    pub secret_key_previous: Option<Secret>,
     /// Fill an empty catalogue with the demo data on start (`DEMO_DATA`).
     pub demo_data: bool,
     /// Connections in the database pool (`DB_POOL_SIZE`).
@@ -125,6 +127,24 @@ where
 }
 
 /// Reads `PUBLIC_URL`: an http(s) origin, optionally with a path prefix, without a trailing slash.
+/// A key of at least [`SECRET_KEY_MIN_LEN`] characters, if set.
+fn parse_secret_key(
+    var: &'static str,
+    value: Option<String>,
+) -> Result<Option<Secret>, ConfigError> {
+    match value {
+        Some(v) if v.chars().count() < SECRET_KEY_MIN_LEN => Err(invalid(
+            var,
+            format!(
+                "expected at least {SECRET_KEY_MIN_LEN} characters, got {}",
+                v.chars().count()
+            ),
+        )),
+        Some(v) => Ok(Some(Secret(v))),
+        None => Ok(None),
+    }
+}
+
 fn parse_public_url(value: &str) -> Result<String, ConfigError> {
     let url = value.trim().trim_end_matches('/');
     let rest = url
@@ -205,19 +225,9 @@ impl Config {
             Some(path) => path.to_string(),
             None => database_url,
         };
-        let secret_key = match lookup("SECRET_KEY") {
-            Some(v) if v.chars().count() < SECRET_KEY_MIN_LEN => {
-                return Err(invalid(
-                    "SECRET_KEY",
-                    format!(
-                        "expected at least {SECRET_KEY_MIN_LEN} characters, got {}",
-                        v.chars().count()
-                    ),
-                ))
-            }
-            Some(v) => Some(Secret(v)),
-            None => None,
-        };
+        let secret_key = parse_secret_key("SECRET_KEY", lookup("SECRET_KEY"))?;
+        let secret_key_previous =
+            parse_secret_key("SECRET_KEY_PREVIOUS", lookup("SECRET_KEY_PREVIOUS"))?;
         let demo_data = match lookup("DEMO_DATA") {
             Some(v) => parse_switch("DEMO_DATA", &v)?,
             None => true,
@@ -289,6 +299,7 @@ impl Config {
             database_url,
             engine,
             secret_key,
+            secret_key_previous,
             demo_data,
             db_pool_size,
             currency_symbol,
@@ -332,6 +343,12 @@ impl Config {
             ("DATA_DIR", self.data_dir.display().to_string()),
             ("DATABASE_URL", mask_password(&self.database_url)),
             ("SECRET_KEY", secret_key),
+            (
+                "SECRET_KEY_PREVIOUS",
+                self.secret_key_previous
+                    .as_ref()
+                    .map_or("(none)".to_string(), |_| "*** (set)".to_string()),
+            ),
             ("DEMO_DATA", on_off(self.demo_data)),
             ("DB_POOL_SIZE", self.db_pool_size.to_string()),
             ("CURRENCY_SYMBOL", self.currency_symbol.clone()),
@@ -501,6 +518,7 @@ mod tests {
             ("BIND", "localhost"),
             ("DATABASE_URL", "mysql://x"),
             ("SECRET_KEY", "short"),
+            ("SECRET_KEY_PREVIOUS", "short"),
             ("DEMO_DATA", "maybe"),
             ("DB_POOL_SIZE", "0"),
             ("DB_POOL_SIZE", "lots"),
@@ -559,6 +577,7 @@ mod tests {
     #[test]
     fn describe_masks_every_secret() {
         let key = "k".repeat(SECRET_KEY_MIN_LEN);
+        let previous = "p".repeat(SECRET_KEY_MIN_LEN);
         let env = [
             (
                 "DATABASE_URL",
@@ -566,6 +585,7 @@ mod tests {
             ),
             ("SMTP_URL", "smtp://mailer:s3cret-pw@smtp.example:587"),
             ("SECRET_KEY", key.as_str()),
+            ("SECRET_KEY_PREVIOUS", previous.as_str()),
         ];
         let config = parse(&env).unwrap();
         let text: String = config
@@ -573,12 +593,19 @@ mod tests {
             .iter()
             .map(|(name, value)| format!("{name}={value}\n"))
             .collect();
-        for secret in ["hunter2", "s3cret-pw", "mailer", key.as_str()] {
+        for secret in [
+            "hunter2",
+            "s3cret-pw",
+            "mailer",
+            key.as_str(),
+            previous.as_str(),
+        ] {
             assert!(!text.contains(secret), "{secret} shown in\n{text}");
         }
         assert!(text.contains("DATABASE_URL=postgres://shop:***@db.internal:5432/shop"));
         assert!(text.contains("SMTP_URL=***"));
         assert!(text.contains("SECRET_KEY=*** (set)"));
+        assert!(text.contains("SECRET_KEY_PREVIOUS=*** (set)"));
         assert!(text.contains("BCRYPT_COST=12"));
     }
 }

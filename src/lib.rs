@@ -27,7 +27,7 @@ use actix_session::SessionMiddleware;
 use actix_web::body::MessageBody;
 use actix_web::cookie::{time::Duration as CookieDuration, SameSite};
 use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::{Compress, Logger};
+use actix_web::middleware::{from_fn, Compress, Logger};
 use actix_web::{web as aweb, App, HttpServer};
 
 pub use crate::config::Config;
@@ -35,12 +35,12 @@ use crate::web::csrf::{self, CsrfProtection};
 use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
-    account, assets, cart, catalog, catch_panic::CatchPanic, checkout, health, reviews,
-    security_headers, uploads,
+    account, assets, cart, catalog, catch_panic::CatchPanic, checkout, health, key_rotation,
+    reviews, security_headers, uploads,
 };
 
 /// A login lasts at most this long, however active.
-const LOGIN_DEADLINE_DAYS: u64 = 30;
+pub(crate) const LOGIN_DEADLINE_DAYS: u64 = 30;
 /// A login ends after this long without a visit.
 const VISIT_DEADLINE_DAYS: u64 = 14;
 
@@ -240,6 +240,7 @@ pub fn app(
         .wrap(CsrfProtection)
         .wrap(identity)
         .wrap(sessions)
+        .wrap(from_fn(key_rotation::resign_previous_key_cookies))
         .wrap(security_headers::security_headers())
         .wrap(Compress::default())
         .wrap(request_logger())

@@ -13,6 +13,7 @@ pub mod error;
 pub mod flash;
 pub mod forms;
 pub mod health;
+pub mod key_rotation;
 pub mod orders;
 pub mod page;
 pub mod reviews;

@@ -28,6 +28,8 @@ pub struct AppState {
     pub nav: Arc<NavCache>,
     /// Signs the session and CSRF cookies; derived from `SECRET_KEY`.
     pub cookie_key: Key,
+    /// The key derived from `SECRET_KEY_PREVIOUS`: what it signed is re-signed, not refused.
+    pub previous_cookie_key: Option<Key>,
     /// bcrypt, bounded to one hash per core.
     pub hasher: Arc<Hasher>,
     /// Wakes the mail worker when a change has queued mail.
@@ -40,9 +42,14 @@ impl AppState {
     /// State for `config` (which `Config::prepare` has completed), serving from `pool`.
     pub fn new(config: Config, pool: DbPool) -> AppState {
         let cookie_key = Key::derive_from(config.secret().expose().as_bytes());
+        let previous_cookie_key = config
+            .secret_key_previous
+            .as_ref()
+            .map(|previous| Key::derive_from(previous.expose().as_bytes()));
         AppState {
             pool,
             cookie_key,
+            previous_cookie_key,
             hasher: Arc::new(Hasher::new(config.bcrypt_cost)),
             mail_wake: Arc::new(Notify::new()),
             links: Links::new(&config.public_url),

@@ -496,3 +496,68 @@ fn two_instances_serve_one_shop_and_sell_the_last_items_once() {
         assert_eq!(deliveries, 1, "mail {id} delivered {deliveries} times");
     }
 }
+
+#[test]
+fn rotating_the_secret_key_with_the_previous_one_kept_logs_nobody_out() {
+    let db = TestDb::new();
+    let (old_key, new_key) = (
+        shopfront::config::random_hex(32),
+        shopfront::config::random_hex(32),
+    );
+    let with_keys = |keys: &[(&'static str, &str)]| {
+        let mut env = SERVER_ENV.to_vec();
+        env.extend_from_slice(keys);
+        serve(&db, &env)
+    };
+    let stop = |mut server: crate::support::process::Running| {
+        server.signal(libc::SIGTERM);
+        assert_eq!(
+            server.wait_for_exit(Duration::from_secs(30)).code(),
+            Some(0)
+        );
+    };
+
+    let (server, first) = with_keys(&[("SECRET_KEY", &old_key)]);
+    insert_user(&mut db.conn(), "ada@example.com", Role::Customer, true);
+    let mut customer = Client::new(first.base());
+    log_in(&customer, "ada@example.com");
+    // A visitor who has only browsed: the CSRF token is in a signed cookie, not a session.
+    let mut visitor = Client::new(first.base());
+    let login_form = visitor.get("/login");
+    let signed_with_old_key = customer.cookies();
+    stop(server);
+
+    let (server, rotated) =
+        with_keys(&[("SECRET_KEY", &new_key), ("SECRET_KEY_PREVIOUS", &old_key)]);
+    customer.set_base(rotated.base());
+    assert_eq!(customer.get("/account").status, 200, "still logged in");
+    assert_ne!(
+        customer.cookies(),
+        signed_with_old_key,
+        "handed a re-signed cookie"
+    );
+    visitor.set_base(rotated.base());
+    let wrong = [
+        ("email", "ada@example.com"),
+        ("password", "not the password"),
+    ];
+    let refused = visitor.submit_on(&login_form, "/login", &wrong);
+    assert_eq!(
+        refused.status, 400,
+        "the form's token still counts: {}",
+        refused.body
+    );
+    stop(server);
+
+    // Once the previous key is dropped, the re-signed cookie is the one that works.
+    let (_server, later) = with_keys(&[("SECRET_KEY", &new_key)]);
+    customer.set_base(later.base());
+    assert_eq!(customer.get("/account").status, 200);
+    let kept_old_cookie = Client::new(later.base());
+    kept_old_cookie.set_cookies(signed_with_old_key);
+    let account = kept_old_cookie.get("/account");
+    assert_eq!(
+        account.status, 303,
+        "a cookie of a key no longer kept counts for nothing"
+    );
+}
