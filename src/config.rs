@@ -77,6 +77,8 @@ pub struct Config {
     pub discount_threshold_cents: i64,
     /// Seconds a stopping server gives requests in flight to finish (`SHUTDOWN_TIMEOUT`).
     pub shutdown_timeout: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// A setting that was present but unusable: names the variable and what it accepts.
@@ -143,6 +145,28 @@ fn parse_secret_key(
         Some(v) => Ok(Some(Secret(v))),
         None => Ok(None),
     }
+}
+
+/// A comma-separated list of addresses (`10.0.0.5`, `::1`) and networks (`10.0.0.0/8`).
+fn parse_networks(var: &'static str, value: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        var,
+                        format!(
+                            "expected addresses or networks separated by commas, like \
+                             10.0.0.5,10.1.0.0/16, got {item:?}"
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_public_url(value: &str) -> Result<String, ConfigError> {
@@ -293,6 +317,10 @@ impl Config {
             Some(v) => parse_in_range("SHUTDOWN_TIMEOUT", &v, 0u64, 3600)?,
             None => 30,
         };
+        let trusted_proxies = match lookup("TRUSTED_PROXIES") {
+            Some(v) => parse_networks("TRUSTED_PROXIES", &v)?,
+            None => Vec::new(),
+        };
         Ok(Config {
             bind,
             data_dir,
@@ -312,6 +340,7 @@ impl Config {
             discount_percent,
             discount_threshold_cents,
             shutdown_timeout,
+            trusted_proxies,
         })
     }
 
@@ -371,6 +400,19 @@ impl Config {
                 self.discount_threshold_cents.to_string(),
             ),
             ("SHUTDOWN_TIMEOUT", self.shutdown_timeout.to_string()),
+            (
+                "TRUSTED_PROXIES",
+                if self.trusted_proxies.is_empty() {
+                    "(none: X-Forwarded-For is ignored)".to_string()
+                } else {
+                    let nets: Vec<String> = self
+                        .trusted_proxies
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    nets.join(",")
+                },
+            ),
         ]
     }
 
@@ -489,6 +531,15 @@ mod tests {
             (10, 10_000)
         );
         assert_eq!(c.shutdown_timeout, 30);
+        assert!(c.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks() -> Result<(), ConfigError> {
+        let c = parse(&[("TRUSTED_PROXIES", " 10.0.0.5, 10.1.0.0/16,::1 ,")])?;
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.5/32", "10.1.0.0/16", "::1/128"]);
+        Ok(())
     }
 
     #[test]
@@ -527,6 +578,8 @@ mod tests {
             ("BCRYPT_COST", "32"),
             ("SHUTDOWN_TIMEOUT", "-1"),
             ("SHUTDOWN_TIMEOUT", "3601"),
+            ("TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TRUSTED_PROXIES", "proxy.internal"),
             ("PUBLIC_URL", "shop.example"),
             ("COOKIE_SECURE", "sometimes"),
             ("SMTP_URL", "http://mail"),

@@ -35,8 +35,8 @@ use crate::web::csrf::{self, CsrfProtection};
 use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
-    account, assets, cart, catalog, catch_panic::CatchPanic, checkout, health, key_rotation,
-    reviews, security_headers, uploads,
+    account, assets, cart, catalog, catch_panic::CatchPanic, checkout, client_ip, health,
+    key_rotation, reviews, security_headers, uploads,
 };
 
 /// A login lasts at most this long, however active.
@@ -66,6 +66,7 @@ pub fn app(
     >,
 > {
     let secure = state.config.cookie_secure;
+    let logged_config = Arc::clone(&state.config);
     let sessions = SessionMiddleware::builder(
         DbSessionStore::new(state.pool.clone()),
         state.cookie_key.clone(),
@@ -243,14 +244,18 @@ pub fn app(
         .wrap(from_fn(key_rotation::resign_previous_key_cookies))
         .wrap(security_headers::security_headers())
         .wrap(Compress::default())
-        .wrap(request_logger())
+        .wrap(request_logger(Arc::clone(&logged_config)))
 }
 
 /// Logs one line per request: never the query string (it can carry tokens) or cookies. The
-/// address is the TCP peer's: a forwarded-for header is only as honest as whoever sent it.
-fn request_logger() -> Logger {
-    Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+/// address is the client's as `TRUSTED_PROXIES` allow it to be known (see `client_ip`).
+fn request_logger(config: Arc<Config>) -> Logger {
+    Logger::new("%{client}xi \"%{method}xi %U\" %s %b %Dms")
         .custom_request_replace("method", |req| req.method().to_string())
+        .custom_request_replace("client", move |req| {
+            client_ip::of(req.request(), &config.trusted_proxies)
+                .map_or_else(|| "-".to_string(), |ip| ip.to_string())
+        })
 }
 
 /// A started shop: the HTTP server and, beside it, the mail worker.

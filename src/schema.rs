@@ -97,6 +97,7 @@ diesel::table! {
         id -> Integer,
         email -> Text,
         failed_at -> Timestamp,
+        client -> Nullable<Text>,
     }
 }
 

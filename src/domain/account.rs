@@ -17,6 +17,10 @@ pub const PASSWORD_MAX_BYTES: usize = 72;
 pub const EMAIL_MAX_CHARS: usize = 254;
 /// Failed logins for one address within [`LOGIN_WINDOW_MINUTES`] before it is throttled.
 pub const LOGIN_MAX_FAILURES: usize = 5;
+/// Failed logins from one client, whatever the addresses, within the window before it is
+/// throttled: many people behind one office router fail now and then, a password sprayer
+/// fails all the time.
+pub const LOGIN_MAX_FAILURES_PER_CLIENT: usize = 30;
 /// The throttling window, in minutes.
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
@@ -208,10 +212,11 @@ pub fn safe_next(next: &str) -> Option<&str> {
     ok.then_some(next)
 }
 
-/// When `failures` (newest first, at least the recent ones) throttle the next login, how many
-/// seconds until it is welcome again.
+/// When `failures` (newest first, at least the recent `limit`) reach `limit` within the
+/// window, how many seconds until the next login is welcome again.
 pub fn login_retry_after(
     failures_newest_first: &[NaiveDateTime],
+    limit: usize,
     now: NaiveDateTime,
 ) -> Option<u64> {
     let window = TimeDelta::minutes(LOGIN_WINDOW_MINUTES);
@@ -219,11 +224,11 @@ pub fn login_retry_after(
         .iter()
         .filter(|at| now - **at < window)
         .collect();
-    if in_window.len() < LOGIN_MAX_FAILURES {
+    if limit == 0 || in_window.len() < limit {
         return None;
     }
-    // The window drops below the limit when the LOGIN_MAX_FAILURES-th newest failure ages out.
-    let frees_at = *in_window[LOGIN_MAX_FAILURES - 1] + window;
+    // The window drops below the limit when the limit-th newest failure ages out.
+    let frees_at = *in_window[limit - 1] + window;
     let seconds = (frees_at - now).num_seconds().max(1);
     Some(u64::try_from(seconds).unwrap_or(1))
 }
@@ -346,14 +351,18 @@ mod tests {
             .naive_utc();
         let ago = |m: i64| now - TimeDelta::minutes(m);
         assert_eq!(
-            login_retry_after(&[ago(1), ago(2), ago(3), ago(4)], now),
+            login_retry_after(&[ago(1), ago(2), ago(3), ago(4)], LOGIN_MAX_FAILURES, now),
             None
         );
         let five = [ago(1), ago(2), ago(3), ago(4), ago(10)];
-        assert_eq!(login_retry_after(&five, now), Some(5 * 60));
+        assert_eq!(
+            login_retry_after(&five, LOGIN_MAX_FAILURES, now),
+            Some(5 * 60)
+        );
+        assert_eq!(login_retry_after(&five, 6, now), None, "a higher limit");
         let old = [ago(1), ago(2), ago(3), ago(4), ago(16)];
         assert_eq!(
-            login_retry_after(&old, now),
+            login_retry_after(&old, LOGIN_MAX_FAILURES, now),
             None,
             "failures older than the window do not count"
         );

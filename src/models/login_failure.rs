@@ -4,15 +4,21 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::domain::account::LOGIN_MAX_FAILURES;
+use crate::domain::account::{LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_CLIENT};
 use crate::schema::login_failures;
 
-/// Records a failed login for `email`.
-pub fn record(conn: &mut DbConn, email: &str, at: NaiveDateTime) -> QueryResult<usize> {
+/// Records a failed login for `email` from `client` (when known).
+pub fn record(
+    conn: &mut DbConn,
+    email: &str,
+    client: Option<&str>,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::insert_into(login_failures::table)
         .values((
             login_failures::email.eq(email),
             login_failures::failed_at.eq(at),
+            login_failures::client.eq(client),
         ))
         .execute(conn)
 }
@@ -28,6 +34,21 @@ pub fn recent(
         .filter(login_failures::failed_at.gt(since))
         .order(login_failures::failed_at.desc())
         .limit(LOGIN_MAX_FAILURES as i64)
+        .select(login_failures::failed_at)
+        .load(conn)
+}
+
+/// The most recent failures from `client` since `since`, on any address, newest first.
+pub fn recent_from_client(
+    conn: &mut DbConn,
+    client: &str,
+    since: NaiveDateTime,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    login_failures::table
+        .filter(login_failures::client.eq(client))
+        .filter(login_failures::failed_at.gt(since))
+        .order(login_failures::failed_at.desc())
+        .limit(LOGIN_MAX_FAILURES_PER_CLIENT as i64)
         .select(login_failures::failed_at)
         .load(conn)
 }

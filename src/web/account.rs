@@ -16,12 +16,14 @@ use crate::accounts::{self, SignupOutcome};
 use crate::carts;
 use crate::db;
 use crate::domain::account::{
-    check_new_password, login_retry_after, safe_next, Email, LOGIN_WINDOW_MINUTES,
+    check_new_password, login_retry_after, safe_next, Email, LOGIN_MAX_FAILURES,
+    LOGIN_MAX_FAILURES_PER_CLIENT, LOGIN_WINDOW_MINUTES,
 };
 use crate::models::email_token::TokenProblem;
 use crate::models::{login_failure, now, user};
 use crate::web::auth::{self, CurrentUser, SessionUser};
 use crate::web::cart;
+use crate::web::client_ip;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::forms::FormErrors;
@@ -300,24 +302,51 @@ pub async fn login_form(
     )
 }
 
-/// Seconds until `email` may try again, if it has failed too often lately.
-async fn throttled(state: &AppState, email: &Email) -> Result<Option<u64>, AppError> {
+/// The client `req` comes from, as failed logins record it.
+fn client_of(state: &AppState, req: &HttpRequest) -> Option<String> {
+    client_ip::of(req, &state.config.trusted_proxies).map(|ip| ip.to_string())
+}
+
+/// Seconds until `email` may try again, if it — or the client `req` comes from, on any
+/// address — has failed too often lately.
+async fn throttled(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &Email,
+) -> Result<Option<u64>, AppError> {
     let email = email.as_str().to_string();
+    let client = client_of(state, req);
     db::run(&state.pool, move |conn| {
         let now = now();
         let since = now - TimeDelta::minutes(LOGIN_WINDOW_MINUTES);
-        Ok(login_retry_after(
-            &login_failure::recent(conn, &email, since)?,
-            now,
-        ))
+        let failed = login_failure::recent(conn, &email, since)?;
+        let by_address = login_retry_after(&failed, LOGIN_MAX_FAILURES, now);
+        let by_client = match &client {
+            Some(client) => {
+                let failed = login_failure::recent_from_client(conn, client, since)?;
+                login_retry_after(&failed, LOGIN_MAX_FAILURES_PER_CLIENT, now)
+            }
+            None => None,
+        };
+        Ok(by_address.max(by_client))
     })
     .await
 }
 
-async fn record_failure(state: &AppState, email: &Email) -> Result<(), AppError> {
+async fn record_failure(
+    state: &AppState,
+    req: &HttpRequest,
+    email: &Email,
+) -> Result<(), AppError> {
     let email = email.as_str().to_string();
+    let client = client_of(state, req);
     db::run(&state.pool, move |conn| {
-        Ok(login_failure::record(conn, &email, now())?)
+        Ok(login_failure::record(
+            conn,
+            &email,
+            client.as_deref(),
+            now(),
+        )?)
     })
     .await?;
     Ok(())
@@ -378,8 +407,11 @@ pub async fn login(
         Err(e) => return Err(e),
     };
 
-    if let Some(retry_after) = throttled(&state, &email).await? {
-        log::warn!("login throttled for {email}");
+    if let Some(retry_after) = throttled(&state, &req, &email).await? {
+        log::warn!(
+            "login throttled for {email} from {}",
+            client_of(&state, &req).as_deref().unwrap_or("-")
+        );
         let mut errors = FormErrors::new();
         errors.add(
             "form",
@@ -405,8 +437,11 @@ pub async fn login(
     let user = match found {
         Some(user) if matches => user,
         _ => {
-            record_failure(&state, &email).await?;
-            log::warn!("failed login for {email}");
+            record_failure(&state, &req, &email).await?;
+            log::warn!(
+                "failed login for {email} from {}",
+                client_of(&state, &req).as_deref().unwrap_or("-")
+            );
             let mut errors = FormErrors::new();
             errors.add(
                 "form",
@@ -677,7 +712,7 @@ pub async fn change_password(
         errors,
     };
     if let Some(retry_after) = match &email {
-        Some(email) => throttled(&state, email).await?,
+        Some(email) => throttled(&state, &req, email).await?,
         None => None,
     } {
         let mut errors = FormErrors::new();
@@ -702,7 +737,7 @@ pub async fn change_password(
         .await?
     {
         if let Some(email) = &email {
-            record_failure(&state, email).await?;
+            record_failure(&state, &req, email).await?;
         }
         errors.add("current_password", "That is not your current password.");
     }

@@ -8,6 +8,7 @@ pub mod cart;
 pub mod catalog;
 pub mod catch_panic;
 pub mod checkout;
+pub mod client_ip;
 pub mod csrf;
 pub mod error;
 pub mod flash;

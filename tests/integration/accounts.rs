@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
-use shopfront::domain::account::Role;
+use shopfront::domain::account::{Role, LOGIN_MAX_FAILURES_PER_CLIENT};
 use shopfront::models::{now, user};
 use shopfront::schema::{email_tokens, sessions, users};
 
@@ -468,6 +468,75 @@ fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
         wrong.attrs("input[name=email]", "value"),
         ["ada@example.com"]
     );
+}
+
+/// Posts the login form of `form` as `email` with a wrong password, the request saying it
+/// was forwarded for `forwarded_for`; the status.
+fn failed_login_forwarded(
+    client: &Client,
+    form: &crate::support::client::Page,
+    email: &str,
+    forwarded_for: &str,
+) -> u16 {
+    let mut fields = form.form_values("/login").expect("a login form");
+    fields.retain(|(name, _)| name != "email" && name != "password");
+    fields.push(("email".into(), email.into()));
+    fields.push(("password".into(), "wrong password number".into()));
+    let body = serde_urlencoded::to_string(&fields).unwrap();
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("X-Forwarded-For", forwarded_for),
+    ];
+    client
+        .request("POST", "/login", &headers, body.into_bytes())
+        .status
+}
+
+#[test]
+fn one_client_failing_on_many_addresses_is_throttled_whatever_it_claims_to_forward() {
+    let app = TestApp::spawn();
+    let client = app.client();
+    let form = client.get("/login");
+    // No TRUSTED_PROXIES: the header is the client's own word, and ignored.
+    for n in 0..LOGIN_MAX_FAILURES_PER_CLIENT {
+        let status = failed_login_forwarded(
+            &client,
+            &form,
+            &format!("user{n}@example.com"),
+            &format!("198.51.100.{n}"),
+        );
+        assert_eq!(status, 400, "attempt {n}");
+    }
+    let next = failed_login_forwarded(&client, &form, "fresh@example.com", "203.0.113.250");
+    assert_eq!(next, 429);
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_on_its_own() {
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]);
+    let client = app.client();
+    let form = client.get("/login");
+    for n in 0..LOGIN_MAX_FAILURES_PER_CLIENT {
+        let status = failed_login_forwarded(
+            &client,
+            &form,
+            &format!("user{n}@example.com"),
+            "203.0.113.7",
+        );
+        assert_eq!(status, 400, "attempt {n}");
+    }
+    let sprayer = failed_login_forwarded(&client, &form, "fresh@example.com", "203.0.113.7");
+    assert_eq!(sprayer, 429);
+    // A left-most address is whatever the client wrote; the proxy appended the real one.
+    let spoofing = failed_login_forwarded(
+        &client,
+        &form,
+        "fresh@example.com",
+        "198.51.100.1, 203.0.113.7",
+    );
+    assert_eq!(spoofing, 429);
+    let neighbour = failed_login_forwarded(&client, &form, "fresh@example.com", "203.0.113.8");
+    assert_eq!(neighbour, 400, "another client behind the same proxy");
 }
 
 #[test]
