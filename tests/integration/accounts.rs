@@ -492,21 +492,27 @@ fn failed_login_forwarded(
         .status
 }
 
+/// As many failed logins as one client may have, each on another address, forwarded for
+/// `forwarded_for(n)`; every one is answered 400.
+fn spray(
+    client: &Client,
+    form: &crate::support::client::Page,
+    forwarded_for: impl Fn(usize) -> String,
+) {
+    for n in 0..LOGIN_MAX_FAILURES_PER_CLIENT {
+        let email = format!("user{n}@example.com");
+        let status = failed_login_forwarded(client, form, &email, &forwarded_for(n));
+        assert_eq!(status, 400, "attempt {n}");
+    }
+}
+
 #[test]
 fn one_client_failing_on_many_addresses_is_throttled_whatever_it_claims_to_forward() {
     let app = TestApp::spawn();
     let client = app.client();
     let form = client.get("/login");
     // No TRUSTED_PROXIES: the header is the client's own word, and ignored.
-    for n in 0..LOGIN_MAX_FAILURES_PER_CLIENT {
-        let status = failed_login_forwarded(
-            &client,
-            &form,
-            &format!("user{n}@example.com"),
-            &format!("198.51.100.{n}"),
-        );
-        assert_eq!(status, 400, "attempt {n}");
-    }
+    spray(&client, &form, |n| format!("198.51.100.{n}"));
     let next = failed_login_forwarded(&client, &form, "fresh@example.com", "203.0.113.250");
     assert_eq!(next, 429);
 }
@@ -516,15 +522,7 @@ fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_on_its_own() {
     let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]);
     let client = app.client();
     let form = client.get("/login");
-    for n in 0..LOGIN_MAX_FAILURES_PER_CLIENT {
-        let status = failed_login_forwarded(
-            &client,
-            &form,
-            &format!("user{n}@example.com"),
-            "203.0.113.7",
-        );
-        assert_eq!(status, 400, "attempt {n}");
-    }
+    spray(&client, &form, |_| "203.0.113.7".to_string());
     let sprayer = failed_login_forwarded(&client, &form, "fresh@example.com", "203.0.113.7");
     assert_eq!(sprayer, 429);
     // A left-most address is whatever the client wrote; the proxy appended the real one.
