@@ -7,6 +7,7 @@ pub mod admin;
 pub mod bench_data;
 pub mod carts;
 pub mod config;
+pub mod copy;
 pub mod db;
 pub mod demo;
 pub mod domain;

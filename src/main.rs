@@ -19,6 +19,8 @@ Usage:
   shopfront migrate                 bring the database schema up to date and exit
   shopfront backup PATH             copy the SQLite database to PATH, consistently, while it serves
   shopfront check-config            print the settings in effect, secrets masked
+  shopfront copy-to URL             copy every row into the empty database at URL (SQLite path or
+                                    postgres:// URL), e.g. to move a shop to PostgreSQL
   shopfront create-admin --email E  create a verified admin, or promote the account of E;
                                     the password is read as one line from standard input
   shopfront --help                  show this help
@@ -38,6 +40,7 @@ enum Command {
     Migrate,
     CheckConfig,
     Backup { path: String },
+    CopyTo { url: String },
     Help,
 }
 
@@ -69,6 +72,10 @@ fn parse(args: &[String]) -> Result<Command, String> {
             path: path.to_string(),
         }),
         ["backup", ..] => Err("backup needs one PATH to write the copy to".to_string()),
+        ["copy-to", url] => Ok(Command::CopyTo {
+            url: url.to_string(),
+        }),
+        ["copy-to", ..] => Err("copy-to needs the URL of the database to copy into".to_string()),
         [command @ ("serve" | "seed-demo" | "migrate" | "check-config"), ..] => {
             Err(format!("{command} takes no arguments"))
         }
@@ -106,6 +113,9 @@ fn main() -> ExitCode {
     }
     if let Command::Backup { path } = &command {
         return backup(&config, path);
+    }
+    if let Command::CopyTo { url } = &command {
+        return copy_to(&config, url);
     }
     if let Command::Migrate = command {
         return match db::migrate(&config) {
@@ -157,6 +167,7 @@ fn main() -> ExitCode {
         | Command::Migrate
         | Command::CheckConfig
         | Command::Backup { .. }
+        | Command::CopyTo { .. }
         | Command::Help => ExitCode::SUCCESS,
     }
 }
@@ -203,6 +214,50 @@ fn backup(config: &Config, path: &str) -> ExitCode {
         }
         Err(e) => {
             eprintln!("shopfront: backup: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Copies the shop at DATABASE_URL into the empty database at `url`, migrating it first.
+fn copy_to(config: &Config, url: &str) -> ExitCode {
+    let engine = match shopfront::config::engine_of(url) {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("shopfront: copy-to: {}", e.expected);
+            return ExitCode::from(2);
+        }
+    };
+    let mut target = config.clone();
+    target.engine = engine;
+    target.database_url = url.strip_prefix("sqlite://").unwrap_or(url).to_string();
+    if target.database_url == config.database_url {
+        eprintln!("shopfront: copy-to: that is the database being copied");
+        return ExitCode::from(2);
+    }
+    let opened = db::connect_once(config).and_then(|from| Ok((from, db::connect_once(&target)?)));
+    let (mut from, mut to) = match opened {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("shopfront: copy-to: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let started = std::time::Instant::now();
+    match shopfront::copy::copy_all(&mut from, &mut to) {
+        Ok(copied) => {
+            for (table, rows) in &copied {
+                println!("{table}: {rows} rows");
+            }
+            let total: usize = copied.iter().map(|(_, rows)| rows).sum();
+            println!(
+                "copied {total} rows in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("shopfront: copy-to: {e}");
             ExitCode::from(1)
         }
     }

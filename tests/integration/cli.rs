@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::process::{run, serve, serve_logging, shopfront, stderr};
 use crate::support::TestDb;
+use shopfront::domain::account::Role;
 
 #[test]
 fn help_lists_the_commands() {
@@ -377,4 +378,81 @@ fn logs_name_logins_and_resets_but_never_a_password_token_or_cookie() {
     for cookie in cookies {
         assert!(!log.contains(&cookie), "a cookie reached the log");
     }
+}
+
+#[test]
+fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
+    use crate::support::accounts::{insert_user, log_in};
+    use crate::support::shop::{add_to_cart, check_out};
+    use diesel::prelude::*;
+    use shopfront::schema::products;
+
+    // From SQLite, where a shop starts, to the engine under test (PostgreSQL in CI's second run).
+    let source = TestDb::sqlite();
+    let target = TestDb::new();
+    let key = shopfront::config::random_hex(32);
+    let env = [("BCRYPT_COST", "4"), ("SECRET_KEY", key.as_str())];
+    let (mut server, first) = serve(&source, &env);
+    insert_user(&mut source.conn(), "ada@example.com", Role::Customer, true);
+    let mut customer = crate::support::Client::new(first.base());
+    log_in(&customer, "ada@example.com");
+    let product: i32 = products::table
+        .filter(products::stock.gt(0))
+        .select(products::id)
+        .first(&mut source.conn())
+        .unwrap();
+    assert_eq!(add_to_cart(&customer, product, "1").status, 303);
+    let order = check_out(&customer).location().expect("the order's page");
+    server.signal(libc::SIGTERM);
+    server.wait_for_exit(Duration::from_secs(30));
+
+    let copied = run(&source, &env, &["copy-to", &target.url()]);
+    assert!(copied.status.success(), "{}", stderr(&copied));
+    assert!(String::from_utf8_lossy(&copied.stdout).contains("copied"));
+    let counts = shopfront::copy::row_counts(&mut source.conn()).unwrap();
+    assert_eq!(
+        shopfront::copy::row_counts(&mut target.conn()).unwrap(),
+        counts
+    );
+    let rows_of = |name: &str| counts.iter().find(|(table, _)| *table == name).map(|c| c.1);
+    for table in [
+        "users",
+        "products",
+        "orders",
+        "order_items",
+        "sessions",
+        "outbox",
+    ] {
+        assert!(
+            rows_of(table) > Some(0),
+            "nothing in {table} to copy: {counts:?}"
+        );
+    }
+
+    // The copy serves the same shop: the login goes on, the order is there, the category
+    // counts and the search index were rebuilt.
+    let (_copy, second) = serve(&target, &env);
+    customer.set_base(second.base());
+    assert_eq!(customer.get("/account").status, 200);
+    assert_eq!(customer.get(&order).status, 200);
+    let books = second.get("/products?category=books");
+    assert!(books.text(".count").unwrap().contains("of 36 products"));
+    let name: String = products::table
+        .find(product)
+        .select(products::name)
+        .first(&mut source.conn())
+        .unwrap();
+    let word = name.split_whitespace().max_by_key(|w| w.len()).unwrap();
+    assert!(!second
+        .get(&format!("/products?q={word}"))
+        .product_names()
+        .is_empty());
+    // New rows take new ids.
+    assert_eq!(add_to_cart(&customer, product, "1").status, 303);
+    let next = check_out(&customer).location().expect("a new order");
+    assert_ne!(next, order);
+
+    let again = run(&source, &env, &["copy-to", &target.url()]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(stderr(&again).contains("not empty"));
 }

@@ -54,6 +54,11 @@ impl TestDb {
         fresh_database()
     }
 
+    /// A fresh, empty SQLite database, whatever engine the tests run on.
+    pub fn sqlite() -> TestDb {
+        TestDb::Sqlite(tempfile::tempdir().expect("temp dir"))
+    }
+
     /// The data directory to run with.
     pub fn data_dir(&self) -> &std::path::Path {
         match self {

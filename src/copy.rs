@@ -1,0 +1,219 @@
+//! `shopfront copy-to URL`: every row of one shop's database copied into another, empty one,
+//! on either engine — how a shop that outgrew SQLite moves to PostgreSQL, ids and all.
+//!
+//! Rows go over in batches, parents before children, keeping their ids, all in one
+//! transaction on the target: a failed copy leaves the target empty. What the target's
+//! triggers derive (category counts, the search index) is rebuilt by them as the rows arrive.
+
+use diesel::prelude::*;
+
+use crate::db::{self, DbConn};
+
+/// Rows read and written at a time: well under either engine's limit on bound parameters.
+const BATCH: i64 = 500;
+
+/// How many rows of each table were copied, in the order copied.
+pub type Copied = Vec<(&'static str, usize)>;
+
+/// Why a copy did not happen.
+#[derive(Debug)]
+pub enum CopyError {
+    /// The target already holds a shop: copying would mix two.
+    TargetNotEmpty(&'static str),
+    /// A database error, with the table being copied.
+    Database(&'static str, diesel::result::Error),
+}
+
+impl std::fmt::Display for CopyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CopyError::TargetNotEmpty(table) => write!(
+                f,
+                "the target database is not empty (it has {table}); copy into a new database"
+            ),
+            CopyError::Database(table, e) => write!(f, "copying {table}: {e}"),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for CopyError {
+    fn from(e: diesel::result::Error) -> Self {
+        CopyError::Database("the transaction", e)
+    }
+}
+
+/// Copies every row of `table` (the listed columns, of the listed types) from `$from` to
+/// `$to` in batches ordered by `$key`; evaluates to the number of rows.
+macro_rules! copy_table {
+    ($from:expr, $to:expr, $table:ident by $key:ident: $key_ty:ty, [$($col:ident: $ty:ty),+ $(,)?]) => {{
+        use crate::schema::$table;
+        let wrap = |e| CopyError::Database(stringify!($table), e);
+        let mut copied = 0usize;
+        let mut after: Option<$key_ty> = None;
+        loop {
+            let select = $table::table
+                .select(($($table::$col,)+))
+                .order($table::$key.asc())
+                .limit(BATCH);
+            let rows: Vec<($($ty,)+)> = match after.clone() {
+                None => select.load($from).map_err(wrap)?,
+                Some(last) => select.filter($table::$key.gt(last)).load($from).map_err(wrap)?,
+            };
+            let Some(last) = rows.last() else { break };
+            #[allow(unused_variables)]
+            let ($($col,)+) = last.clone();
+            after = Some($key);
+            let count = rows.len();
+            let values: Vec<_> = rows
+                .into_iter()
+                .map(|($($col,)+)| ($($table::$col.eq($col),)+))
+                .collect();
+            // Diesel writes a multi-row INSERT per engine, not through the multi-connection.
+            match &mut *$to {
+                DbConn::Sqlite(to) => diesel::insert_into($table::table).values(&values).execute(to),
+                DbConn::Pg(to) => diesel::insert_into($table::table).values(&values).execute(to),
+            }
+            .map_err(wrap)?;
+            copied += count;
+            if count < BATCH as usize {
+                break;
+            }
+        }
+        (stringify!($table), copied)
+    }};
+}
+
+/// Copies every row from `from` into `to`, which must be migrated and hold no shop yet.
+pub fn copy_all(from: &mut DbConn, to: &mut DbConn) -> Result<Copied, CopyError> {
+    use chrono::NaiveDateTime as Time;
+    type Text = String;
+    type Maybe<T> = Option<T>;
+
+    for (table, rows) in row_counts(to)? {
+        if rows > 0 {
+            return Err(CopyError::TargetNotEmpty(table));
+        }
+    }
+    db::transaction(to, |to| {
+        let copied = vec![
+            copy_table!(from, to, users by id: i32, [
+                id: i32, email: Text, password_hash: Text, role: Text,
+                email_verified_at: Maybe<Time>, security_stamp: Text, created_at: Time,
+                updated_at: Time,
+            ]),
+            copy_table!(from, to, categories by id: i32, [
+                id: i32, slug: Text, name: Text, description: Text, created_at: Time,
+                updated_at: Time,
+            ]),
+            copy_table!(from, to, products by id: i32, [
+                id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,
+                stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
+                rating_count: i32, version: i32, image: Maybe<Text>,
+            ]),
+            copy_table!(from, to, reviews by id: i32, [
+                id: i32, product_id: i32, user_id: i32, rating: i32, body: Text, hidden: bool,
+                created_at: Time, updated_at: Time,
+            ]),
+            copy_table!(from, to, audit_log by id: i32, [
+                id: i32, admin_id: Maybe<i32>, admin_email: Text, action: Text, entity: Text,
+                entity_id: i32, changes: Text, note: Text, created_at: Time,
+            ]),
+            copy_table!(from, to, email_tokens by id: i32, [
+                id: i32, user_id: i32, purpose: Text, token_hash: Text, expires_at: Time,
+                used_at: Maybe<Time>, created_at: Time,
+            ]),
+            copy_table!(from, to, login_failures by id: i32, [
+                id: i32, email: Text, failed_at: Time, client: Maybe<Text>,
+            ]),
+            copy_table!(from, to, outbox by id: i32, [
+                id: i32, recipient: Text, subject: Text, body: Text, created_at: Time,
+                attempts: i32, next_attempt_at: Time, locked_until: Maybe<Time>,
+                sent_at: Maybe<Time>, last_error: Maybe<Text>,
+            ]),
+            copy_table!(from, to, sessions by key_hash: Text, [
+                key_hash: Text, state: Text, expires_at: Time, created_at: Time, updated_at: Time,
+            ]),
+            copy_table!(from, to, carts by id: i32, [
+                id: i32, user_id: Maybe<i32>, token: Maybe<Text>, created_at: Time,
+                updated_at: Time,
+            ]),
+            copy_table!(from, to, cart_items by id: i32, [
+                id: i32, cart_id: i32, product_id: i32, quantity: i32, added_at: Time,
+            ]),
+            copy_table!(from, to, orders by id: i32, [
+                id: i32, user_id: i32, status: Text, subtotal_cents: i64, discount_cents: i64,
+                total_cents: i64, ship_name: Text, ship_line1: Text, ship_line2: Text,
+                ship_postcode: Text, ship_city: Text, ship_country: Text, checkout_key: Text,
+                created_at: Time, updated_at: Time,
+            ]),
+            copy_table!(from, to, order_items by id: i32, [
+                id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
+                quantity: i32,
+            ]),
+        ];
+        continue_ids_after_copied_rows(to)?;
+        Ok(copied)
+    })
+}
+
+/// The number of rows of every copied table, in the order they are copied.
+pub fn row_counts(conn: &mut DbConn) -> Result<Copied, CopyError> {
+    use crate::schema::*;
+    macro_rules! counts {
+        ($($table:ident),+) => {
+            vec![$((
+                stringify!($table),
+                $table::table
+                    .count()
+                    .get_result::<i64>(conn)
+                    .map_err(|e| CopyError::Database(stringify!($table), e))?
+                    as usize,
+            )),+]
+        };
+    }
+    Ok(counts!(
+        users,
+        categories,
+        products,
+        reviews,
+        audit_log,
+        email_tokens,
+        login_failures,
+        outbox,
+        sessions,
+        carts,
+        cart_items,
+        orders,
+        order_items
+    ))
+}
+
+/// PostgreSQL hands out identity values from a sequence that rows inserted with their own
+/// ids do not move: move each past the copied ids. (SQLite continues after the largest id.)
+fn continue_ids_after_copied_rows(conn: &mut DbConn) -> Result<(), CopyError> {
+    let DbConn::Pg(pg) = conn else {
+        return Ok(());
+    };
+    for table in [
+        "users",
+        "categories",
+        "products",
+        "reviews",
+        "audit_log",
+        "email_tokens",
+        "login_failures",
+        "outbox",
+        "carts",
+        "cart_items",
+        "orders",
+        "order_items",
+    ] {
+        diesel::sql_query(format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+             COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+        ))
+        .execute(pg)
+        .map_err(|e| CopyError::Database("identity sequences", e))?;
+    }
+    Ok(())
+}
