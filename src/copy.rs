@@ -5,12 +5,16 @@
 //! transaction on the target: a failed copy leaves the target empty. What the target's
 //! triggers derive (category counts, the search index) is rebuilt by them as the rows arrive.
 
+use std::path::Path;
+
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
 
 /// Rows read and written at a time: well under either engine's limit on bound parameters.
 const BATCH: i64 = 500;
+/// Images read and written at a time: up to 2 MB each.
+const IMAGE_BATCH: i64 = 8;
 
 /// How many rows of each table were copied, in the order copied.
 pub type Copied = Vec<(&'static str, usize)>;
@@ -45,7 +49,10 @@ impl From<diesel::result::Error> for CopyError {
 /// Copies every row of `table` (the listed columns, of the listed types) from `$from` to
 /// `$to` in batches ordered by `$key`; evaluates to the number of rows.
 macro_rules! copy_table {
-    ($from:expr, $to:expr, $table:ident by $key:ident: $key_ty:ty, [$($col:ident: $ty:ty),+ $(,)?]) => {{
+    ($from:expr, $to:expr, $table:ident by $key:ident: $key_ty:ty, [$($col:ident: $ty:ty),+ $(,)?]) => {
+        copy_table!($from, $to, $table by $key: $key_ty, BATCH, [$($col: $ty),+])
+    };
+    ($from:expr, $to:expr, $table:ident by $key:ident: $key_ty:ty, $batch:expr, [$($col:ident: $ty:ty),+ $(,)?]) => {{
         use crate::schema::$table;
         let wrap = |e| CopyError::Database(stringify!($table), e);
         let mut copied = 0usize;
@@ -54,7 +61,7 @@ macro_rules! copy_table {
             let select = $table::table
                 .select(($($table::$col,)+))
                 .order($table::$key.asc())
-                .limit(BATCH);
+                .limit($batch);
             let rows: Vec<($($ty,)+)> = match after.clone() {
                 None => select.load($from).map_err(wrap)?,
                 Some(last) => select.filter($table::$key.gt(last)).load($from).map_err(wrap)?,
@@ -75,7 +82,7 @@ macro_rules! copy_table {
             }
             .map_err(wrap)?;
             copied += count;
-            if count < BATCH as usize {
+            if count < $batch as usize {
                 break;
             }
         }
@@ -83,8 +90,9 @@ macro_rules! copy_table {
     }};
 }
 
-/// Copies every row from `from` into `to`, which must be migrated and hold no shop yet.
-pub fn copy_all(from: &mut DbConn, to: &mut DbConn) -> Result<Copied, CopyError> {
+/// Copies every row from `from` into `to`, which must be migrated and hold no shop yet, and
+/// the images an earlier version kept as files in `image_dir` into the target's `images`.
+pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<Copied, CopyError> {
     use chrono::NaiveDateTime as Time;
     type Text = String;
     type Maybe<T> = Option<T>;
@@ -109,6 +117,9 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn) -> Result<Copied, CopyError>
                 id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,
                 stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
                 rating_count: i32, version: i32, image: Maybe<Text>,
+            ]),
+            copy_table!(from, to, images by name: Text, IMAGE_BATCH, [
+                name: Text, data: Vec<u8>, created_at: Time,
             ]),
             copy_table!(from, to, reviews by id: i32, [
                 id: i32, product_id: i32, user_id: i32, rating: i32, body: Text, hidden: bool,
@@ -151,6 +162,8 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn) -> Result<Copied, CopyError>
                 quantity: i32,
             ]),
         ];
+        let mut copied = copied;
+        copied.push(("image files", copy_image_files(to, image_dir)?));
         continue_ids_after_copied_rows(to)?;
         Ok(copied)
     })
@@ -175,6 +188,7 @@ pub fn row_counts(conn: &mut DbConn) -> Result<Copied, CopyError> {
         users,
         categories,
         products,
+        images,
         reviews,
         audit_log,
         email_tokens,
@@ -186,6 +200,35 @@ pub fn row_counts(conn: &mut DbConn) -> Result<Copied, CopyError> {
         orders,
         order_items
     ))
+}
+
+/// Stores the images products name that are files in `dir` rather than rows (kept so by
+/// shopfront before images moved into the database); a missing file is left missing.
+fn copy_image_files(to: &mut DbConn, dir: &Path) -> Result<usize, CopyError> {
+    use crate::schema::{images, products};
+    let wrap = |e| CopyError::Database("image files", e);
+    let names: Vec<String> = products::table
+        .filter(products::image.is_not_null())
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            images::table.filter(images::name.nullable().eq(products::image)),
+        )))
+        .select(products::image.assume_not_null())
+        .load(to)
+        .map_err(wrap)?;
+    let mut stored = 0;
+    for name in names {
+        // Names were made by shopfront (hex and an extension), but a path must not escape.
+        if name.contains(['/', '\\']) || name.starts_with('.') {
+            continue;
+        }
+        let Ok(data) = std::fs::read(dir.join(&name)) else {
+            log::warn!("copy-to: product image {name} is neither stored nor a file");
+            continue;
+        };
+        crate::models::image::insert(to, &name, &data, crate::models::now()).map_err(wrap)?;
+        stored += 1;
+    }
+    Ok(stored)
 }
 
 /// PostgreSQL hands out identity values from a sequence that rows inserted with their own

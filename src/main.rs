@@ -244,7 +244,8 @@ fn copy_to(config: &Config, url: &str) -> ExitCode {
         }
     };
     let started = std::time::Instant::now();
-    match shopfront::copy::copy_all(&mut from, &mut to) {
+    let image_dir = shopfront::web::uploads::legacy_dir(&config.data_dir);
+    match shopfront::copy::copy_all(&mut from, &mut to, &image_dir) {
         Ok(copied) => {
             for (table, rows) in &copied {
                 println!("{table}: {rows} rows");

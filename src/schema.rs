@@ -117,6 +117,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    images (name) {
+        name -> Text,
+        data -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     sessions (key_hash) {
         key_hash -> Text,
         state -> Text,
@@ -186,6 +194,7 @@ diesel::joinable!(order_items -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
+    images,
     products,
     users,
     email_tokens,

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod category;
 pub mod email_token;
 pub mod fixed_sql;
+pub mod image;
 pub mod login_failure;
 pub mod order;
 pub mod outbox;

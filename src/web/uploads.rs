@@ -1,20 +1,23 @@
-//! Product images: stored under `DATA_DIR/uploads` with random names, served with the type
-//! their bytes showed and a year-long cache (a name never changes its content).
+//! Product images: stored in the database (so every instance serves every image) under
+//! random names, served with the type their bytes showed and a year-long cache (a name never
+//! changes its content).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::config::random_hex;
+use crate::db;
 use crate::domain::product::{ImageKind, MAX_IMAGE_BYTES};
+use crate::models::{image, now};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
-/// The directory images are kept in.
-pub fn dir(state: &AppState) -> PathBuf {
-    state.config.data_dir.join("uploads")
+/// Where shopfront kept images before they moved into the database; still read from.
+pub fn legacy_dir(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("uploads")
 }
 
 /// Why an upload was refused.
@@ -39,24 +42,32 @@ pub fn check(data: Option<&[u8]>) -> Result<Option<ImageKind>, ImageProblem> {
         .ok_or(ImageProblem::NotAnImage)
 }
 
-/// Stores an accepted image under a new random name and returns the name. Written under a
-/// temporary name and renamed, so a half-written file is never served.
-pub fn store(dir: &Path, kind: ImageKind, data: &[u8]) -> Result<String, AppError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| AppError::internal("create the uploads directory", e))?;
+/// Stores an accepted image under a new random name and returns the name.
+pub async fn store(state: &AppState, kind: ImageKind, data: Bytes) -> Result<String, AppError> {
     let name = format!("{}.{}", random_hex(16), kind.extension());
-    let partial = dir.join(format!(".{name}.partial"));
-    std::fs::write(&partial, data).map_err(|e| AppError::internal("write an upload", e))?;
-    std::fs::rename(&partial, dir.join(&name))
-        .map_err(|e| AppError::internal("store an upload", e))?;
+    let stored = name.clone();
+    db::run(&state.pool, move |conn| {
+        Ok(image::insert(conn, &stored, &data, now())?)
+    })
+    .await?;
     Ok(name)
 }
 
-/// Removes a stored image (after its product moved on to another, or a save failed).
-pub fn remove(dir: &Path, name: &str) {
-    if valid_name(name).is_some() {
-        if let Err(e) = std::fs::remove_file(dir.join(name)) {
-            log::warn!("cannot remove the upload {name}: {e}");
+/// Removes a stored image (after its product moved on to another, or a save failed); a
+/// failure is logged, not shown: it leaves an unused image behind, nothing worse.
+pub async fn remove(state: &AppState, name: &str) {
+    if valid_name(name).is_none() {
+        return;
+    }
+    let owned = name.to_string();
+    let removed = db::run(&state.pool, move |conn| Ok(image::delete(conn, &owned)?)).await;
+    if let Err(e) = removed {
+        log::warn!("cannot remove the image {name}: {e}");
+    }
+    let file = legacy_dir(&state.config.data_dir).join(name);
+    if let Err(e) = std::fs::remove_file(&file) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            log::warn!("cannot remove the image file {}: {e}", file.display());
         }
     }
 }
@@ -71,28 +82,47 @@ fn valid_name(name: &str) -> Option<ImageKind> {
     ours.then(|| ImageKind::from_extension(extension)).flatten()
 }
 
-/// `GET /uploads/{name}`.
+/// `GET /uploads/{name}`: from the database, or from the directory images were kept in
+/// before. The name is the version, so a browser holding it is told 304 without a read.
 pub async fn serve(
     req: HttpRequest,
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
+    let name = name.into_inner();
     let kind = valid_name(&name).ok_or(AppError::NotFound)?;
-    let file = NamedFile::open_async(dir(&state).join(name.as_str()))
-        .await
-        .map_err(|_| AppError::NotFound)?
-        .set_content_type(
-            kind.content_type()
-                .parse()
-                .map_err(|_| AppError::NotFound)?,
-        )
-        .use_etag(true)
-        .use_last_modified(true);
-    let mut response = file.into_response(&req);
-    response.headers_mut().insert(
+    let etag = format!("\"{name}\"");
+    let cached = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == etag));
+    let mut response = if cached {
+        HttpResponse::NotModified().finish()
+    } else {
+        let wanted = name.clone();
+        let stored = db::run(&state.pool, move |conn| Ok(image::data(conn, &wanted)?)).await?;
+        let data = match stored {
+            Some(data) => data,
+            None => {
+                let file = legacy_dir(&state.config.data_dir).join(&name);
+                web::block(move || std::fs::read(file))
+                    .await?
+                    .map_err(|_| AppError::NotFound)?
+            }
+        };
+        HttpResponse::Ok()
+            .content_type(kind.content_type())
+            .body(data)
+    };
+    let headers = response.headers_mut();
+    headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
     Ok(response)
 }
 

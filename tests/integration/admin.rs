@@ -11,7 +11,8 @@ use crate::support::shop::{add_to_cart, check_out};
 use crate::support::{Client, TestApp};
 
 /// The smallest valid PNG: one transparent pixel.
-const PNG: &[u8] = &[
+/// A 1×1 PNG.
+pub(crate) const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
     0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
     0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0xDA, 0x63, 0xFC, 0xCF, 0xC0, 0x50,
@@ -29,7 +30,8 @@ fn audit_actions(app: &TestApp) -> Vec<String> {
     .unwrap()
 }
 
-fn new_product(
+/// Posts the new-product form with `fields` and `files`.
+pub(crate) fn new_product(
     admin: &Client,
     fields: &[(&str, &str)],
     files: &[(&str, &str, &str, &[u8])],
@@ -192,6 +194,30 @@ fn an_admin_creates_a_product_with_an_image_and_it_shows_in_the_shop() {
         .header("cache-control")
         .unwrap()
         .contains("max-age=31536000"));
+    // Kept in the database, so every instance serves it; nothing on this instance's disk.
+    let stored: Vec<Vec<u8>> = app
+        .db(|conn| {
+            shopfront::schema::images::table
+                .select(shopfront::schema::images::data)
+                .load(conn)
+        })
+        .unwrap();
+    assert_eq!(stored, [PNG.to_vec()]);
+    assert!(!app.data_dir().join("uploads").exists());
+    assert_eq!(
+        served.header("content-length"),
+        Some(PNG.len().to_string().as_str())
+    );
+    let etag = served.header("etag").expect("an ETag").to_string();
+    let again = app
+        .client()
+        .request("GET", &image, &[("If-None-Match", &etag)], Vec::new());
+    assert_eq!(again.status, 304);
+    // An image kept as a file by an earlier version is still served.
+    let legacy = "00000000000000000000000000000001.png";
+    std::fs::create_dir_all(app.data_dir().join("uploads")).unwrap();
+    std::fs::write(app.data_dir().join("uploads").join(legacy), PNG).unwrap();
+    assert_eq!(app.client().get(&format!("/uploads/{legacy}")).status, 200);
 
     let shop = app.client().get("/products?category=lamps");
     assert_eq!(shop.product_names(), ["Brass Lamp"]);

@@ -10,6 +10,7 @@ use shopfront::db::DbConn;
 use shopfront::domain::account::Role;
 use shopfront::schema::{outbox, products};
 
+use crate::admin::{new_product, PNG};
 use crate::support::accounts::{insert_user, log_in, PASSWORD};
 use crate::support::fixtures::{insert_category, insert_product, ProductSpec};
 use crate::support::process::{run, serve, serve_logging, start, stderr, wait_until_serving};
@@ -459,6 +460,23 @@ fn two_instances_serve_one_shop_and_sell_the_last_items_once() {
     assert_eq!(units_sold(&mut conn, last), 5);
     assert_eq!(stock_of(&mut conn, last), 0);
     assert_eq!(orders_without_items(&mut conn), 0);
+
+    // An image uploaded through one instance is served by the other.
+    insert_user(&mut conn, "boss@example.com", Role::Admin, true);
+    let admin = Client::new(a.base());
+    log_in(&admin, "boss@example.com");
+    let category = category.to_string();
+    let fields = [
+        ("name", "Lamp with a picture"),
+        ("description", "Brass, shown."),
+        ("price", "12.50"),
+        ("stock", "3"),
+        ("category_id", category.as_str()),
+    ];
+    let created = new_product(&admin, &fields, &[("image", "lamp.png", "image/png", PNG)]);
+    assert_eq!(created.status, 303, "{}", created.body);
+    let image = admin.follow(created).attrs("img.thumb", "src").remove(0);
+    assert_eq!(b.get(&image).status, 200);
 
     // Every queued mail goes out once, from one instance or the other.
     let deadline = Instant::now() + Duration::from_secs(30);

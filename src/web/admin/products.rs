@@ -345,18 +345,21 @@ fn too_large(upload: &ProductUpload) -> bool {
 }
 
 /// Stores the upload's image, if it has an accepted one.
-fn store_image(
+async fn store_image(
     state: &AppState,
     upload: &ProductUpload,
     kind: Option<ImageKind>,
 ) -> Result<Option<String>, AppError> {
     match (kind, &upload.image) {
-        (Some(kind), Some(file)) => Ok(Some(uploads::store(
-            &uploads::dir(state),
-            kind,
-            &file.data,
-        )?)),
+        (Some(kind), Some(file)) => Ok(Some(uploads::store(state, kind, file.data.clone()).await?)),
         _ => Ok(None),
+    }
+}
+
+/// Forgets an image stored for a save that did not happen.
+async fn discard(state: &AppState, image: &Option<String>) {
+    if let Some(name) = image {
+        uploads::remove(state, name).await;
     }
 }
 
@@ -391,7 +394,7 @@ pub async fn create(
             );
         }
     };
-    let image = store_image(&state, &upload, kind)?;
+    let image = store_image(&state, &upload, kind).await?;
     let actor = actor(&admin);
     let stored = image.clone();
     let created = db::run(&state.pool, move |conn| {
@@ -401,9 +404,7 @@ pub async fn create(
     let created = match created {
         Ok(created) => created,
         Err(e) => {
-            if let Some(name) = &image {
-                uploads::remove(&uploads::dir(&state), name);
-            }
+            discard(&state, &image).await;
             return Err(e);
         }
     };
@@ -417,9 +418,7 @@ pub async fn create(
             Ok(redirect(&format!("/admin/products/{id}/edit")))
         }
         Err(_) => {
-            if let Some(name) = &image {
-                uploads::remove(&uploads::dir(&state), name);
-            }
+            discard(&state, &image).await;
             let mut errors = FormErrors::new();
             errors.add("category_id", "Choose a category that exists.");
             let categories = categories(&state).await?;
@@ -474,7 +473,7 @@ pub async fn update(
             );
         }
     };
-    let image = store_image(&state, &upload, kind)?;
+    let image = store_image(&state, &upload, kind).await?;
     let actor = actor(&admin);
     let note = text(&upload.stock_note);
     let stored = image.clone();
@@ -491,27 +490,21 @@ pub async fn update(
         )
     })
     .await;
-    let dir = uploads::dir(&state);
-    let discard_upload = || {
-        if let Some(name) = &image {
-            uploads::remove(&dir, name);
-        }
-    };
     let problem = match saved {
         Ok(Ok(before)) => {
             // The new image replaced the old one, which nothing else uses.
             if let (Some(_), Some(old)) = (&image, &before.image) {
-                uploads::remove(&dir, old);
+                uploads::remove(&state, old).await;
             }
             flash::push(&req.get_session(), FlashKind::Success, "Saved.");
             return Ok(redirect(&format!("/admin/products/{id}/edit")));
         }
         Ok(Err(problem)) => {
-            discard_upload();
+            discard(&state, &image).await;
             problem
         }
         Err(e) => {
-            discard_upload();
+            discard(&state, &image).await;
             return Err(e);
         }
     };
