@@ -353,6 +353,15 @@ impl Config {
             )
         })?;
         if self.secret_key.is_none() {
+            if self.engine == Engine::Postgres {
+                // Instances that share a database must sign cookies alike, or a login made
+                // on one is unknown to the next.
+                log::warn!(
+                    "SECRET_KEY is not set: cookies are signed with the key in {}; give every \
+                     instance of this shop the same SECRET_KEY",
+                    self.data_dir.join("secret_key").display()
+                );
+            }
             self.secret_key = Some(load_or_create_secret(&self.data_dir)?);
         }
         Ok(())
