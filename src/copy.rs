@@ -103,6 +103,7 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<
         }
     }
     db::transaction(to, |to| {
+        count_categories_at_the_end(to, Counting::Paused)?;
         let copied = vec![
             copy_table!(from, to, users by id: i32, [
                 id: i32, email: Text, password_hash: Text, role: Text,
@@ -164,6 +165,7 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<
         ];
         let mut copied = copied;
         copied.push(("image files", copy_image_files(to, image_dir)?));
+        count_categories_at_the_end(to, Counting::Resumed)?;
         continue_ids_after_copied_rows(to)?;
         Ok(copied)
     })
@@ -229,6 +231,36 @@ fn copy_image_files(to: &mut DbConn, dir: &Path) -> Result<usize, CopyError> {
         stored += 1;
     }
     Ok(stored)
+}
+
+/// Whether PostgreSQL's per-product category counting is paused.
+#[derive(PartialEq)]
+enum Counting {
+    Paused,
+    Resumed,
+}
+
+/// On PostgreSQL, counting each inserted product into its category's row rewrites that one
+/// row once per product, and in one transaction every version stays: a million products took
+/// hours. The copy pauses the trigger (inside the transaction, so no one else sees it off) and
+/// counts once at the end. SQLite updates the row in place and needs none of this.
+fn count_categories_at_the_end(conn: &mut DbConn, counting: Counting) -> Result<(), CopyError> {
+    use diesel::connection::SimpleConnection;
+    let DbConn::Pg(pg) = conn else {
+        return Ok(());
+    };
+    let sql = match counting {
+        Counting::Paused => "ALTER TABLE products DISABLE TRIGGER catalog_counts_products;",
+        Counting::Resumed => {
+            "ALTER TABLE products ENABLE TRIGGER catalog_counts_products;
+             UPDATE catalog_counts SET active = (
+                 SELECT count(*) FROM products p
+                 WHERE p.category_id = catalog_counts.category_id AND p.status = 'active'
+             );"
+        }
+    };
+    pg.batch_execute(sql)
+        .map_err(|e| CopyError::Database("category counts", e))
 }
 
 /// PostgreSQL hands out identity values from a sequence that rows inserted with their own
