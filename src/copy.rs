@@ -164,7 +164,7 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<
             ]),
         ];
         let mut copied = copied;
-        copied.push(("image files", copy_image_files(to, image_dir)?));
+        copied.push(("images from files", copy_image_files(to, image_dir)?));
         count_categories_at_the_end(to, Counting::Resumed)?;
         continue_ids_after_copied_rows(to)?;
         Ok(copied)

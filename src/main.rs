@@ -247,8 +247,8 @@ fn copy_to(config: &Config, url: &str) -> ExitCode {
     let image_dir = shopfront::web::uploads::legacy_dir(&config.data_dir);
     match shopfront::copy::copy_all(&mut from, &mut to, &image_dir) {
         Ok(copied) => {
-            for (table, rows) in &copied {
-                println!("{table}: {rows} rows");
+            for (what, rows) in &copied {
+                println!("{what}: {rows}");
             }
             let total: usize = copied.iter().map(|(_, rows)| rows).sum();
             println!(
