@@ -245,7 +245,7 @@ pub fn app(
         .wrap(from_fn(key_rotation::resign_previous_key_cookies))
         .wrap(security_headers::security_headers())
         .wrap(Compress::default())
-        .wrap(request_logger(Arc::clone(&logged_config)))
+        .wrap(request_logger(logged_config))
 }
 
 /// Logs one line per request: never the query string (it can carry tokens) or cookies. The

@@ -427,15 +427,11 @@ impl Worker {
     }
 
     /// Asks the worker to stop once the mail in hand is delivered and recorded, and waits
-    /// for that at most `limit`; false if it had to be left.
-    pub async fn stop(self, limit: Duration) -> bool {
+    /// for that at most `limit`.
+    pub async fn stop(self, limit: Duration) {
         self.stop.send_replace(true);
-        match tokio::time::timeout(limit, self.task).await {
-            Ok(_) => true,
-            Err(_) => {
-                log::warn!("mail worker: still delivering after {limit:?}; left it");
-                false
-            }
+        if tokio::time::timeout(limit, self.task).await.is_err() {
+            log::warn!("mail worker: still delivering after {limit:?}; left it");
         }
     }
 }
@@ -466,5 +462,51 @@ async fn run_worker(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(1).num_seconds(), 30);
+        assert_eq!(backoff(2).num_seconds(), 60);
+        assert_eq!(backoff(3).num_seconds(), 120);
+        assert_eq!(backoff(20).num_seconds(), 3600);
+        assert_eq!(backoff(0).num_seconds(), 30);
+    }
+
+    #[test]
+    fn bodies_stay_readable_with_whole_links() {
+        let link = format!("http://shop.example/verify-email?token={}", "a".repeat(64));
+        let body = plain_body(&format!("Hello,\n\n{link}\n"));
+        assert_eq!(body.encoding(), ContentTransferEncoding::SevenBit);
+        let text = String::from_utf8(body.into_vec()).unwrap();
+        assert!(text.contains(&link));
+        assert!(text.contains("Hello,\r\n\r\n"));
+        assert_eq!(
+            plain_body("Grüße\n").encoding(),
+            ContentTransferEncoding::EightBit
+        );
+        let huge = "x".repeat(2000);
+        assert_ne!(
+            plain_body(&huge).encoding(),
+            ContentTransferEncoding::SevenBit
+        );
+    }
+
+    #[test]
+    fn links_use_the_public_url() {
+        let links = Links::new("https://shop.example/");
+        assert_eq!(
+            links.verify("abc"),
+            "https://shop.example/verify-email?token=abc"
+        );
+        assert_eq!(
+            links.reset("abc"),
+            "https://shop.example/password/reset?token=abc"
+        );
     }
 }

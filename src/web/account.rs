@@ -307,15 +307,14 @@ fn client_of(state: &AppState, req: &HttpRequest) -> Option<String> {
     client_ip::of(req, &state.config.trusted_proxies).map(|ip| ip.to_string())
 }
 
-/// Seconds until `email` may try again, if it — or the client `req` comes from, on any
-/// address — has failed too often lately.
+/// Seconds until `email` may try again, if it — or `client`, on any address — has failed
+/// too often lately.
 async fn throttled(
     state: &AppState,
-    req: &HttpRequest,
+    client: Option<String>,
     email: &Email,
 ) -> Result<Option<u64>, AppError> {
     let email = email.as_str().to_string();
-    let client = client_of(state, req);
     db::run(&state.pool, move |conn| {
         let now = now();
         let since = now - TimeDelta::minutes(LOGIN_WINDOW_MINUTES);
@@ -335,11 +334,10 @@ async fn throttled(
 
 async fn record_failure(
     state: &AppState,
-    req: &HttpRequest,
+    client: Option<String>,
     email: &Email,
 ) -> Result<(), AppError> {
     let email = email.as_str().to_string();
-    let client = client_of(state, req);
     db::run(&state.pool, move |conn| {
         Ok(login_failure::record(
             conn,
@@ -407,11 +405,10 @@ pub async fn login(
         Err(e) => return Err(e),
     };
 
-    if let Some(retry_after) = throttled(&state, &req, &email).await? {
-        log::warn!(
-            "login throttled for {email} from {}",
-            client_of(&state, &req).as_deref().unwrap_or("-")
-        );
+    let client = client_of(&state, &req);
+    let shown_client = client.clone().unwrap_or_else(|| "-".to_string());
+    if let Some(retry_after) = throttled(&state, client.clone(), &email).await? {
+        log::warn!("login throttled for {email} from {shown_client}");
         let mut errors = FormErrors::new();
         errors.add(
             "form",
@@ -437,11 +434,8 @@ pub async fn login(
     let user = match found {
         Some(user) if matches => user,
         _ => {
-            record_failure(&state, &req, &email).await?;
-            log::warn!(
-                "failed login for {email} from {}",
-                client_of(&state, &req).as_deref().unwrap_or("-")
-            );
+            record_failure(&state, client, &email).await?;
+            log::warn!("failed login for {email} from {shown_client}");
             let mut errors = FormErrors::new();
             errors.add(
                 "form",
@@ -711,8 +705,9 @@ pub async fn change_password(
         user: current.clone(),
         errors,
     };
+    let client = client_of(&state, &req);
     if let Some(retry_after) = match &email {
-        Some(email) => throttled(&state, &req, email).await?,
+        Some(email) => throttled(&state, client.clone(), email).await?,
         None => None,
     } {
         let mut errors = FormErrors::new();
@@ -737,7 +732,7 @@ pub async fn change_password(
         .await?
     {
         if let Some(email) = &email {
-            record_failure(&state, &req, email).await?;
+            record_failure(&state, client, email).await?;
         }
         errors.add("current_password", "That is not your current password.");
     }
