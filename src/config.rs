@@ -425,6 +425,33 @@ impl Config {
         ]
     }
 
+    /// Combinations that work but are probably not what a live shop wants, one sentence each.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.public_url.starts_with("https://") && !self.cookie_secure {
+            warnings.push(
+                "PUBLIC_URL is https:// but COOKIE_SECURE is off: cookies would also travel \
+                 over plain HTTP; set COOKIE_SECURE=on"
+                    .to_string(),
+            );
+        }
+        if self.engine == Engine::Postgres && self.demo_data {
+            warnings.push(
+                "DEMO_DATA is on with PostgreSQL: an empty catalogue is filled with demo \
+                 products at start; set DEMO_DATA=off for a live shop"
+                    .to_string(),
+            );
+        }
+        if self.engine == Engine::Postgres && self.smtp_url.is_none() {
+            warnings.push(format!(
+                "SMTP_URL is unset with PostgreSQL: mail is only written as files to {}, \
+                 nobody receives it; set SMTP_URL",
+                self.mail_dir.display()
+            ));
+        }
+        warnings
+    }
+
     /// The discount rule the configuration sets.
     pub fn discount_rule(&self) -> crate::domain::DiscountRule {
         crate::domain::DiscountRule {
@@ -601,6 +628,21 @@ mod tests {
             assert_eq!(err.var, var, "{value}");
             assert!(err.to_string().starts_with(var));
         }
+    }
+
+    #[test]
+    fn warnings_name_the_settings_a_live_shop_should_change() {
+        assert!(parse(&[]).unwrap().warnings().is_empty());
+        let https = parse(&[("PUBLIC_URL", "https://shop.example")]).unwrap();
+        assert_eq!(https.warnings().len(), 1);
+        assert!(https.warnings()[0].starts_with("PUBLIC_URL"));
+        let pg = parse(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap();
+        let said: Vec<String> = pg
+            .warnings()
+            .iter()
+            .map(|w| w.split(' ').next().unwrap_or("").to_string())
+            .collect();
+        assert_eq!(said, ["DEMO_DATA", "SMTP_URL"]);
     }
 
     #[test]

@@ -36,7 +36,8 @@ use crate::web::csrf::{self, CsrfProtection};
 use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
-    account, assets, cart, catalog, catch_panic::CatchPanic, checkout, client_ip, health,
+    account, assets, cart, catalog, catch_panic::CatchPanic, checkout, client_ip, compression,
+    health,
     key_rotation, reviews, security_headers, uploads,
 };
 
@@ -243,8 +244,9 @@ pub fn app(
         .wrap(identity)
         .wrap(sessions)
         .wrap(from_fn(key_rotation::resign_previous_key_cookies))
-        .wrap(security_headers::security_headers())
+        .wrap(security_headers::security_headers(secure))
         .wrap(Compress::default())
+        .wrap(from_fn(compression::identity_for_http10))
         .wrap(request_logger(logged_config))
 }
 

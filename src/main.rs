@@ -6,96 +6,67 @@ use std::io::{BufRead, IsTerminal};
 use std::net::TcpListener;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
 use shopfront::domain::account::{check_new_password, Email};
 use shopfront::{accounts, config::Config, db, demo, mail, models, passwords, AppState};
 
-const USAGE: &str = "\
-shopfront: a server-rendered web shop
-
-Usage:
-  shopfront [serve]                 serve the shop on BIND (default 127.0.0.1:8080)
-  shopfront seed-demo               load the demo catalogue into an empty database
-  shopfront seed-bench --products N fill an empty database with N benchmark products
-  shopfront migrate                 bring the database schema up to date and exit
-  shopfront backup PATH             copy the SQLite database to PATH, consistently, while it serves
-  shopfront check-config            print the settings in effect, secrets masked
-  shopfront copy-to URL             copy every row into the empty database at URL (SQLite path or
-                                    postgres:// URL), e.g. to move a shop to PostgreSQL
-  shopfront create-admin --email E  create a verified admin, or promote the account of E;
-                                    the password is read as one line from standard input
-  shopfront --help                  show this help
-
-Configuration comes from environment variables (BIND, DATA_DIR, DATABASE_URL, SECRET_KEY,
-SECRET_KEY_PREVIOUS, DEMO_DATA, DB_POOL_SIZE, CURRENCY_SYMBOL, BCRYPT_COST, PUBLIC_URL,
-COOKIE_SECURE, MAIL_DIR, SMTP_URL, MAIL_FROM, SHUTDOWN_TIMEOUT, TRUSTED_PROXIES, RUST_LOG);
-see README.md.
-";
-
-/// What the command line asks for.
-enum Command {
-    Serve,
-    SeedDemo,
-    CreateAdmin { email: String },
-    SeedBench { products: u32 },
-    Migrate,
-    CheckConfig,
-    Backup { path: String },
-    CopyTo { url: String },
-    Help,
+/// The command line: one subcommand, `serve` when none is given.
+#[derive(Parser)]
+#[command(
+    name = "shopfront",
+    version,
+    about,
+    after_help = "Configuration comes from environment variables (BIND, DATA_DIR, DATABASE_URL, \
+                  SECRET_KEY, PUBLIC_URL, SMTP_URL, ...); `shopfront check-config` prints every \
+                  setting in effect. See README.md."
+)]
+struct Cli {
+    /// What to do; without one, serve the shop.
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn parse(args: &[String]) -> Result<Command, String> {
-    let words: Vec<&str> = args.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        [] | ["serve"] => Ok(Command::Serve),
-        ["seed-demo"] => Ok(Command::SeedDemo),
-        ["migrate"] => Ok(Command::Migrate),
-        ["check-config"] => Ok(Command::CheckConfig),
-        ["-h" | "--help" | "help"] => Ok(Command::Help),
-        ["create-admin", "--email", email] => Ok(Command::CreateAdmin {
-            email: email.to_string(),
-        }),
-        ["create-admin", flag] if flag.starts_with("--email=") => Ok(Command::CreateAdmin {
-            email: flag["--email=".len()..].to_string(),
-        }),
-        ["create-admin", ..] => Err("create-admin needs --email ADDRESS".to_string()),
-        ["seed-bench", "--products", n] => match n.parse::<u32>() {
-            Ok(products) if (1..=10_000_000).contains(&products) => {
-                Ok(Command::SeedBench { products })
-            }
-            _ => Err(format!(
-                "--products takes a whole number from 1 to 10000000, not {n:?}"
-            )),
-        },
-        ["seed-bench", ..] => Err("seed-bench needs --products N".to_string()),
-        ["backup", path] => Ok(Command::Backup {
-            path: path.to_string(),
-        }),
-        ["backup", ..] => Err("backup needs one PATH to write the copy to".to_string()),
-        ["copy-to", url] => Ok(Command::CopyTo {
-            url: url.to_string(),
-        }),
-        ["copy-to", ..] => Err("copy-to needs the URL of the database to copy into".to_string()),
-        [command @ ("serve" | "seed-demo" | "migrate" | "check-config"), ..] => {
-            Err(format!("{command} takes no arguments"))
-        }
-        [other, ..] => Err(format!("unknown command {other:?}")),
-    }
+/// What the command line asks for.
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the shop on BIND (default 127.0.0.1:8080); the default command.
+    Serve,
+    /// Load the demo catalogue into an empty database (exit 1 if it is not empty).
+    SeedDemo,
+    /// Fill an empty database with N benchmark products (deterministic).
+    SeedBench {
+        /// How many products, 1 to 10,000,000.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        products: u32,
+    },
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Copy the SQLite database to PATH, consistently, while it serves (PATH must not exist).
+    Backup {
+        /// Where to write the copy.
+        #[arg(value_name = "PATH")]
+        path: String,
+    },
+    /// Print the settings in effect, secrets masked; writes nothing.
+    CheckConfig,
+    /// Copy every row into the empty database at URL (a SQLite path or a postgres:// URL).
+    CopyTo {
+        /// The database to copy into.
+        #[arg(value_name = "URL")]
+        url: String,
+    },
+    /// Create a verified admin, or promote the account of EMAIL; the password is read as one
+    /// line from standard input.
+    CreateAdmin {
+        /// The admin's e-mail address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match parse(&args) {
-        Ok(command) => command,
-        Err(message) => {
-            eprintln!("shopfront: {message}\n\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Command::Help = command {
-        print!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
+    // Help and version exit 0; a bad command line prints clap's message and exits 2.
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let mut config = match Config::from_env() {
         Ok(config) => config,
@@ -104,71 +75,83 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::CheckConfig = command {
+    match command {
         // Before `prepare`: checking writes nothing, not even a new key.
-        for (name, value) in config.describe() {
-            println!("{name}={value}");
-        }
-        return ExitCode::SUCCESS;
-    }
-    if let Command::Backup { path } = &command {
-        return backup(&config, path);
-    }
-    if let Command::CopyTo { url } = &command {
-        return copy_to(&config, url);
-    }
-    if let Command::Migrate = command {
-        return match db::migrate(&config) {
-            Ok(applied) if applied.is_empty() => {
-                println!("the database schema is up to date");
-                ExitCode::SUCCESS
-            }
-            Ok(applied) => {
-                println!("applied migrations {}", applied.join(", "));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
+        Command::CheckConfig => check_config(&config),
+        Command::Backup { path } => backup(&config, &path),
+        Command::CopyTo { url } => copy_to(&config, &url),
+        Command::Migrate => migrate(&config),
+        Command::Serve => {
+            if let Err(e) = config.prepare() {
                 eprintln!("shopfront: {e}");
-                ExitCode::from(1)
+                return ExitCode::from(2);
             }
-        };
+            if let Err(e) = mail::Mailer::from_config(&config) {
+                eprintln!("shopfront: {e}");
+                return ExitCode::from(2);
+            }
+            match db::connect(&config) {
+                Ok(pool) => serve(config, pool),
+                Err(e) => {
+                    eprintln!("shopfront: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::SeedDemo => with_connection(&mut config, seed_demo),
+        Command::SeedBench { products } => {
+            with_connection(&mut config, |conn| seed_bench(conn, products))
+        }
+        Command::CreateAdmin { email } => {
+            let cost = config.bcrypt_cost;
+            with_connection(&mut config, |conn| create_admin(cost, conn, &email))
+        }
     }
+}
+
+/// Runs a one-shot command on one migrated connection, the data directory prepared.
+fn with_connection(
+    config: &mut Config,
+    work: impl FnOnce(&mut db::DbConn) -> ExitCode,
+) -> ExitCode {
     if let Err(e) = config.prepare() {
         eprintln!("shopfront: {e}");
         return ExitCode::from(2);
     }
-    if let Command::Serve = command {
-        if let Err(e) = mail::Mailer::from_config(&config) {
-            eprintln!("shopfront: {e}");
-            return ExitCode::from(2);
-        }
-    }
-    if let Command::Serve = command {
-        return match db::connect(&config) {
-            Ok(pool) => serve(config, pool),
-            Err(e) => {
-                eprintln!("shopfront: {e}");
-                ExitCode::from(1)
-            }
-        };
-    }
-    let mut conn = match db::connect_once(&config) {
-        Ok(conn) => conn,
+    match db::connect_once(config) {
+        Ok(mut conn) => work(&mut conn),
         Err(e) => {
             eprintln!("shopfront: {e}");
-            return ExitCode::from(1);
+            ExitCode::from(1)
         }
-    };
-    match command {
-        Command::SeedDemo => seed_demo(&mut conn),
-        Command::CreateAdmin { email } => create_admin(&config, &mut conn, &email),
-        Command::SeedBench { products } => seed_bench(&mut conn, products),
-        Command::Serve
-        | Command::Migrate
-        | Command::CheckConfig
-        | Command::Backup { .. }
-        | Command::CopyTo { .. }
-        | Command::Help => ExitCode::SUCCESS,
+    }
+}
+
+/// Prints every setting, secrets masked, and warns on stderr about risky combinations.
+fn check_config(config: &Config) -> ExitCode {
+    for (name, value) in config.describe() {
+        println!("{name}={value}");
+    }
+    for warning in config.warnings() {
+        eprintln!("shopfront: warning: {warning}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn migrate(config: &Config) -> ExitCode {
+    match db::migrate(config) {
+        Ok(applied) if applied.is_empty() => {
+            println!("the database schema is up to date");
+            ExitCode::SUCCESS
+        }
+        Ok(applied) => {
+            println!("applied migrations {}", applied.join(", "));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("shopfront: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -302,7 +285,7 @@ fn read_password(email: &str) -> std::io::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn create_admin(config: &Config, conn: &mut db::DbConn, email: &str) -> ExitCode {
+fn create_admin(bcrypt_cost: u32, conn: &mut db::DbConn, email: &str) -> ExitCode {
     let email = match Email::parse(email) {
         Ok(email) => email,
         Err(message) => {
@@ -321,7 +304,7 @@ fn create_admin(config: &Config, conn: &mut db::DbConn, email: &str) -> ExitCode
         eprintln!("shopfront: password: {message}");
         return ExitCode::from(2);
     }
-    let hash = match passwords::hash_blocking(&password, config.bcrypt_cost) {
+    let hash = match passwords::hash_blocking(&password, bcrypt_cost) {
         Ok(hash) => hash,
         Err(e) => {
             eprintln!("shopfront: cannot hash the password: {e}");

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod catch_panic;
 pub mod checkout;
 pub mod client_ip;
+pub mod compression;
 pub mod csrf;
 pub mod error;
 pub mod flash;

@@ -20,9 +20,22 @@ pub const SECURITY_HEADERS: [(&str, &str); 6] = [
     ),
 ];
 
-/// A middleware that adds the security headers to every response that lacks them.
-pub fn security_headers() -> DefaultHeaders {
-    SECURITY_HEADERS
+/// Sent when cookies are HTTPS-only (`COOKIE_SECURE=on`): browsers then use HTTPS for this
+/// host and its subdomains for two years, so no request leaks over plain HTTP first.
+pub const STRICT_TRANSPORT_SECURITY: (&str, &str) = (
+    "Strict-Transport-Security",
+    "max-age=63072000; includeSubDomains",
+);
+
+/// A middleware that adds the security headers to every response that lacks them, and HSTS
+/// when the shop is served over HTTPS (`https_only`).
+pub fn security_headers(https_only: bool) -> DefaultHeaders {
+    let headers = SECURITY_HEADERS
         .into_iter()
-        .fold(DefaultHeaders::new(), |headers, pair| headers.add(pair))
+        .fold(DefaultHeaders::new(), |headers, pair| headers.add(pair));
+    if https_only {
+        headers.add(STRICT_TRANSPORT_SECURITY)
+    } else {
+        headers
+    }
 }

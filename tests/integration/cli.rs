@@ -19,11 +19,60 @@ fn help_lists_the_commands() {
 }
 
 #[test]
-fn an_unknown_command_is_refused_with_exit_code_2() {
+fn an_unknown_command_or_flag_is_refused_with_exit_code_2() {
     let db = TestDb::new();
-    let output = run(&db, &[], &["frobnicate"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("unknown command"));
+    for (args, says) in [
+        (vec!["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+        (vec!["serve", "--port", "9"], "unexpected argument '--port'"),
+        (vec!["backup"], "<PATH>"),
+        (vec!["backup", "a.db", "b.db"], "unexpected argument 'b.db'"),
+        (vec!["seed-bench", "--products", "0"], "1..=10000000"),
+        (vec!["copy-to"], "<URL>"),
+    ] {
+        let output = run(&db, &[], &args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&output).contains(says), "{args:?}: {}", stderr(&output));
+    }
+    assert!(
+        std::fs::read_dir(db.data_dir()).unwrap().next().is_none(),
+        "a refused command line writes nothing"
+    );
+}
+
+#[test]
+fn every_command_has_its_own_help_and_writes_nothing_for_it() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    for command in [
+        "serve",
+        "seed-demo",
+        "seed-bench",
+        "migrate",
+        "backup",
+        "check-config",
+        "copy-to",
+        "create-admin",
+    ] {
+        let output = shopfront(&db, &[], &[command, "--help"])
+            .current_dir(dir.path())
+            .output()
+            .expect("run shopfront");
+        assert!(output.status.success(), "{command} --help");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.contains(&format!("Usage: shopfront {command}")), "{text}");
+    }
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no file named --help, nothing else either"
+    );
+    assert!(std::fs::read_dir(db.data_dir()).unwrap().next().is_none());
+
+    let version = run(&db, &[], &["--version"]);
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("shopfront {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -225,6 +274,48 @@ fn check_config_prints_the_settings_with_secrets_masked_and_writes_nothing() {
     assert!(text.contains("SMTP_URL=***"), "{text}");
     assert!(!text.contains("s3cret-pw"), "{text}");
     assert!(!db.data_dir().join("secret_key").exists());
+}
+
+#[test]
+fn check_config_warns_about_risky_combinations_and_still_exits_0() {
+    let db = TestDb::new();
+    let quiet = run(&db, &[], &["check-config"]);
+    assert!(quiet.status.success());
+    assert!(!stderr(&quiet).contains("warning"), "{}", stderr(&quiet));
+
+    let https_without_secure_cookies = run(
+        &db,
+        &[("PUBLIC_URL", "https://shop.example")],
+        &["check-config"],
+    );
+    assert!(https_without_secure_cookies.status.success());
+    let warned = stderr(&https_without_secure_cookies);
+    assert!(warned.contains("warning: PUBLIC_URL is https://"), "{warned}");
+    assert!(warned.contains("COOKIE_SECURE=on"), "{warned}");
+
+    // check-config connects to nothing, so any PostgreSQL URL will do.
+    let postgres = run(
+        &db,
+        &[("DATABASE_URL", "postgres://shop@db.invalid/shop")],
+        &["check-config"],
+    );
+    assert!(postgres.status.success());
+    let warned = stderr(&postgres);
+    assert!(warned.contains("warning: DEMO_DATA is on with PostgreSQL"), "{warned}");
+    assert!(warned.contains("warning: SMTP_URL is unset with PostgreSQL"), "{warned}");
+    let live = run(
+        &db,
+        &[
+            ("DATABASE_URL", "postgres://shop@db.invalid/shop"),
+            ("DEMO_DATA", "off"),
+            ("SMTP_URL", "smtp://mail.invalid:587"),
+            ("PUBLIC_URL", "https://shop.example"),
+            ("COOKIE_SECURE", "on"),
+        ],
+        &["check-config"],
+    );
+    assert!(live.status.success());
+    assert!(!stderr(&live).contains("warning"), "{}", stderr(&live));
 }
 
 #[test]

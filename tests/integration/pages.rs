@@ -8,7 +8,7 @@ use shopfront::db::Manager;
 use shopfront::web::catch_panic::CatchPanic;
 use shopfront::AppState;
 
-use crate::support::TestApp;
+use crate::support::{raw, TestApp};
 
 const SECURITY_HEADERS: [&str; 4] = [
     "content-security-policy",
@@ -228,6 +228,52 @@ fn pages_are_compressed_when_the_client_asks() {
     assert_eq!(gzip.header("content-encoding"), Some("gzip"));
     let plain = client.get("/products");
     assert_eq!(plain.header("content-encoding"), None);
+}
+
+#[test]
+fn an_http_1_0_client_gets_a_whole_body_framed_by_its_length() {
+    let app = TestApp::spawn();
+    app.product_on_sale("Teapot", 2500, 3);
+    let request = b"GET /products HTTP/1.0\r\nHost: shop\r\nAccept-Encoding: gzip\r\n\r\n";
+    let response = raw::exchange(&app.base, request);
+    assert_eq!(response.status(), 200, "{}", response.head);
+    assert!(response.head.starts_with("HTTP/1.0 200") || response.head.starts_with("HTTP/1.1 200"));
+    assert_eq!(response.header("transfer-encoding"), None, "{}", response.head);
+    let length: usize = response
+        .header("content-length")
+        .unwrap_or_else(|| panic!("no Content-Length: {}", response.head))
+        .parse()
+        .unwrap();
+    assert_eq!(response.body.len(), length);
+    let page = String::from_utf8(response.body).expect("a page, not gzip or chunk sizes");
+    assert!(page.starts_with("<!doctype html>"), "{page}");
+    assert!(page.contains("Teapot"));
+
+    // HTTP/1.1 clients still get gzip.
+    let request = b"GET /products HTTP/1.1\r\nHost: shop\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n";
+    let response = raw::exchange(&app.base, request);
+    assert_eq!(response.header("content-encoding"), Some("gzip"));
+}
+
+#[test]
+fn https_only_shops_send_strict_transport_security_on_every_response() {
+    let plain = TestApp::spawn();
+    assert_eq!(
+        plain.client().get("/").header("strict-transport-security"),
+        None
+    );
+    let https = TestApp::spawn_with(&[("COOKIE_SECURE", "on")]);
+    let client = https.client();
+    for path in ["/", "/nope", "/login", "/healthz"] {
+        assert_eq!(
+            client.get(path).header("strict-transport-security"),
+            Some("max-age=63072000; includeSubDomains"),
+            "{path}"
+        );
+    }
+    let refused = client.post_form("/logout", &[]);
+    assert_eq!(refused.status, 403);
+    assert!(refused.header("strict-transport-security").is_some());
 }
 
 #[test]

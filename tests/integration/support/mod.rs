@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod client;
 pub mod fixtures;
 pub mod process;
+pub mod raw;
 pub mod shop;
 
 use std::net::TcpListener;
