@@ -12,6 +12,23 @@ use std::path::{Path, PathBuf};
 /// The minimum length of `SECRET_KEY`, in characters.
 pub const SECRET_KEY_MIN_LEN: usize = 64;
 
+/// Bounds on what a request may hold, checked before it is parsed. The ones a shop may want
+/// to tune are settings below (`CART_MAX_LINES`, `SIGNUP_MAX_PER_HOUR`, …); these are fixed.
+pub mod limits {
+    /// Largest url-encoded form body accepted, in bytes.
+    pub const FORM_BYTES: usize = 64 * 1024;
+    /// Largest multipart body accepted, in bytes (a 2 MB image or a CSV file, and the fields).
+    pub const MULTIPART_BYTES: usize = 3 * 1024 * 1024;
+    /// Largest text field of a multipart form, in bytes (a 10,000-character description).
+    pub const MULTIPART_TEXT_BYTES: usize = 64 * 1024;
+    /// Longest multipart boundary, in characters (RFC 2046 allows 1 to 70).
+    pub const MULTIPART_BOUNDARY_CHARS: usize = 70;
+    /// Flash messages kept for the next page; older ones are dropped.
+    pub const FLASH_MESSAGES: usize = 5;
+    /// Largest state a session may store, in bytes of JSON; a bigger write is not stored.
+    pub const SESSION_STATE_BYTES: usize = 4096;
+}
+
 /// Which database engine a `DATABASE_URL` selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {

@@ -31,14 +31,14 @@ use actix_web::dev::{Server, ServerHandle, ServiceFactory, ServiceRequest, Servi
 use actix_web::middleware::{from_fn, Compress, Logger};
 use actix_web::{web as aweb, App, HttpServer};
 
+use crate::config::limits;
 pub use crate::config::Config;
-use crate::web::csrf::{self, CsrfProtection};
+use crate::web::csrf::CsrfProtection;
 use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
     account, assets, cart, catalog, catch_panic::CatchPanic, checkout, client_ip, compression,
-    health,
-    key_rotation, reviews, security_headers, uploads,
+    health, key_rotation, reviews, security_headers, uploads,
 };
 
 /// A login lasts at most this long, however active.
@@ -100,13 +100,13 @@ pub fn app(
         .app_data(aweb::PathConfig::default().error_handler(web::path_error))
         .app_data(
             aweb::FormConfig::default()
-                .limit(csrf::FORM_LIMIT)
+                .limit(limits::FORM_BYTES)
                 .error_handler(web::form_error),
         )
         .app_data(
             actix_multipart::form::MultipartFormConfig::default()
-                .total_limit(csrf::MULTIPART_LIMIT)
-                .memory_limit(csrf::MULTIPART_LIMIT)
+                .total_limit(limits::MULTIPART_BYTES)
+                .memory_limit(limits::MULTIPART_BYTES)
                 .error_handler(web::multipart_error),
         )
         // The catalogue

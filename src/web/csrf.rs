@@ -5,31 +5,43 @@
 //! this browser's token. The token lives in the server-side session once there is one, and
 //! is rotated at login; a visitor without a session (one who has only browsed) gets it from
 //! a signed, HttpOnly cookie instead, so reading pages never writes a session row.
+//!
+//! Pages carry the token masked with a fresh random pad (pad + pad XOR token, as Django and
+//! Rails do), so a compressed page never repeats the secret: guessing it byte by byte from
+//! response sizes (BREACH) finds nothing to converge on.
+//!
+//! Url-encoded bodies (at most [`limits::FORM_BYTES`]) are read here for the token. Multipart
+//! bodies are accepted only on [`MULTIPART_ROUTES`] (415 elsewhere, unread) and with a sane
+//! boundary (400 otherwise, unread); their token is checked by the handler's own parse
+//! ([`read_multipart`]), so the body is read once, by the crate that owns the format.
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 use std::rc::Rc;
 
+use actix_multipart::form::{MultipartCollect, MultipartForm};
 use actix_session::{Session, SessionExt};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::{Cookie, CookieJar, SameSite};
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::{header, Method};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::web::{self, BytesMut};
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
 
+use crate::config::limits;
 use crate::domain::account::{constant_time_eq, random_token};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
 /// The hidden form field that carries the token.
 pub const FIELD: &str = "csrf_token";
-/// Largest url-encoded form body accepted.
-pub const FORM_LIMIT: usize = 64 * 1024;
-/// Largest multipart body accepted (a 2 MB image and the other fields).
-pub const MULTIPART_LIMIT: usize = 3 * 1024 * 1024;
+/// The routes whose forms carry a file, as registered in `lib.rs`: the only ones that take
+/// a multipart body.
+pub const MULTIPART_ROUTES: [&str; 3] = ["/products", "/products/{id}", "/admin/products/import"];
 const SESSION_KEY: &str = "csrf";
+/// Bytes in a token (it is kept as hex).
+const TOKEN_BYTES: usize = 32;
 const REFUSED: &str = "This form could not be accepted: it has expired, or it was sent from another site. Go back, reload the page and try again.";
 
 /// The token cookie's name (`__Host-` when cookies are HTTPS-only, which pins it to this host).
@@ -62,9 +74,13 @@ fn session_token(session: &Session) -> Option<String> {
     session.get::<String>(SESSION_KEY).ok().flatten()
 }
 
-/// The token to put in this page's forms: the session's (created if the session lacks one),
-/// or, for a visitor without a session, the cookie's (set on the response if new).
+/// The token to put in this page's forms, masked afresh: the session's token (created if the
+/// session lacks one) or, for a visitor without a session, the cookie's (set if new).
 pub fn token_for_page(req: &HttpRequest, state: &AppState) -> String {
+    mask(&unmasked_token_for_page(req, state))
+}
+
+fn unmasked_token_for_page(req: &HttpRequest, state: &AppState) -> String {
     let session = req.get_session();
     if let Some(token) = session_token(&session) {
         return token;
@@ -146,42 +162,99 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+/// `token` masked with a fresh random pad: hex of the pad, then of pad XOR token.
+fn mask(token: &str) -> String {
+    use rand::Rng;
+    let Some(secret) = from_hex(token) else {
+        return String::new();
+    };
+    let mut pad = vec![0u8; secret.len()];
+    rand::rng().fill(&mut pad[..]);
+    let masked: Vec<u8> = pad.iter().zip(&secret).map(|(p, s)| p ^ s).collect();
+    format!("{}{}", to_hex(&pad), to_hex(&masked))
 }
 
-/// Finds the text field `name` in a multipart/form-data body.
-fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
-    let delimiter = format!("--{boundary}");
-    let wanted = format!("name=\"{name}\"");
-    let mut start = find(body, delimiter.as_bytes(), 0)? + delimiter.len();
-    loop {
-        let end = find(body, delimiter.as_bytes(), start)?;
-        let part = body[start..end].strip_prefix(b"\r\n")?;
-        let headers_end = find(part, b"\r\n\r\n", 0)?;
-        let headers = std::str::from_utf8(&part[..headers_end]).ok()?;
-        let is_field = headers.lines().any(|line| {
-            line.to_ascii_lowercase()
-                .starts_with("content-disposition:")
-                && line.contains(&wanted)
-                && !line.contains("filename=")
-        });
-        if is_field {
-            let value = &part[headers_end + 4..];
-            let value = value.strip_suffix(b"\r\n").unwrap_or(value);
-            return String::from_utf8(value.to_vec()).ok();
+/// The token inside a masked one, if it is one.
+fn unmask(masked: &str) -> Option<String> {
+    let bytes = from_hex(masked)?;
+    if bytes.len() != 2 * TOKEN_BYTES {
+        return None;
+    }
+    let (pad, secret) = bytes.split_at(TOKEN_BYTES);
+    let token: Vec<u8> = pad.iter().zip(secret).map(|(p, s)| p ^ s).collect();
+    Some(to_hex(&token))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// Whether `sent` (a masked token from a form) carries this browser's token.
+fn verify(req: &HttpRequest, state: &AppState, sent: Option<&str>) -> Result<(), AppError> {
+    let sent = sent.and_then(unmask);
+    match (sent, expected_token(req, state)) {
+        (Some(sent), Some(expected)) if constant_time_eq(&sent, &expected) => Ok(()),
+        _ => {
+            log::warn!(
+                "refused {} {}: missing or wrong CSRF token",
+                req.method(),
+                req.path()
+            );
+            Err(AppError::Forbidden(REFUSED.into()))
         }
-        start = end + delimiter.len();
     }
 }
 
-/// Where the token is in a body of this content type, and how large such a body may be.
+/// A multipart form that carries the token in its `csrf_token` field.
+pub trait CarriesToken {
+    /// The `csrf_token` field as sent.
+    fn csrf_token(&self) -> Option<&str>;
+}
+
+/// Reads a multipart form (one of [`MULTIPART_ROUTES`]) and checks its token: the one read
+/// of the body, by actix-multipart, within `MultipartFormConfig`'s limits.
+///
+/// Handlers call it after checking who is asking (as an argument, `MultipartForm` would
+/// read the body before `AdminUser` had answered).
+pub async fn read_multipart<T: MultipartCollect + CarriesToken + 'static>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
+    let mut payload = payload.into_inner();
+    let form = match MultipartForm::<T>::from_request(req, &mut payload).await {
+        Ok(form) => form.into_inner(),
+        Err(e) if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Err(AppError::PayloadTooLarge)
+        }
+        Err(e) => {
+            log::debug!("unreadable multipart form: {e}");
+            return Err(AppError::BadRequest(
+                "The form was incomplete or malformed. Go back, reload the page and try again."
+                    .into(),
+            ));
+        }
+    };
+    verify(req, state, form.csrf_token())?;
+    Ok(form)
+}
+
+/// Where the token is in a body of this content type.
 enum BodyKind {
     Form,
+    /// With its boundary, as declared (possibly empty).
     Multipart(String),
     Other,
 }
@@ -213,23 +286,23 @@ fn body_kind(req: &ServiceRequest) -> BodyKind {
             })
             .next()
             .map(|b| b.trim_matches('"').to_string());
-        match boundary {
-            Some(b) if !b.is_empty() => BodyKind::Multipart(b),
-            _ => BodyKind::Other,
-        }
+        BodyKind::Multipart(boundary.unwrap_or_default())
     } else {
         BodyKind::Other
     }
 }
 
-/// Reads the whole body, refusing more than `limit` bytes.
-async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, AppError> {
-    let declared = req
-        .headers()
+/// The body length the request declares, if it does.
+fn declared_length(req: &ServiceRequest) -> Option<usize> {
+    req.headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// Reads the whole body, refusing more than `limit` bytes.
+async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes, AppError> {
+    if declared_length(req).is_some_and(|n| n > limit) {
         return Err(AppError::PayloadTooLarge);
     }
     let mut payload = req.take_payload();
@@ -280,31 +353,39 @@ async fn check(req: &mut ServiceRequest, state: &AppState) -> Result<(), AppErro
     }
     let sent = match body_kind(req) {
         BodyKind::Form => {
-            let body = read_body(req, FORM_LIMIT).await?;
+            let body = read_body(req, limits::FORM_BYTES).await?;
             let token = form_field(&body, FIELD);
             req.set_payload(Payload::from(body));
             token
         }
         BodyKind::Multipart(boundary) => {
-            let body = read_body(req, MULTIPART_LIMIT).await?;
-            let token = multipart_field(&body, &boundary, FIELD);
-            req.set_payload(Payload::from(body));
-            token
+            // Answered from the headers alone: the body is not read here.
+            if boundary.is_empty() || boundary.chars().count() > limits::MULTIPART_BOUNDARY_CHARS {
+                log::warn!(
+                    "refused {} {}: a malformed multipart boundary",
+                    req.method(),
+                    req.path()
+                );
+                return Err(AppError::BadRequest(
+                    "The form's encoding is malformed. Go back, reload the page and try again."
+                        .into(),
+                ));
+            }
+            let takes_files = req
+                .match_pattern()
+                .is_some_and(|pattern| MULTIPART_ROUTES.contains(&pattern.as_str()));
+            if !takes_files {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            if declared_length(req).is_some_and(|n| n > limits::MULTIPART_BYTES) {
+                return Err(AppError::PayloadTooLarge);
+            }
+            // The handler's `read_multipart` checks the token.
+            return Ok(());
         }
         BodyKind::Other => None,
     };
-    let expected = expected_token(req.request(), state);
-    match (sent, expected) {
-        (Some(sent), Some(expected)) if constant_time_eq(&sent, &expected) => Ok(()),
-        _ => {
-            log::warn!(
-                "refused {} {}: missing or wrong CSRF token",
-                req.method(),
-                req.path()
-            );
-            Err(AppError::Forbidden(REFUSED.into()))
-        }
-    }
+    verify(req.request(), state, sent.as_deref())
 }
 
 fn apply_cookie_change(response: &mut ServiceResponse<BoxBody>, state: &AppState) {
@@ -376,14 +457,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_token_in_a_multipart_body() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nLamp\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n--XyZ\r\nContent-Disposition: form-data; name=\"image\"; filename=\"csrf_token\"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n--XyZ--\r\n";
-        assert_eq!(
-            multipart_field(body, "XyZ", "csrf_token").as_deref(),
-            Some("abc123")
-        );
-        assert_eq!(multipart_field(body, "XyZ", "missing"), None);
-        assert_eq!(multipart_field(b"garbage", "XyZ", "csrf_token"), None);
+    fn a_masked_token_differs_every_time_and_unmasks_to_the_token() {
+        let token = random_token();
+        let (a, b) = (mask(&token), mask(&token));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 4 * TOKEN_BYTES);
+        assert!(!a.contains(&token) && !b.contains(&token));
+        assert_eq!(unmask(&a).as_deref(), Some(token.as_str()));
+        assert_eq!(unmask(&b).as_deref(), Some(token.as_str()));
+        assert_eq!(unmask(&token), None, "an unmasked token is not accepted");
+        assert_eq!(unmask("zz"), None);
+        assert_eq!(unmask(""), None);
+        assert_eq!(unmask(&"é".repeat(64)), None);
     }
 
     #[test]

@@ -21,6 +21,9 @@ pub enum AppError {
     NotFound,
     /// The body is larger than the shop accepts.
     PayloadTooLarge,
+    /// The body is encoded in a way this address does not take (a file upload where only an
+    /// ordinary form is expected).
+    UnsupportedMediaType,
     /// Too many attempts; try again after this many seconds.
     TooManyRequests {
         /// Seconds until the next attempt is welcome.
@@ -64,6 +67,11 @@ impl AppError {
             AppError::PayloadTooLarge => (
                 "Too much data",
                 "What you sent is larger than the shop accepts. Send less and try again."
+                    .to_string(),
+            ),
+            AppError::UnsupportedMediaType => (
+                "Not a form this page takes",
+                "This address takes ordinary forms, not file uploads. Go back, reload the page and try again."
                     .to_string(),
             ),
             AppError::TooManyRequests { retry_after } => (
@@ -114,6 +122,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -31,7 +31,11 @@ fn an_unknown_command_or_flag_is_refused_with_exit_code_2() {
     ] {
         let output = run(&db, &[], &args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
-        assert!(stderr(&output).contains(says), "{args:?}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(says),
+            "{args:?}: {}",
+            stderr(&output)
+        );
     }
     assert!(
         std::fs::read_dir(db.data_dir()).unwrap().next().is_none(),
@@ -59,7 +63,10 @@ fn every_command_has_its_own_help_and_writes_nothing_for_it() {
             .expect("run shopfront");
         assert!(output.status.success(), "{command} --help");
         let text = String::from_utf8_lossy(&output.stdout);
-        assert!(text.contains(&format!("Usage: shopfront {command}")), "{text}");
+        assert!(
+            text.contains(&format!("Usage: shopfront {command}")),
+            "{text}"
+        );
     }
     assert!(
         std::fs::read_dir(dir.path()).unwrap().next().is_none(),
@@ -290,7 +297,10 @@ fn check_config_warns_about_risky_combinations_and_still_exits_0() {
     );
     assert!(https_without_secure_cookies.status.success());
     let warned = stderr(&https_without_secure_cookies);
-    assert!(warned.contains("warning: PUBLIC_URL is https://"), "{warned}");
+    assert!(
+        warned.contains("warning: PUBLIC_URL is https://"),
+        "{warned}"
+    );
     assert!(warned.contains("COOKIE_SECURE=on"), "{warned}");
 
     // check-config connects to nothing, so any PostgreSQL URL will do.
@@ -301,8 +311,14 @@ fn check_config_warns_about_risky_combinations_and_still_exits_0() {
     );
     assert!(postgres.status.success());
     let warned = stderr(&postgres);
-    assert!(warned.contains("warning: DEMO_DATA is on with PostgreSQL"), "{warned}");
-    assert!(warned.contains("warning: SMTP_URL is unset with PostgreSQL"), "{warned}");
+    assert!(
+        warned.contains("warning: DEMO_DATA is on with PostgreSQL"),
+        "{warned}"
+    );
+    assert!(
+        warned.contains("warning: SMTP_URL is unset with PostgreSQL"),
+        "{warned}"
+    );
     let live = run(
         &db,
         &[

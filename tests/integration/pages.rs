@@ -238,7 +238,12 @@ fn an_http_1_0_client_gets_a_whole_body_framed_by_its_length() {
     let response = raw::exchange(&app.base, request);
     assert_eq!(response.status(), 200, "{}", response.head);
     assert!(response.head.starts_with("HTTP/1.0 200") || response.head.starts_with("HTTP/1.1 200"));
-    assert_eq!(response.header("transfer-encoding"), None, "{}", response.head);
+    assert_eq!(
+        response.header("transfer-encoding"),
+        None,
+        "{}",
+        response.head
+    );
     let length: usize = response
         .header("content-length")
         .unwrap_or_else(|| panic!("no Content-Length: {}", response.head))

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use actix_multipart::form::{bytes::Bytes as UploadBytes, MultipartForm};
+use actix_multipart::form::{bytes::Bytes as UploadBytes, text::Text, MultipartForm};
 use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -16,8 +16,9 @@ use crate::db;
 use crate::domain::product::ProductDraft;
 use crate::domain::{Money, ProductStatus};
 use crate::models::{category, now, product};
-use crate::web::admin::{actor, read_form};
+use crate::web::admin::actor;
 use crate::web::auth::AdminUser;
+use crate::web::csrf::{read_multipart, CarriesToken};
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
@@ -71,10 +72,18 @@ pub async fn export(
         .body(body))
 }
 
-/// The import form as posted.
+/// The import form as posted (the file within `limits::MULTIPART_BYTES`).
 #[derive(Debug, MultipartForm)]
 pub struct ImportUpload {
     file: Option<UploadBytes>,
+    #[multipart(limit = "64 KiB")]
+    csrf_token: Option<Text<String>>,
+}
+
+impl CarriesToken for ImportUpload {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_ref().map(|t| t.0.as_str())
+    }
 }
 
 /// A bad row and why.
@@ -218,7 +227,7 @@ pub async fn import(
     admin: AdminUser,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let upload: ImportUpload = read_form(&req, payload).await?;
+    let upload: ImportUpload = read_multipart(&req, payload).await?;
     let Some(file) = upload.file.filter(|f| !f.data.is_empty()) else {
         return refuse(page, whole_file("Choose a CSV file to import."));
     };

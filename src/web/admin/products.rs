@@ -18,8 +18,9 @@ use crate::domain::{Money, PageNumber, Pagination, ProductStatus};
 use crate::models::category::{self, CategoryLink};
 use crate::models::now;
 use crate::models::product::{self, AdminFilter, AdminProductRow, AdminSort, Product};
-use crate::web::admin::{actor, list_url, read_form};
+use crate::web::admin::{actor, list_url};
 use crate::web::auth::AdminUser;
+use crate::web::csrf::{read_multipart, CarriesToken};
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::forms::FormErrors;
@@ -267,17 +268,33 @@ pub async fn edit_form(
     render(StatusCode::OK, &form)
 }
 
-/// The product form as posted (multipart, so that it can carry an image).
+/// The product form as posted (multipart, so that it can carry an image). Text fields are
+/// bounded by `limits::MULTIPART_TEXT_BYTES`, the whole form by `limits::MULTIPART_BYTES`.
 #[derive(Debug, MultipartForm)]
 pub struct ProductUpload {
+    #[multipart(limit = "64 KiB")]
     name: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     description: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     price: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     stock: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     category_id: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     stock_note: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     version: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
+    csrf_token: Option<Text<String>>,
     image: Option<UploadBytes>,
+}
+
+impl CarriesToken for ProductUpload {
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_ref().map(|t| t.0.as_str())
+    }
 }
 
 fn text(field: &Option<Text<String>>) -> String {
@@ -371,7 +388,7 @@ pub async fn create(
     admin: AdminUser,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let upload: ProductUpload = read_form(&req, payload).await?;
+    let upload: ProductUpload = read_multipart(&req, payload).await?;
     if too_large(&upload) {
         return Err(AppError::PayloadTooLarge);
     }
@@ -440,7 +457,7 @@ pub async fn update(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let id = crate::web::catalog::product_id(&id)?;
-    let upload: ProductUpload = read_form(&req, payload).await?;
+    let upload: ProductUpload = read_multipart(&req, payload).await?;
     if too_large(&upload) {
         return Err(AppError::PayloadTooLarge);
     }

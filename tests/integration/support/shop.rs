@@ -51,6 +51,14 @@ pub fn stock_of(conn: &mut DbConn, product_id: i32) -> i32 {
         .expect("read the stock")
 }
 
+/// How many products exist, archived ones included.
+pub fn product_count(conn: &mut DbConn) -> i64 {
+    products::table
+        .count()
+        .get_result(conn)
+        .expect("count the products")
+}
+
 /// The ids of every order, lowest first.
 pub fn order_ids(conn: &mut DbConn) -> Vec<i32> {
     orders::table

@@ -1,0 +1,188 @@
+//! What a client cannot make the shop do: read bodies it should refuse from the headers,
+//! accept file uploads where none belong, or grow its session and cart without bound.
+
+use std::io::Write;
+use std::sync::{Arc, Barrier};
+use std::time::Instant;
+
+use shopfront::domain::account::Role;
+
+use crate::support::raw::{self, RawResponse};
+use crate::support::TestApp;
+
+/// Three megabytes of body, the most a multipart form may hold.
+const BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// The head of a multipart POST to `path` with `boundary`, declaring a body of BODY_BYTES.
+fn multipart_head(path: &str, boundary: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: shop\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\n\
+         Content-Length: {BODY_BYTES}\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// Sends the head and only the first 64 kB of the body, then reads the answer: it must come
+/// while the rest of the body is still unsent, so the server answered from the headers.
+fn answer_before_the_body(base: &str, path: &str, boundary: &str) -> (RawResponse, u128) {
+    let mut stream = raw::connect(base);
+    stream.write_all(&multipart_head(path, boundary)).unwrap();
+    let started = Instant::now();
+    stream.write_all(&vec![b'x'; 64 * 1024]).unwrap();
+    let response = raw::read_response(&mut stream);
+    (response, started.elapsed().as_millis())
+}
+
+/// Sends the whole attack: head and all three megabytes, whatever the server does meanwhile.
+fn attack(base: &str, boundary: &str) -> u16 {
+    let mut stream = raw::connect(base);
+    let mut request = multipart_head("/cart/items", boundary);
+    request.extend(std::iter::repeat_n(b'x', BODY_BYTES));
+    // The server may answer and close before the body is all sent; that is the point.
+    let _ = stream.write_all(&request);
+    raw::read_response(&mut stream).status()
+}
+
+#[test]
+fn a_huge_multipart_boundary_is_refused_from_the_headers_on_any_path() {
+    let app = TestApp::spawn();
+    let boundary = "B".repeat(100 * 1024);
+    for path in ["/cart/items", "/products", "/login", "/no/such/page"] {
+        let (response, millis) = answer_before_the_body(&app.base, path, &boundary);
+        assert_eq!(response.status(), 400, "{path}: {}", response.head);
+        println!("{path}: 400 after {millis} ms, with 64 kB of 3 MB sent");
+    }
+    // 70 characters is what RFC 2046 allows; 71 is refused.
+    let longest = "b".repeat(70);
+    let (at_limit, _) = answer_before_the_body(&app.base, "/cart/items", &longest);
+    assert_eq!(at_limit.status(), 415, "a fine boundary, but not a file route");
+    let (over, _) = answer_before_the_body(&app.base, "/cart/items", &format!("{longest}b"));
+    assert_eq!(over.status(), 400);
+}
+
+#[test]
+fn multipart_bodies_are_taken_only_where_a_form_carries_a_file() {
+    let app = TestApp::spawn();
+    for path in ["/cart/items", "/login", "/signup", "/logout", "/checkout"] {
+        let (response, _) = answer_before_the_body(&app.base, path, "----Boundary1234");
+        assert_eq!(response.status(), 415, "{path}: {}", response.head);
+    }
+}
+
+#[test]
+fn pages_stay_served_while_eight_clients_send_huge_boundaries() {
+    let app = TestApp::spawn();
+    app.product_on_sale("Teapot", 2500, 3);
+    let boundary = Arc::new("B".repeat(100 * 1024));
+    let start = Arc::new(Barrier::new(9));
+    let attackers: Vec<_> = (0..8)
+        .map(|_| {
+            let (base, boundary, start) = (app.base.clone(), boundary.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                (0..3).map(|_| attack(&base, &boundary)).collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    start.wait();
+    let client = app.client();
+    for _ in 0..5 {
+        let page = client.get("/products");
+        assert_eq!(page.status, 200);
+        assert_eq!(page.product_names(), ["Teapot"]);
+    }
+    for attacker in attackers {
+        assert_eq!(attacker.join().unwrap(), [400, 400, 400]);
+    }
+}
+
+#[test]
+fn a_multipart_form_needs_its_token_checked_by_the_handler() {
+    let app = TestApp::spawn();
+    let category = app.category("lamps", "Lamps");
+    let admin = app.admin("boss@example.com");
+    let form = admin.get("/admin/products/new");
+    let mut fields = form.form_values("/products").unwrap();
+    for (name, value) in [
+        ("name", "Brass Lamp"),
+        ("price", "49.90"),
+        ("stock", "3"),
+        ("category_id", &category.to_string()),
+    ] {
+        fields.retain(|(k, _)| k != name);
+        fields.push((name.to_string(), value.to_string()));
+    }
+    let without_token: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| k != "csrf_token")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let refused = admin.post_multipart("/products", &without_token, &[]);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let mut forged = without_token.clone();
+    forged.push(("csrf_token", "00ff"));
+    assert_eq!(admin.post_multipart("/products", &forged, &[]).status, 403);
+    // Another browser's token is no good either.
+    let other = app.admin("other@example.com");
+    let theirs = other
+        .get("/admin/products/new")
+        .attrs("input[name=csrf_token]", "value")
+        .remove(0);
+    let mut stolen = without_token.clone();
+    stolen.push(("csrf_token", &theirs));
+    assert_eq!(admin.post_multipart("/products", &stolen, &[]).status, 403);
+    assert_eq!(app.db(|conn| crate::support::shop::product_count(conn)), 0);
+
+    let all: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let created = admin.post_multipart("/products", &all, &[]);
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert_eq!(app.db(|conn| crate::support::shop::product_count(conn)), 1);
+}
+
+#[test]
+fn a_customer_cannot_post_a_file_form_whatever_it_holds() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let customer = app.logged_in("ada@example.com");
+    let token = customer
+        .get("/account")
+        .attrs("input[name=csrf_token]", "value")
+        .remove(0);
+    let page = customer.post_multipart("/products", &[("csrf_token", &token)], &[]);
+    assert_eq!(page.status, 403);
+    assert!(page.visible_text().contains("administrators"));
+}
+
+#[test]
+fn two_page_loads_carry_different_tokens_and_both_are_accepted() {
+    let app = TestApp::spawn();
+    let client = app.customer("ada@example.com");
+    let first = client.get("/account");
+    let second = client.get("/account");
+    let token = |page: &crate::support::client::Page| {
+        page.attrs("form[action='/logout'] input[name=csrf_token]", "value")
+            .remove(0)
+    };
+    let (a, b) = (token(&first), token(&second));
+    assert_ne!(a, b, "masked afresh for every response");
+    // Both unmask to the session's token; the older page's form still works (its token is
+    // accepted: the answer is about the password, not a 403).
+    let checked = client.submit_on(
+        &first,
+        "/account/password",
+        &[("current_password", "not my password at all")],
+    );
+    assert_eq!(checked.status, 400, "{}", checked.body);
+    let out = client.submit_on(&second, "/logout", &[]);
+    assert_eq!(out.status, 303);
+    assert_eq!(client.get("/account").status, 303, "logged out");
+    // Visitors without a session have their token in a cookie: masked as well.
+    let visitor = app.client();
+    let one = visitor.get("/login").attrs("input[name=csrf_token]", "value");
+    let two = visitor.get("/login").attrs("input[name=csrf_token]", "value");
+    assert_ne!(one, two);
+}
