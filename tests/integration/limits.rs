@@ -8,6 +8,7 @@ use std::time::Instant;
 use shopfront::domain::account::Role;
 
 use crate::support::raw::{self, RawResponse};
+use crate::support::shop::product_count;
 use crate::support::TestApp;
 
 /// Three megabytes of body, the most a multipart form may hold.
@@ -56,7 +57,11 @@ fn a_huge_multipart_boundary_is_refused_from_the_headers_on_any_path() {
     // 70 characters is what RFC 2046 allows; 71 is refused.
     let longest = "b".repeat(70);
     let (at_limit, _) = answer_before_the_body(&app.base, "/cart/items", &longest);
-    assert_eq!(at_limit.status(), 415, "a fine boundary, but not a file route");
+    assert_eq!(
+        at_limit.status(),
+        415,
+        "a fine boundary, but not a file route"
+    );
     let (over, _) = answer_before_the_body(&app.base, "/cart/items", &format!("{longest}b"));
     assert_eq!(over.status(), 400);
 }
@@ -81,7 +86,9 @@ fn pages_stay_served_while_eight_clients_send_huge_boundaries() {
             let (base, boundary, start) = (app.base.clone(), boundary.clone(), start.clone());
             std::thread::spawn(move || {
                 start.wait();
-                (0..3).map(|_| attack(&base, &boundary)).collect::<Vec<u16>>()
+                (0..3)
+                    .map(|_| attack(&base, &boundary))
+                    .collect::<Vec<u16>>()
             })
         })
         .collect();
@@ -132,7 +139,7 @@ fn a_multipart_form_needs_its_token_checked_by_the_handler() {
     let mut stolen = without_token.clone();
     stolen.push(("csrf_token", &theirs));
     assert_eq!(admin.post_multipart("/products", &stolen, &[]).status, 403);
-    assert_eq!(app.db(|conn| crate::support::shop::product_count(conn)), 0);
+    assert_eq!(app.db(product_count), 0);
 
     let all: Vec<(&str, &str)> = fields
         .iter()
@@ -140,7 +147,7 @@ fn a_multipart_form_needs_its_token_checked_by_the_handler() {
         .collect();
     let created = admin.post_multipart("/products", &all, &[]);
     assert_eq!(created.status, 303, "{}", created.body);
-    assert_eq!(app.db(|conn| crate::support::shop::product_count(conn)), 1);
+    assert_eq!(app.db(product_count), 1);
 }
 
 #[test]
@@ -182,7 +189,11 @@ fn two_page_loads_carry_different_tokens_and_both_are_accepted() {
     assert_eq!(client.get("/account").status, 303, "logged out");
     // Visitors without a session have their token in a cookie: masked as well.
     let visitor = app.client();
-    let one = visitor.get("/login").attrs("input[name=csrf_token]", "value");
-    let two = visitor.get("/login").attrs("input[name=csrf_token]", "value");
+    let one = visitor
+        .get("/login")
+        .attrs("input[name=csrf_token]", "value");
+    let two = visitor
+        .get("/login")
+        .attrs("input[name=csrf_token]", "value");
     assert_ne!(one, two);
 }
