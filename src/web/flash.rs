@@ -3,6 +3,8 @@
 use actix_session::Session;
 use serde::{Deserialize, Serialize};
 
+use crate::config::limits;
+
 const SESSION_KEY: &str = "flash";
 
 /// How a message is styled.
@@ -37,13 +39,17 @@ pub struct Flash {
     pub text: String,
 }
 
-/// Queues a message for the next page.
+/// Queues a message for the next page, keeping only the newest
+/// [`limits::FLASH_MESSAGES`]: a client that never follows its redirects cannot grow its
+/// session with them.
 pub fn push(session: &Session, kind: FlashKind, text: impl Into<String>) {
     let mut messages: Vec<Flash> = session.get(SESSION_KEY).ok().flatten().unwrap_or_default();
     messages.push(Flash {
         kind,
         text: text.into(),
     });
+    let excess = messages.len().saturating_sub(limits::FLASH_MESSAGES);
+    messages.drain(..excess);
     if let Err(e) = session.insert(SESSION_KEY, messages) {
         log::warn!("cannot store a flash message: {e}");
     }

@@ -1,6 +1,10 @@
 //! Sessions kept in the database behind actix-session's `SessionStore`: the cookie carries
 //! only a random key, the state lives in the `sessions` table (shared by every instance on
-//! PostgreSQL), and deleting the row ends the session for good.
+//! PostgreSQL), and deleting the row ends the session for good: a request that loaded the
+//! session before its row was deleted (a logout elsewhere) cannot write it back.
+//!
+//! A state larger than [`limits::SESSION_STATE_BYTES`] is not stored (and logged): no client
+//! can make its row grow without bound.
 
 use std::collections::HashMap;
 
@@ -10,6 +14,7 @@ use actix_session::storage::{
 use actix_web::cookie::time::Duration;
 use chrono::{NaiveDateTime, TimeDelta};
 
+use crate::config::limits;
 use crate::db::{self, DbPool};
 use crate::domain::account::hash_token;
 use crate::models::{now, session};
@@ -35,6 +40,19 @@ fn encode(state: &HashMap<String, String>) -> Result<String, anyhow::Error> {
     Ok(serde_json::to_string(state)?)
 }
 
+/// Whether an encoded state fits; logs the refusal when it does not.
+fn fits(text: &str) -> bool {
+    if text.len() <= limits::SESSION_STATE_BYTES {
+        return true;
+    }
+    log::warn!(
+        "a session state of {} bytes was not stored (at most {})",
+        text.len(),
+        limits::SESSION_STATE_BYTES
+    );
+    false
+}
+
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let key_hash = hash_token(key.as_ref());
@@ -58,6 +76,10 @@ impl SessionStore for DbSessionStore {
     ) -> Result<SessionKey, SaveError> {
         let text = encode(&state).map_err(SaveError::Serialization)?;
         let key = generate_session_key();
+        if !fits(&text) {
+            // The cookie names no row: the next request starts an empty session.
+            return Ok(key);
+        }
         let key_hash = hash_token(key.as_ref());
         let ttl = *ttl;
         db::run(&self.pool, move |conn| {
@@ -82,6 +104,10 @@ impl SessionStore for DbSessionStore {
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
         let text = encode(&state).map_err(UpdateError::Serialization)?;
+        if !fits(&text) {
+            // What is stored stays as it was.
+            return Ok(key);
+        }
         let key_hash = hash_token(key.as_ref());
         let ttl = *ttl;
         let updated = db::run(&self.pool, move |conn| {
@@ -99,12 +125,11 @@ impl SessionStore for DbSessionStore {
         if updated == 1 {
             return Ok(key);
         }
-        // The row is gone (expired or logged out elsewhere): start a new session rather than
-        // bring the old key back to life.
-        self.save(state, &ttl).await.map_err(|e| match e {
-            SaveError::Serialization(e) => UpdateError::Serialization(e),
-            SaveError::Other(e) => UpdateError::Other(e),
-        })
+        // The row is gone: the session expired or was logged out while this request ran.
+        // Writing `state` again would bring that login back, so the browser gets a key to an
+        // empty session instead (no row until something is stored in it).
+        log::info!("a session ended while a request used it; its changes were dropped");
+        Ok(generate_session_key())
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {

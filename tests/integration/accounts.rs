@@ -618,6 +618,99 @@ fn logout_deletes_the_session_so_the_old_cookie_is_anonymous() {
     );
 }
 
+/// The user's cart lines, as (product, quantity).
+fn user_cart(app: &TestApp, user_id: i32) -> Vec<(i32, i32)> {
+    use shopfront::models::cart::{self, CartOwner};
+    app.db(
+        |conn| match cart::find(conn, &CartOwner::User(user_id)).unwrap() {
+            Some(id) => cart::lines(conn, id)
+                .unwrap()
+                .into_iter()
+                .map(|line| (line.product_id, line.quantity))
+                .collect(),
+            None => Vec::new(),
+        },
+    )
+}
+
+#[test]
+fn a_request_still_running_at_logout_cannot_bring_the_login_back() {
+    use crate::support::raw;
+    use std::io::Write;
+
+    let app = TestApp::spawn();
+    let product = app.product_on_sale("Teapot", 2500, 50);
+    let user_id = app.user("ada@example.com", Role::Customer, true);
+    // The slow request must have loaded the session before the logout: it then adds to
+    // Ada's own cart. When the logout won the race instead, try again.
+    for attempt in 1..=10 {
+        let client = app.logged_in("ada@example.com");
+        let before = user_cart(&app, user_id);
+        let page = client.get(&format!("/products/{product}"));
+        let token = page.attrs("input[name=csrf_token]", "value").remove(0);
+        let cookies: String = client
+            .cookies()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let body = format!("product_id={product}&quantity=1&csrf_token={token}");
+        let (first, rest) = body.split_at(10);
+        let mut slow = raw::connect(&app.base);
+        write!(
+            slow,
+            "POST /cart/items HTTP/1.1\r\nHost: shop\r\nCookie: {cookies}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+            body.len()
+        )
+        .unwrap();
+        slow.flush().unwrap();
+
+        let out = client.submit("/account", "/logout", &[]);
+        assert_eq!(out.status, 303);
+        assert_eq!(client.get("/account").status, 303, "logged out");
+
+        slow.write_all(rest.as_bytes()).unwrap();
+        let answer = raw::read_response(&mut slow);
+        assert_eq!(answer.status(), 303, "{}", answer.head);
+        if user_cart(&app, user_id) == before {
+            // The logout was first: the add was a guest's. Not the case under test.
+            continue;
+        }
+        let handed_back: Vec<(String, String)> = answer
+            .head
+            .lines()
+            .filter_map(|line| line.strip_prefix("set-cookie: "))
+            .filter_map(|cookie| cookie.split(';').next()?.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(
+            handed_back.iter().any(|(k, _)| k == "shopfront_session"),
+            "{}",
+            answer.head
+        );
+        let late = app.client();
+        late.set_cookies(client.cookies().into_iter().chain(handed_back).collect());
+        let page = late.get("/account");
+        assert_eq!(
+            page.status, 303,
+            "attempt {attempt}: the late answer logged in again"
+        );
+        let old = app.client();
+        old.set_cookies(
+            cookies
+                .split("; ")
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        assert_eq!(old.get("/account").status, 303, "the old cookie is out too");
+        return;
+    }
+    panic!("the logout was always first: the slow request never ran logged in");
+}
+
 #[test]
 fn the_session_cookie_is_http_only_lax_and_named_as_documented() {
     let app = TestApp::spawn();

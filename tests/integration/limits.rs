@@ -197,3 +197,85 @@ fn two_page_loads_carry_different_tokens_and_both_are_accepted() {
         .attrs("input[name=csrf_token]", "value");
     assert_ne!(one, two);
 }
+
+// ---------------------------------------------------------------- sessions
+
+#[test]
+fn a_client_that_never_follows_redirects_keeps_only_five_flash_messages() {
+    let app = TestApp::spawn();
+    let client = app.customer("ada@example.com");
+    let page = client.get("/account");
+    let token = page.attrs("input[name=csrf_token]", "value").remove(0);
+    // "Send the link again" for a verified address only says so, in a flash; a client that
+    // never loads the page it is sent to would pile them up.
+    for _ in 0..8 {
+        let posted = client.post_form("/account/verify-email", &[("csrf_token", &token)]);
+        assert_eq!(posted.status, 303);
+    }
+    let state: String = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            shopfront::schema::sessions::table
+                .select(shopfront::schema::sessions::state)
+                .first(conn)
+        })
+        .unwrap();
+    assert_eq!(state.matches("already verified").count(), 5, "{state}");
+    assert_eq!(
+        client.get("/account").flashes(),
+        ["Your address is already verified."; 5]
+    );
+}
+
+#[actix_web::test]
+async fn a_session_state_over_four_kilobytes_is_not_stored() {
+    use actix_session::storage::SessionStore;
+    use actix_web::cookie::time::Duration;
+    use shopfront::web::session_store::DbSessionStore;
+    use std::collections::HashMap;
+
+    let app = TestApp::spawn();
+    let store = DbSessionStore::new(app.state.pool.clone());
+    let ttl = Duration::days(1);
+    let state = |bytes: usize| HashMap::from([("note".to_string(), "x".repeat(bytes))]);
+
+    let too_big = store.save(state(5000), &ttl).await.unwrap();
+    assert_eq!(store.load(&too_big).await.unwrap(), None, "nothing stored");
+
+    let small = store.save(state(100), &ttl).await.unwrap();
+    let same = store.update(small, state(5000), &ttl).await.unwrap();
+    assert_eq!(
+        store.load(&same).await.unwrap(),
+        Some(state(100)),
+        "the stored state stays as it was"
+    );
+    let grown = store.update(same, state(3000), &ttl).await.unwrap();
+    assert_eq!(store.load(&grown).await.unwrap(), Some(state(3000)));
+}
+
+#[actix_web::test]
+async fn an_update_of_a_deleted_session_starts_an_empty_one() {
+    use actix_session::storage::SessionStore;
+    use actix_web::cookie::time::Duration;
+    use shopfront::web::session_store::DbSessionStore;
+    use std::collections::HashMap;
+
+    let app = TestApp::spawn();
+    let store = DbSessionStore::new(app.state.pool.clone());
+    let ttl = Duration::days(1);
+    let logged_in = HashMap::from([(
+        "actix_identity.user_id".to_string(),
+        "\"1:stamp\"".to_string(),
+    )]);
+    let key = store.save(logged_in.clone(), &ttl).await.unwrap();
+    store.delete(&key).await.unwrap();
+    let after = store.update(key, logged_in, &ttl).await.unwrap();
+    assert_eq!(store.load(&after).await.unwrap(), None);
+    let rows: i64 = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            shopfront::schema::sessions::table.count().get_result(conn)
+        })
+        .unwrap();
+    assert_eq!(rows, 0, "the deleted session was not written back");
+}
