@@ -1,24 +1,148 @@
 //! Account flows: each is one transaction that changes the accounts and queues the mail the
 //! change causes, so a mail goes out exactly when its change is committed. Used by the web
 //! handlers and the command line alike; passwords arrive already hashed.
+//!
+//! The throttles in front of them (failed logins, sign-ups, mails per address) record an
+//! attempt before it is let through and count it after, outside any transaction, so that
+//! parallel attempts see each other.
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::NaiveDateTime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
+use crate::config::LoginLimits;
 use crate::db::{self, DbConn};
 use crate::domain::account::{hash_token, issue_token, random_token, Email, Role, TokenPurpose};
+use crate::domain::throttle::{Bucket, ClientKey, Limit};
 use crate::mail::{compose, Links};
 use crate::models::email_token::{self, TokenProblem};
-use crate::models::outbox;
+use crate::models::login_failure::{self, Of};
 use crate::models::user::{self, NewUser, User};
+use crate::models::{outbox, reset_request, throttle};
 use crate::web::error::AppError;
 
-/// How many verification links a user may ask for in [`RESEND_WINDOW_MINUTES`].
-pub const RESEND_MAX: usize = 3;
-/// The window for [`RESEND_MAX`].
-pub const RESEND_WINDOW_MINUTES: i64 = 60;
-/// How many reset links one address gets in an hour; more requests are quietly dropped.
-pub const RESET_MAX_PER_HOUR: usize = 3;
+// ---------------------------------------------------------------- throttles
+
+/// Why a login was refused before its password was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefused {
+    /// This client failed too often lately, on this account or on any.
+    Client {
+        /// Seconds until it may try again.
+        retry_after: u64,
+    },
+    /// The account failed too often from every client together: everyone waits, or sets a
+    /// new password (which clears the count).
+    Account {
+        /// Seconds until anyone may try again.
+        retry_after: u64,
+    },
+}
+
+/// A login attempt let through to the password check. Until [`login_succeeded`] it counts
+/// as a failure.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    id: i32,
+    email: String,
+    client: Option<String>,
+}
+
+/// Records an attempt on `email` from `client` and lets it through to the password check
+/// unless the client, the client on this account, or the account as a whole has failed too
+/// often in the window. Call outside a transaction.
+pub fn begin_login(
+    conn: &mut DbConn,
+    email: &Email,
+    client: Option<&ClientKey>,
+    limits: LoginLimits,
+    now: NaiveDateTime,
+) -> Result<Result<LoginAttempt, LoginRefused>, AppError> {
+    let email = email.as_str();
+    let client = client.map(ClientKey::as_str);
+    let id = login_failure::record(conn, email, client, now)?;
+    let mut wait_of = |whom: Of<'_>, limit: Limit| -> Result<Option<u64>, AppError> {
+        let failures = login_failure::recent(conn, whom, now - limit.window, id, limit.max)?;
+        Ok(limit.wait(&failures, now))
+    };
+    let by_client = match client {
+        Some(client) => wait_of(
+            Of::AccountAndClient(email, client),
+            limits.per_account_and_client,
+        )?
+        .max(wait_of(Of::Client(client), limits.per_client)?),
+        None => None,
+    };
+    let by_account = wait_of(Of::Account(email), limits.per_account)?;
+    let refused = match (by_client, by_account) {
+        (_, Some(retry_after)) => Some(LoginRefused::Account { retry_after }),
+        (Some(retry_after), None) => Some(LoginRefused::Client { retry_after }),
+        (None, None) => None,
+    };
+    match refused {
+        Some(refused) => {
+            // A refused attempt checked no password: it is not a failure.
+            login_failure::forget(conn, id)?;
+            Ok(Err(refused))
+        }
+        None => Ok(Ok(LoginAttempt {
+            id,
+            email: email.to_string(),
+            client: client.map(str::to_string),
+        })),
+    }
+}
+
+/// The attempt's password matched: this client's failures on the account are forgiven
+/// (other clients' are not, or a guesser would get a fresh count whenever the owner logs in).
+pub fn login_succeeded(conn: &mut DbConn, attempt: &LoginAttempt) -> Result<(), AppError> {
+    match &attempt.client {
+        Some(client) => login_failure::clear(conn, &attempt.email, Some(client))?,
+        None => login_failure::forget(conn, attempt.id)?,
+    };
+    Ok(())
+}
+
+/// Counts a sign-up from `client` for `email` against `SIGNUP_MAX_PER_HOUR` and the mails an
+/// address may get in an hour; `Err` holds the seconds to wait. Call outside a transaction.
+pub fn admit_signup(
+    conn: &mut DbConn,
+    client: Option<&ClientKey>,
+    email: &Email,
+    (signups, mails): (Limit, Limit),
+    now: NaiveDateTime,
+) -> Result<Result<(), u64>, AppError> {
+    let from_client = match client {
+        Some(client) => match throttle::take(conn, Bucket::SignupsFrom(client), signups, now)? {
+            Ok(taken) => Some(taken),
+            Err(wait) => return Ok(Err(wait)),
+        },
+        None => None,
+    };
+    match throttle::take(conn, Bucket::MailsTo(email.as_str()), mails, now)? {
+        Ok(_) => Ok(Ok(())),
+        Err(wait) => {
+            // No sign-up happened: the client keeps its allowance.
+            if let Some(taken) = from_client {
+                throttle::give_back(conn, taken)?;
+            }
+            Ok(Err(wait))
+        }
+    }
+}
+
+/// Counts one mail to `email` (a verification link sent again, a reset link) against the
+/// hourly allowance of the address, known or not; `Err` holds the seconds to wait. Call
+/// outside a transaction.
+pub fn admit_mail_to(
+    conn: &mut DbConn,
+    email: &Email,
+    mails: Limit,
+    now: NaiveDateTime,
+) -> Result<Result<(), u64>, AppError> {
+    Ok(throttle::take(conn, Bucket::MailsTo(email.as_str()), mails, now)?.map(|_| ()))
+}
+
+// ---------------------------------------------------------------- flows
 
 /// What a sign-up did (the visitor is told the same either way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,24 +216,15 @@ fn queue_verification(
     Ok(())
 }
 
-/// Sends a new verification link, unless [`RESEND_MAX`] went out in the last hour: then the
-/// number of seconds to wait.
+/// Sends a new verification link (its allowance is counted by [`admit_mail_to`]).
 pub fn resend_verification(
     conn: &mut DbConn,
     user: &User,
     links: &Links,
     now: NaiveDateTime,
-) -> Result<Result<(), u64>, AppError> {
+) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
-        let window = TimeDelta::minutes(RESEND_WINDOW_MINUTES);
-        let recent = email_token::issued_since(conn, user.id, TokenPurpose::Verify, now - window)?;
-        if recent.len() >= RESEND_MAX {
-            let oldest_counted = recent[RESEND_MAX - 1];
-            let wait = (oldest_counted + window - now).num_seconds().max(1);
-            return Ok(Err(u64::try_from(wait).unwrap_or(60)));
-        }
-        queue_verification(conn, user.id, &user.email, links, now)?;
-        Ok(Ok(()))
+        queue_verification(conn, user.id, &user.email, links, now)
     })
 }
 
@@ -134,32 +249,29 @@ pub fn verify_email(
     })
 }
 
-/// Queues a reset link for `email` if it has an account (and has not had too many lately).
-/// Returns nothing either way: the visitor must not learn whether the address is known.
-pub fn request_reset(
+/// Queues a reset request for `email`, known or not: the same work either way, so neither
+/// the answer nor its timing tells whether the address has an account.
+/// [`handle_reset_request`] later turns it into a link, if there is an account.
+pub fn request_reset(conn: &mut DbConn, email: &Email, now: NaiveDateTime) -> Result<(), AppError> {
+    reset_request::insert(conn, email.as_str(), now)?;
+    Ok(())
+}
+
+/// Turns the oldest queued reset request into a token and a mail when its address has an
+/// account, and into nothing otherwise; `false` when the queue is empty. Each request is
+/// handled once across instances.
+pub fn handle_reset_request(
     conn: &mut DbConn,
-    email: &Email,
     links: &Links,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     db::transaction(conn, |conn| {
-        let Some(user) = user::find_by_email(conn, email.as_str())? else {
-            return Ok(());
+        let Some((_, email)) = reset_request::take_next(conn)? else {
+            return Ok(false);
         };
-        let recent = email_token::issued_since(
-            conn,
-            user.id,
-            TokenPurpose::Reset,
-            now - TimeDelta::hours(1),
-        )?;
-        if recent.len() >= RESET_MAX_PER_HOUR {
-            log::warn!(
-                "password reset for user {} not sent: {} in the last hour",
-                user.id,
-                recent.len()
-            );
-            return Ok(());
-        }
+        let Some(user) = user::find_by_email(conn, &email)? else {
+            return Ok(true);
+        };
         let token = issue_token();
         email_token::insert(conn, user.id, TokenPurpose::Reset, &token.hash, now)?;
         outbox::enqueue(
@@ -167,8 +279,8 @@ pub fn request_reset(
             &compose::reset(links, &user.email, &token.token)?,
             now,
         )?;
-        log::info!("password reset requested for user {}", user.id);
-        Ok(())
+        log::info!("password reset link queued for user {}", user.id);
+        Ok(true)
     })
 }
 
@@ -187,8 +299,8 @@ pub fn reset_token_owner(
 }
 
 /// Sets a new password with a reset token: uses it, voids the user's other reset links,
-/// bumps the security stamp (ending every session) and marks the address verified (the link
-/// proved it).
+/// bumps the security stamp (ending every session), marks the address verified (the link
+/// proved it) and clears every failed-login count of the account.
 pub fn reset_password(
     conn: &mut DbConn,
     token: &str,
@@ -209,6 +321,8 @@ pub fn reset_password(
         user::set_password(conn, token.user_id, password_hash, &random_token(), now)?;
         user::mark_verified(conn, token.user_id, now)?;
         let user = user::find(conn, token.user_id)?.ok_or(AppError::NotFound)?;
+        // The owner proved the address: every failed-login count on the account starts over.
+        login_failure::clear(conn, &user.email, None)?;
         outbox::enqueue(conn, &compose::password_changed(links, &user.email)?, now)?;
         log::info!("password reset for user {}", user.id);
         Ok(Ok(user))

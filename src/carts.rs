@@ -22,6 +22,8 @@ pub enum CartProblem {
     Limit(String),
     /// The line to change is not in the cart.
     NotInCart,
+    /// The cart already holds as many lines as a cart may.
+    TooManyLines(usize),
 }
 
 impl CartProblem {
@@ -32,6 +34,9 @@ impl CartProblem {
             CartProblem::NotForSale => "Sorry, this product is no longer sold.".to_string(),
             CartProblem::Limit(message) => message.clone(),
             CartProblem::NotInCart => "That product is not in your cart.".to_string(),
+            CartProblem::TooManyLines(max) => format!(
+                "Your cart already holds {max} different products, as many as one order can. Check out or remove a line first."
+            ),
         }
     }
 }
@@ -45,12 +50,14 @@ pub struct Added {
     pub quantity: i32,
 }
 
-/// Adds `quantity` of `product_id` to the cart of `owner` (creating the cart).
+/// Adds `quantity` of `product_id` to the cart of `owner` (creating the cart); a new line
+/// only while the cart holds fewer than `max_lines`.
 pub fn add(
     conn: &mut DbConn,
     owner: &CartOwner,
     product_id: i32,
     quantity: Quantity,
+    max_lines: usize,
     now: NaiveDateTime,
 ) -> Result<Result<Added, CartProblem>, AppError> {
     db::transaction(conn, |conn| {
@@ -65,7 +72,11 @@ pub fn add(
         let existing = match existing_cart {
             Some(cart_id) => {
                 cart::lock(conn, cart_id, now)?;
-                cart::quantity_of(conn, cart_id, product_id)?
+                let existing = cart::quantity_of(conn, cart_id, product_id)?;
+                if existing == 0 && cart::line_count(conn, cart_id)? >= max_lines {
+                    return Ok(Err(CartProblem::TooManyLines(max_lines)));
+                }
+                existing
             }
             None => 0,
         };
@@ -121,12 +132,13 @@ pub fn change(
 }
 
 /// Moves a guest's cart into the user's at login: quantities are added, capped by the
-/// per-line limit and the stock; products no longer sold stay behind. The guest cart is
-/// deleted.
+/// per-line limit and the stock; products no longer sold, and new lines beyond `max_lines`,
+/// stay behind. The guest cart is deleted.
 pub fn merge_guest_cart(
     conn: &mut DbConn,
     guest_token: &str,
     user_id: i32,
+    max_lines: usize,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
@@ -137,8 +149,15 @@ pub fn merge_guest_cart(
         let lines = cart::lines(conn, guest_cart)?;
         if !lines.is_empty() {
             let user_cart = cart::find_or_create(conn, &CartOwner::User(user_id), now)?;
+            let mut line_count = cart::line_count(conn, user_cart)?;
             for line in lines.iter().filter(|line| line.on_sale()) {
                 let existing = cart::quantity_of(conn, user_cart, line.product_id)?;
+                if existing == 0 {
+                    if line_count >= max_lines {
+                        continue;
+                    }
+                    line_count += 1;
+                }
                 if let Some(quantity) = merged_quantity(existing, line.quantity, line.stock) {
                     cart::set_quantity(conn, user_cart, line.product_id, quantity.get(), now)?;
                 }

@@ -9,6 +9,9 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::domain::account::LOGIN_WINDOW_MINUTES;
+use crate::domain::throttle::Limit;
+
 /// The minimum length of `SECRET_KEY`, in characters.
 pub const SECRET_KEY_MIN_LEN: usize = 64;
 
@@ -96,6 +99,34 @@ pub struct Config {
     pub shutdown_timeout: u64,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Failed logins one client may have on one account in 15 minutes (`LOGIN_MAX_FAILURES`).
+    pub login_max_failures: usize,
+    /// Failed logins one client may have on any accounts in 15 minutes
+    /// (`LOGIN_CLIENT_MAX_FAILURES`).
+    pub login_client_max_failures: usize,
+    /// Failed logins one account may have from all clients in 15 minutes
+    /// (`LOGIN_ACCOUNT_MAX_FAILURES`).
+    pub login_account_max_failures: usize,
+    /// Sign-ups one client may make in an hour (`SIGNUP_MAX_PER_HOUR`).
+    pub signup_max_per_hour: usize,
+    /// Mails (sign-up notices, verification and reset links) one address may be sent in an
+    /// hour (`MAILS_PER_ADDRESS_PER_HOUR`).
+    pub mails_per_address_per_hour: usize,
+    /// Lines one cart may hold (`CART_MAX_LINES`).
+    pub cart_max_lines: usize,
+    /// Sessions one client may start in an hour (`GUEST_SESSIONS_PER_HOUR`).
+    pub guest_sessions_per_hour: usize,
+}
+
+/// The limits on failed logins, from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// One client on one account.
+    pub per_account_and_client: Limit,
+    /// One client on any accounts.
+    pub per_client: Limit,
+    /// One account from every client together.
+    pub per_account: Limit,
 }
 
 /// A setting that was present but unusable: names the variable and what it accepts.
@@ -338,6 +369,17 @@ impl Config {
             Some(v) => parse_networks("TRUSTED_PROXIES", &v)?,
             None => Vec::new(),
         };
+        let count = |var: &'static str, default: usize, max: usize| match lookup(var) {
+            Some(v) => parse_in_range(var, &v, 1usize, max),
+            None => Ok(default),
+        };
+        let login_max_failures = count("LOGIN_MAX_FAILURES", 5, 1_000)?;
+        let login_client_max_failures = count("LOGIN_CLIENT_MAX_FAILURES", 30, 100_000)?;
+        let login_account_max_failures = count("LOGIN_ACCOUNT_MAX_FAILURES", 100, 1_000_000)?;
+        let signup_max_per_hour = count("SIGNUP_MAX_PER_HOUR", 10, 100_000)?;
+        let mails_per_address_per_hour = count("MAILS_PER_ADDRESS_PER_HOUR", 3, 1_000)?;
+        let cart_max_lines = count("CART_MAX_LINES", 100, 10_000)?;
+        let guest_sessions_per_hour = count("GUEST_SESSIONS_PER_HOUR", 200, 1_000_000)?;
         Ok(Config {
             bind,
             data_dir,
@@ -358,6 +400,13 @@ impl Config {
             discount_threshold_cents,
             shutdown_timeout,
             trusted_proxies,
+            login_max_failures,
+            login_client_max_failures,
+            login_account_max_failures,
+            signup_max_per_hour,
+            mails_per_address_per_hour,
+            cart_max_lines,
+            guest_sessions_per_hour,
         })
     }
 
@@ -439,7 +488,36 @@ impl Config {
                     nets.join(",")
                 },
             ),
+            ("LOGIN_MAX_FAILURES", self.login_max_failures.to_string()),
+            (
+                "LOGIN_CLIENT_MAX_FAILURES",
+                self.login_client_max_failures.to_string(),
+            ),
+            (
+                "LOGIN_ACCOUNT_MAX_FAILURES",
+                self.login_account_max_failures.to_string(),
+            ),
+            ("SIGNUP_MAX_PER_HOUR", self.signup_max_per_hour.to_string()),
+            (
+                "MAILS_PER_ADDRESS_PER_HOUR",
+                self.mails_per_address_per_hour.to_string(),
+            ),
+            ("CART_MAX_LINES", self.cart_max_lines.to_string()),
+            (
+                "GUEST_SESSIONS_PER_HOUR",
+                self.guest_sessions_per_hour.to_string(),
+            ),
         ]
+    }
+
+    /// The limits on failed logins, each over [`LOGIN_WINDOW_MINUTES`].
+    pub fn login_limits(&self) -> LoginLimits {
+        let limit = |max| Limit::per_minutes(max, LOGIN_WINDOW_MINUTES);
+        LoginLimits {
+            per_account_and_client: limit(self.login_max_failures),
+            per_client: limit(self.login_client_max_failures),
+            per_account: limit(self.login_account_max_failures),
+        }
     }
 
     /// Combinations that work but are probably not what a live shop wants, one sentence each.
@@ -585,6 +663,19 @@ mod tests {
         );
         assert_eq!(c.shutdown_timeout, 30);
         assert!(c.trusted_proxies.is_empty());
+        assert_eq!(
+            (
+                c.login_max_failures,
+                c.login_client_max_failures,
+                c.login_account_max_failures
+            ),
+            (5, 30, 100)
+        );
+        assert_eq!(
+            (c.signup_max_per_hour, c.mails_per_address_per_hour),
+            (10, 3)
+        );
+        assert_eq!((c.cart_max_lines, c.guest_sessions_per_hour), (100, 200));
     }
 
     #[test]
@@ -640,6 +731,13 @@ mod tests {
             ("DISCOUNT_PERCENT", "101"),
             ("DISCOUNT_THRESHOLD_CENTS", "-1"),
             ("DISCOUNT_THRESHOLD_CENTS", "99.5"),
+            ("LOGIN_MAX_FAILURES", "0"),
+            ("LOGIN_ACCOUNT_MAX_FAILURES", "many"),
+            ("SIGNUP_MAX_PER_HOUR", "-3"),
+            ("CART_MAX_LINES", "10001"),
+            ("GUEST_SESSIONS_PER_HOUR", "0"),
+            ("MAILS_PER_ADDRESS_PER_HOUR", "1.5"),
+            ("LOGIN_CLIENT_MAX_FAILURES", ""),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");

@@ -288,7 +288,12 @@ impl Shop {
 /// beside them. Call from within an actix system. OS signals are the caller's to handle.
 pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> Result<Shop, String> {
     let mailer = Arc::new(mail::Mailer::from_config(&state.config)?);
-    let mail = mail::Worker::spawn(state.pool.clone(), mailer, Arc::clone(&state.mail_wake));
+    let mail = mail::Worker::spawn(
+        state.pool.clone(),
+        mailer,
+        state.links.clone(),
+        Arc::clone(&state.mail_wake),
+    );
     let shutdown_timeout = state.config.shutdown_timeout;
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers.max(1))

@@ -22,7 +22,7 @@ use tokio::sync::{watch, Notify};
 use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::models::outbox::{self, NewMail, OutboxMail};
-use crate::models::{cart, email_token, login_failure, now, session};
+use crate::models::{cart, email_token, login_failure, now, session, throttle};
 use crate::web::error::AppError;
 
 /// How long a claimed mail is held before another worker may retry it.
@@ -392,18 +392,20 @@ async fn deliver_due_while(
     Ok(delivered)
 }
 
-/// Deletes what has expired: sessions, mailed tokens, login failures past their window, and
-/// guest carts whose sessions are gone.
+/// Deletes what has expired: sessions, mailed tokens, login failures and throttle events
+/// past every window, and guest carts whose sessions are gone.
 pub async fn sweep(pool: &DbPool) -> Result<(), AppError> {
     db::run(pool, |conn| {
         let now = now();
         let sessions = session::sweep(conn, now)?;
         let tokens = email_token::sweep(conn, now - TimeDelta::days(7))?;
         let failures = login_failure::sweep(conn, now - TimeDelta::days(1))?;
+        let events = throttle::sweep(conn, now - TimeDelta::days(1))?;
         let carts = cart::sweep_guest_carts(conn, now - TimeDelta::days(GUEST_CART_DAYS))?;
-        if sessions + tokens + failures + carts > 0 {
+        if sessions + tokens + failures + events + carts > 0 {
             log::info!(
-                "swept {sessions} sessions, {tokens} tokens, {failures} login failures, {carts} guest carts"
+                "swept {sessions} sessions, {tokens} tokens, {failures} login failures, \
+                 {events} throttle events, {carts} guest carts"
             );
         }
         Ok(())
@@ -411,8 +413,26 @@ pub async fn sweep(pool: &DbPool) -> Result<(), AppError> {
     .await
 }
 
-/// The outbox worker, running beside the HTTP server: delivers due mail whenever it is woken
-/// or every few seconds, and sweeps expired rows every ten minutes.
+/// Turns every queued "forgot password" request into a reset mail (for addresses that have
+/// an account); returns how many requests were handled.
+pub async fn handle_reset_requests(pool: &DbPool, links: &Links) -> Result<usize, AppError> {
+    let mut handled = 0;
+    loop {
+        let links = links.clone();
+        let more = db::run(pool, move |conn| {
+            crate::accounts::handle_reset_request(conn, &links, now())
+        })
+        .await?;
+        if !more {
+            return Ok(handled);
+        }
+        handled += 1;
+    }
+}
+
+/// The outbox worker, running beside the HTTP server: whenever it is woken or every few
+/// seconds it turns queued reset requests into mail and delivers due mail; every ten
+/// minutes it sweeps expired rows.
 pub struct Worker {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
@@ -420,9 +440,9 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the worker on the current runtime.
-    pub fn spawn(pool: DbPool, mailer: Arc<Mailer>, wake: Arc<Notify>) -> Worker {
+    pub fn spawn(pool: DbPool, mailer: Arc<Mailer>, links: Links, wake: Arc<Notify>) -> Worker {
         let (stop, stopping) = watch::channel(false);
-        let task = actix_web::rt::spawn(run_worker(pool, mailer, wake, stopping));
+        let task = actix_web::rt::spawn(run_worker(pool, mailer, links, wake, stopping));
         Worker { stop, task }
     }
 
@@ -439,11 +459,15 @@ impl Worker {
 async fn run_worker(
     pool: DbPool,
     mailer: Arc<Mailer>,
+    links: Links,
     wake: Arc<Notify>,
     mut stopping: watch::Receiver<bool>,
 ) {
     let mut sweep_timer = tokio::time::interval(SWEEP_INTERVAL);
     loop {
+        if let Err(e) = handle_reset_requests(&pool, &links).await {
+            log::warn!("reset requests: {e}");
+        }
         let go_on = || !*stopping.borrow();
         if let Err(e) = deliver_due_while(&pool, &mailer, go_on).await {
             log::warn!("mail worker: {e}");

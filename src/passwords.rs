@@ -1,8 +1,11 @@
 //! Password hashing with bcrypt, off the async workers, bounded and at low priority.
 //!
-//! At most one hash per core runs at a time, on threads the kernel runs only when no page
-//! work wants the CPU, and only a bounded number wait: a flood of login attempts is answered 429 at once
-//! instead of queueing without end or taking the CPU that pages need.
+//! Two lines of work, each with its own threads and its own bounded queue: checks (a login,
+//! the current password on the account page) and new hashes (sign-up, reset, change). A
+//! flood of sign-ups fills only its own line, so logins go on being checked. In each line
+//! at most a few hashes run at a time, on threads the kernel runs only when no page work
+//! wants the CPU, and only a bounded number wait: a flood is answered 429 at once instead
+//! of queueing without end or taking the CPU that pages need.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -19,23 +22,68 @@ const WAITING_PER_THREAD: usize = 16;
 /// Seconds a turned-away visitor is asked to wait.
 const BUSY_RETRY_AFTER: u64 = 5;
 
-/// Hashes and checks passwords at the configured cost.
-pub struct Hasher {
-    cost: u32,
+/// One line of bcrypt work: how many run at once, how many may be inside (running or
+/// waiting).
+struct Line {
+    /// What the line does, for the log.
+    name: &'static str,
     /// One permit per hash allowed to run at once.
     running: Arc<Semaphore>,
-    /// One permit per hash allowed in the building at once (running or waiting).
+    /// One permit per hash allowed in the line at once (running or waiting).
     admitted: Arc<Semaphore>,
-    /// A hash of nothing anyone knows, checked when the e-mail is unknown.
-    dummy: Arc<str>,
     /// Whether the last request for a place was turned away (logged once per flood, not
     /// once per attempt).
     shedding: AtomicBool,
 }
 
+impl Line {
+    fn new(name: &'static str, threads: usize) -> Line {
+        Line {
+            name,
+            running: Arc::new(Semaphore::new(threads)),
+            admitted: Arc::new(Semaphore::new(threads * (1 + WAITING_PER_THREAD))),
+            shedding: AtomicBool::new(false),
+        }
+    }
+
+    /// A place in the line, or [`AppError::TooManyRequests`] at once when it is full.
+    fn admit(&self) -> Result<Admission, AppError> {
+        match Arc::clone(&self.admitted).try_acquire_owned() {
+            Ok(permit) => {
+                if self.shedding.swap(false, Ordering::Relaxed) {
+                    log::warn!("{} have room again", self.name);
+                }
+                Ok(Admission {
+                    _place: permit,
+                    running: Arc::clone(&self.running),
+                })
+            }
+            Err(_) => {
+                if !self.shedding.swap(true, Ordering::Relaxed) {
+                    log::warn!("{} are full: answering 429 until there is room", self.name);
+                }
+                Err(AppError::TooManyRequests {
+                    retry_after: BUSY_RETRY_AFTER,
+                })
+            }
+        }
+    }
+}
+
+/// Hashes and checks passwords at the configured cost.
+pub struct Hasher {
+    cost: u32,
+    /// Checks of a password against its hash (logins): one thread per core.
+    checks: Line,
+    /// New hashes (sign-up, reset, change): half the cores, so they never take them all.
+    hashes: Line,
+    /// A hash of nothing anyone knows, checked when the e-mail is unknown.
+    dummy: Arc<str>,
+}
+
 impl Hasher {
-    /// A hasher at bcrypt `cost`, allowing one hash per available core at once. Computes the
-    /// dummy hash now (a quarter second at cost 12), so no request pays for it.
+    /// A hasher at bcrypt `cost`: checks may use every available core, new hashes half of
+    /// them. Computes the dummy hash now (a quarter second at cost 12), so no request pays.
     pub fn new(cost: u32) -> Hasher {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Hasher::with_threads(cost, cores)
@@ -45,10 +93,9 @@ impl Hasher {
         let dummy = bcrypt::hash(crate::domain::account::random_token(), cost).unwrap_or_default();
         Hasher {
             cost,
-            running: Arc::new(Semaphore::new(threads)),
-            admitted: Arc::new(Semaphore::new(threads * (1 + WAITING_PER_THREAD))),
+            checks: Line::new("password checks", threads),
+            hashes: Line::new("new password hashes", threads.div_ceil(2)),
             dummy: Arc::from(dummy),
-            shedding: AtomicBool::new(false),
         }
     }
 
@@ -56,28 +103,13 @@ impl Hasher {
     /// the line is full. A login takes it before any other work, so a flood is turned away
     /// before it costs a database read.
     pub fn admit(&self) -> Result<Admission, AppError> {
-        match Arc::clone(&self.admitted).try_acquire_owned() {
-            Ok(permit) => {
-                if self.shedding.swap(false, Ordering::Relaxed) {
-                    log::warn!("password checks have room again");
-                }
-                Ok(Admission(permit))
-            }
-            Err(_) => {
-                if !self.shedding.swap(true, Ordering::Relaxed) {
-                    log::warn!("password checks are full: answering 429 until there is room");
-                }
-                Err(AppError::TooManyRequests {
-                    retry_after: BUSY_RETRY_AFTER,
-                })
-            }
-        }
+        self.checks.admit()
     }
 
-    /// The bcrypt hash of `password`.
+    /// The bcrypt hash of `password`, made in the line of new hashes.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let cost = self.cost;
-        self.run(self.admit()?, move || bcrypt::hash(password, cost))
+        self.run(self.hashes.admit()?, move || bcrypt::hash(password, cost))
             .await?
             .map_err(|e| AppError::internal("bcrypt hash", e))
     }
@@ -109,13 +141,13 @@ impl Hasher {
         .await
     }
 
-    /// Runs `work` on a low-priority thread of its own once a hashing slot is free.
+    /// Runs `work` on a low-priority thread of its own once a slot of its line is free.
     async fn run<T, F>(&self, admission: Admission, work: F) -> Result<T, AppError>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let running = Arc::clone(&self.running)
+        let running = Arc::clone(&admission.running)
             .acquire_owned()
             .await
             .map_err(|e| AppError::internal("password hasher closed", e))?;
@@ -138,8 +170,12 @@ impl Hasher {
     }
 }
 
-/// A place in the line of password checks, held until the check is done.
-pub struct Admission(#[allow(dead_code)] OwnedSemaphorePermit);
+/// A place in a line of bcrypt work, held until the work is done.
+pub struct Admission {
+    _place: OwnedSemaphorePermit,
+    /// The line's running slots, to wait for one.
+    running: Arc<Semaphore>,
+}
 
 /// Puts the calling thread in Linux's SCHED_IDLE class: it runs when no other thread wants
 /// the CPU, and a page worker that wakes up takes the core from it at once. A lower nice
@@ -183,10 +219,28 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn a_full_line_of_new_hashes_leaves_logins_their_own() {
+        let hasher = Hasher::with_threads(4, 2);
+        let flood = Arc::clone(&hasher.hashes.admitted)
+            .try_acquire_many_owned(1 + WAITING_PER_THREAD as u32)
+            .unwrap();
+        assert!(matches!(
+            hasher.hash("violet tractor moonlight".to_string()).await,
+            Err(AppError::TooManyRequests { .. })
+        ));
+        assert!(!hasher.verify("password".to_string(), None).await.unwrap());
+        drop(flood);
+        assert!(hasher
+            .hash("violet tractor moonlight".to_string())
+            .await
+            .is_ok());
+    }
+
+    #[actix_web::test]
     async fn turns_away_checks_beyond_the_waiting_line() {
         let hasher = Hasher::with_threads(4, 1);
         // Everyone allowed in is already inside (running or waiting).
-        let line = Arc::clone(&hasher.admitted)
+        let line = Arc::clone(&hasher.checks.admitted)
             .try_acquire_many_owned(1 + WAITING_PER_THREAD as u32)
             .unwrap();
         let shed = hasher.verify("password".to_string(), None).await;

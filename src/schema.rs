@@ -102,6 +102,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    throttle_events (id) {
+        id -> Integer,
+        bucket -> Text,
+        happened_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reset_requests (id) {
+        id -> Integer,
+        email -> Text,
+        requested_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Integer,
         recipient -> Text,
@@ -199,6 +215,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     email_tokens,
     login_failures,
+    throttle_events,
+    reset_requests,
     outbox,
     sessions,
     carts,

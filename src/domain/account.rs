@@ -1,10 +1,10 @@
 //! Account rules: e-mail addresses, the password policy, roles, single-use tokens, safe
-//! redirect targets and login throttling.
+//! redirect targets.
 
 use std::fmt;
 use std::sync::OnceLock;
 
-use chrono::{NaiveDateTime, TimeDelta};
+use chrono::TimeDelta;
 use sha2::{Digest, Sha256};
 use validator::ValidateEmail;
 
@@ -15,13 +15,7 @@ pub const PASSWORD_MIN_BYTES: usize = 12;
 pub const PASSWORD_MAX_BYTES: usize = 72;
 /// Longest accepted e-mail address (RFC 5321's path limit).
 pub const EMAIL_MAX_CHARS: usize = 254;
-/// Failed logins for one address within [`LOGIN_WINDOW_MINUTES`] before it is throttled.
-pub const LOGIN_MAX_FAILURES: usize = 5;
-/// Failed logins from one client, whatever the addresses, within the window before it is
-/// throttled: many people behind one office router fail now and then, a password sprayer
-/// fails all the time.
-pub const LOGIN_MAX_FAILURES_PER_CLIENT: usize = 30;
-/// The throttling window, in minutes.
+/// The window failed logins are counted in, in minutes.
 pub const LOGIN_WINDOW_MINUTES: i64 = 15;
 
 /// Passwords people pick most: Django's list of 19,640 (from Royce Williams' breach corpus),
@@ -212,27 +206,6 @@ pub fn safe_next(next: &str) -> Option<&str> {
     ok.then_some(next)
 }
 
-/// When `failures` (newest first, at least the recent `limit`) reach `limit` within the
-/// window, how many seconds until the next login is welcome again.
-pub fn login_retry_after(
-    failures_newest_first: &[NaiveDateTime],
-    limit: usize,
-    now: NaiveDateTime,
-) -> Option<u64> {
-    let window = TimeDelta::minutes(LOGIN_WINDOW_MINUTES);
-    let in_window: Vec<&NaiveDateTime> = failures_newest_first
-        .iter()
-        .filter(|at| now - **at < window)
-        .collect();
-    if limit == 0 || in_window.len() < limit {
-        return None;
-    }
-    // The window drops below the limit when the limit-th newest failure ages out.
-    let frees_at = *in_window[limit - 1] + window;
-    let seconds = (frees_at - now).num_seconds().max(1);
-    Some(u64::try_from(seconds).unwrap_or(1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,29 +315,5 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }
-    }
-
-    #[test]
-    fn the_sixth_attempt_in_fifteen_minutes_waits() {
-        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
-            .unwrap()
-            .naive_utc();
-        let ago = |m: i64| now - TimeDelta::minutes(m);
-        assert_eq!(
-            login_retry_after(&[ago(1), ago(2), ago(3), ago(4)], LOGIN_MAX_FAILURES, now),
-            None
-        );
-        let five = [ago(1), ago(2), ago(3), ago(4), ago(10)];
-        assert_eq!(
-            login_retry_after(&five, LOGIN_MAX_FAILURES, now),
-            Some(5 * 60)
-        );
-        assert_eq!(login_retry_after(&five, 6, now), None, "a higher limit");
-        let old = [ago(1), ago(2), ago(3), ago(4), ago(16)];
-        assert_eq!(
-            login_retry_after(&old, LOGIN_MAX_FAILURES, now),
-            None,
-            "failures older than the window do not count"
-        );
     }
 }

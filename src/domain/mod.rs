@@ -10,6 +10,7 @@ pub mod pricing;
 pub mod product;
 pub mod review;
 pub mod slug;
+pub mod throttle;
 
 pub use cart::{LineChange, Quantity};
 pub use catalog::{

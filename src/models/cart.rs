@@ -157,6 +157,15 @@ pub fn quantity_of(conn: &mut DbConn, cart_id: i32, product_id: i32) -> QueryRes
         .unwrap_or(0))
 }
 
+/// How many lines a cart holds.
+pub fn line_count(conn: &mut DbConn, cart_id: i32) -> QueryResult<usize> {
+    let count: i64 = cart_items::table
+        .filter(cart_items::cart_id.eq(cart_id))
+        .count()
+        .get_result(conn)?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 /// Sets the quantity of a line, adding the line if needed. Call with the cart locked.
 pub fn set_quantity(
     conn: &mut DbConn,

@@ -107,22 +107,6 @@ pub fn void_all(
     .execute(conn)
 }
 
-/// Tokens issued to `user_id` for `purpose` since `since`, newest first.
-pub fn issued_since(
-    conn: &mut DbConn,
-    user_id: i32,
-    purpose: TokenPurpose,
-    since: NaiveDateTime,
-) -> QueryResult<Vec<NaiveDateTime>> {
-    email_tokens::table
-        .filter(email_tokens::user_id.eq(user_id))
-        .filter(email_tokens::purpose.eq(purpose.as_str()))
-        .filter(email_tokens::created_at.gt(since))
-        .order(email_tokens::created_at.desc())
-        .select(email_tokens::created_at)
-        .load(conn)
-}
-
 /// Deletes tokens that expired before `before`.
 pub fn sweep(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(email_tokens::table.filter(email_tokens::expires_at.lt(before))).execute(conn)

@@ -12,9 +12,11 @@ pub mod login_failure;
 pub mod order;
 pub mod outbox;
 pub mod product;
+pub mod reset_request;
 pub mod review;
 pub mod search;
 pub mod session;
+pub mod throttle;
 pub mod user;
 
 /// The current time as stored in `TIMESTAMP` columns (UTC, microsecond precision).

@@ -8,19 +8,16 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use chrono::TimeDelta;
 use serde::Deserialize;
 use validator::Validate;
 
-use crate::accounts::{self, SignupOutcome};
+use crate::accounts::{self, LoginAttempt, LoginRefused, SignupOutcome};
 use crate::carts;
 use crate::db;
-use crate::domain::account::{
-    check_new_password, login_retry_after, safe_next, Email, LOGIN_MAX_FAILURES,
-    LOGIN_MAX_FAILURES_PER_CLIENT, LOGIN_WINDOW_MINUTES,
-};
+use crate::domain::account::{check_new_password, safe_next, Email};
+use crate::domain::throttle::{ClientKey, Limit};
 use crate::models::email_token::TokenProblem;
-use crate::models::{login_failure, now, user};
+use crate::models::{now, user};
 use crate::web::auth::{self, CurrentUser, SessionUser};
 use crate::web::cart;
 use crate::web::client_ip;
@@ -110,6 +107,36 @@ pub async fn signup(
             },
         );
     };
+    let client = client_of(&state, &req);
+    let limits = (
+        Limit::per_hour(state.config.signup_max_per_hour),
+        Limit::per_hour(state.config.mails_per_address_per_hour),
+    );
+    let address = email.clone();
+    let admitted = db::run(&state.pool, move |conn| {
+        accounts::admit_signup(conn, client.as_ref(), &address, limits, now())
+    })
+    .await?;
+    if let Err(retry_after) = admitted {
+        log::warn!("sign-up throttled for {}", shown(&client_of(&state, &req)));
+        let mut errors = FormErrors::new();
+        errors.add(
+            "form",
+            format!(
+                "Too many sign-ups from here or for this address. Please wait {} and try again.",
+                minutes(retry_after)
+            ),
+        );
+        let response = render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &SignupPage {
+                page,
+                email: email.to_string(),
+                errors,
+            },
+        )?;
+        return Ok(with_retry_after(response, retry_after));
+    }
     // Hashed for known addresses too, so both answers take as long.
     let hash = state.hasher.hash(form.password).await?;
     let links = state.links.clone();
@@ -231,25 +258,25 @@ pub async fn resend_verification(
         );
         return Ok(redirect("/account"));
     }
+    let address = Email::parse(&current.email).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mails = Limit::per_hour(state.config.mails_per_address_per_hour);
     let links = state.links.clone();
     let user_id = current.id;
-    let sent = db::run(&state.pool, move |conn| {
+    db::run(&state.pool, move |conn| {
+        if let Err(retry_after) = accounts::admit_mail_to(conn, &address, mails, now())? {
+            return Err(AppError::TooManyRequests { retry_after });
+        }
         let user = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
         accounts::resend_verification(conn, &user, &links, now())
     })
     .await?;
-    match sent {
-        Ok(()) => {
-            state.wake_mailer();
-            flash::push(
-                &session(&req),
-                FlashKind::Success,
-                format!("We have sent a new link to {}.", current.email),
-            );
-            Ok(redirect("/account"))
-        }
-        Err(retry_after) => Err(AppError::TooManyRequests { retry_after }),
-    }
+    state.wake_mailer();
+    flash::push(
+        &session(&req),
+        FlashKind::Success,
+        format!("We have sent a new link to {}.", current.email),
+    );
+    Ok(redirect("/account"))
 }
 
 // ---------------------------------------------------------------- login, logout
@@ -277,6 +304,8 @@ struct LoginPage {
     email: String,
     next: String,
     errors: FormErrors,
+    /// Logging in is paused: point at setting a new password.
+    offer_reset: bool,
 }
 
 /// `GET /login?next=`.
@@ -298,67 +327,76 @@ pub async fn login_form(
             email: String::new(),
             next,
             errors: FormErrors::new(),
+            offer_reset: false,
         },
     )
 }
 
-/// The client `req` comes from, as failed logins record it.
-fn client_of(state: &AppState, req: &HttpRequest) -> Option<String> {
-    client_ip::of(req, &state.config.trusted_proxies).map(|ip| ip.to_string())
+/// The client `req` comes from, as the throttles count it.
+fn client_of(state: &AppState, req: &HttpRequest) -> Option<ClientKey> {
+    client_ip::key_of(req, &state.config.trusted_proxies)
 }
 
-/// Seconds until `email` may try again, if it — or `client`, on any address — has failed
-/// too often lately.
-async fn throttled(
-    state: &AppState,
-    client: Option<String>,
-    email: &Email,
-) -> Result<Option<u64>, AppError> {
-    let email = email.as_str().to_string();
-    db::run(&state.pool, move |conn| {
-        let now = now();
-        let since = now - TimeDelta::minutes(LOGIN_WINDOW_MINUTES);
-        let failed = login_failure::recent(conn, &email, since)?;
-        let by_address = login_retry_after(&failed, LOGIN_MAX_FAILURES, now);
-        let by_client = match &client {
-            Some(client) => {
-                let failed = login_failure::recent_from_client(conn, client, since)?;
-                login_retry_after(&failed, LOGIN_MAX_FAILURES_PER_CLIENT, now)
-            }
-            None => None,
-        };
-        Ok(by_address.max(by_client))
-    })
-    .await
+/// A client for the log.
+fn shown(client: &Option<ClientKey>) -> String {
+    client
+        .as_ref()
+        .map_or_else(|| "-".to_string(), ToString::to_string)
 }
 
-async fn record_failure(
-    state: &AppState,
-    client: Option<String>,
-    email: &Email,
-) -> Result<(), AppError> {
-    let email = email.as_str().to_string();
-    db::run(&state.pool, move |conn| {
-        Ok(login_failure::record(
-            conn,
-            &email,
-            client.as_deref(),
-            now(),
-        )?)
-    })
-    .await?;
-    Ok(())
+/// A wait in whole minutes, as a person reads it.
+fn minutes(seconds: u64) -> String {
+    match seconds.div_ceil(60) {
+        1 => "a minute".to_string(),
+        n => format!("{n} minutes"),
+    }
 }
 
-fn too_many_attempts(mut response: HttpResponse, retry_after: u64) -> HttpResponse {
+fn with_retry_after(mut response: HttpResponse, retry_after: u64) -> HttpResponse {
     if let Ok(value) = HeaderValue::from_str(&retry_after.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
 }
 
-/// `POST /login`: one message for a wrong address or password; five failures for an address
-/// in fifteen minutes make it wait (429) even with the right password.
+/// Records a password check of `email` from `client` before it happens: the attempt, or
+/// why it is refused.
+async fn begin_attempt(
+    state: &AppState,
+    client: Option<ClientKey>,
+    email: &Email,
+) -> Result<Result<LoginAttempt, LoginRefused>, AppError> {
+    let email = email.clone();
+    let limits = state.config.login_limits();
+    db::run(&state.pool, move |conn| {
+        accounts::begin_login(conn, &email, client.as_ref(), limits, now())
+    })
+    .await
+}
+
+/// What a refused attempt is told, and how long it waits.
+fn refusal(refused: LoginRefused) -> (String, u64) {
+    match refused {
+        LoginRefused::Client { retry_after } => (
+            format!(
+                "Too many failed attempts. Please wait {} and try again, or set a new password.",
+                minutes(retry_after)
+            ),
+            retry_after,
+        ),
+        LoginRefused::Account { retry_after } => (
+            format!(
+                "This account has had too many failed attempts lately, so logging in to it is paused for everyone for {}. Setting a new password opens it again at once.",
+                minutes(retry_after)
+            ),
+            retry_after,
+        ),
+    }
+}
+
+/// `POST /login`: one message for a wrong address or password. The attempt is counted
+/// before the password is checked: a client with too many recent failures on the account (or
+/// on any), or an account with too many from everywhere, waits (429) even with the right one.
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -384,6 +422,7 @@ pub async fn login(
         email: form.email.trim().to_string(),
         next: next.clone().unwrap_or_default(),
         errors,
+        offer_reset: false,
     };
     let Some(email) = email.filter(|_| errors.is_empty()) else {
         return render(StatusCode::BAD_REQUEST, &page_again(page, errors));
@@ -400,26 +439,28 @@ pub async fn login(
                 "Too many people are logging in at this moment. Please try again in a few seconds.",
             );
             let response = render(StatusCode::TOO_MANY_REQUESTS, &page_again(page, errors))?;
-            return Ok(too_many_attempts(response, retry_after));
+            return Ok(with_retry_after(response, retry_after));
         }
         Err(e) => return Err(e),
     };
 
     let client = client_of(&state, &req);
-    let shown_client = client.clone().unwrap_or_else(|| "-".to_string());
-    if let Some(retry_after) = throttled(&state, client.clone(), &email).await? {
-        log::warn!("login throttled for {email} from {shown_client}");
-        let mut errors = FormErrors::new();
-        errors.add(
-            "form",
-            format!(
-                "Too many failed attempts. Please wait {} minute(s) and try again, or set a new password.",
-                retry_after.div_ceil(60)
-            ),
-        );
-        let response = render(StatusCode::TOO_MANY_REQUESTS, &page_again(page, errors))?;
-        return Ok(too_many_attempts(response, retry_after));
-    }
+    let attempt = match begin_attempt(&state, client.clone(), &email).await? {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            log::warn!(
+                "login throttled for {email} from {}: {refused:?}",
+                shown(&client)
+            );
+            let (message, retry_after) = refusal(refused);
+            let mut errors = FormErrors::new();
+            errors.add("form", message);
+            let mut again = page_again(page, errors);
+            again.offer_reset = true;
+            let response = render(StatusCode::TOO_MANY_REQUESTS, &again)?;
+            return Ok(with_retry_after(response, retry_after));
+        }
+    };
 
     let address = email.as_str().to_string();
     let found = db::run(&state.pool, move |conn| {
@@ -434,8 +475,8 @@ pub async fn login(
     let user = match found {
         Some(user) if matches => user,
         _ => {
-            record_failure(&state, client, &email).await?;
-            log::warn!("failed login for {email} from {shown_client}");
+            // The attempt recorded before the check stays: it is the failure.
+            log::warn!("failed login for {email} from {}", shown(&client));
             let mut errors = FormErrors::new();
             errors.add(
                 "form",
@@ -445,14 +486,14 @@ pub async fn login(
         }
     };
 
-    let address = email.as_str().to_string();
     let guest_cart = cart::take_guest_token(&session(&req));
     let user_id = user.id;
+    let max_lines = state.config.cart_max_lines;
     db::run(&state.pool, move |conn| {
-        login_failure::clear(conn, &address)?;
+        accounts::login_succeeded(conn, &attempt)?;
         // The guest's cart joins the user's (quantities added, capped by the rules).
         if let Some(token) = guest_cart {
-            carts::merge_guest_cart(conn, &token, user_id, now())?;
+            carts::merge_guest_cart(conn, &token, user_id, max_lines, now())?;
         }
         Ok(())
     })
@@ -525,12 +566,36 @@ pub async fn forgot(
             );
         }
     };
-    let links = state.links.clone();
+    let mails = Limit::per_hour(state.config.mails_per_address_per_hour);
     let address = email.clone();
-    db::run(&state.pool, move |conn| {
-        accounts::request_reset(conn, &address, &links, now())
+    let admitted = db::run(&state.pool, move |conn| {
+        let admitted = accounts::admit_mail_to(conn, &address, mails, now())?;
+        if admitted.is_ok() {
+            accounts::request_reset(conn, &address, now())?;
+        }
+        Ok(admitted)
     })
     .await?;
+    if let Err(retry_after) = admitted {
+        let mut errors = FormErrors::new();
+        errors.add(
+            "email",
+            format!(
+                "We send at most {} links an hour to one address. Please wait {} and try again.",
+                state.config.mails_per_address_per_hour,
+                minutes(retry_after)
+            ),
+        );
+        let response = render(
+            StatusCode::TOO_MANY_REQUESTS,
+            &ForgotPage {
+                page,
+                email: email.to_string(),
+                errors,
+            },
+        )?;
+        return Ok(with_retry_after(response, retry_after));
+    }
     state.wake_mailer();
     flash::push(
         &session(&req),
@@ -706,18 +771,19 @@ pub async fn change_password(
         errors,
     };
     let client = client_of(&state, &req);
-    if let Some(retry_after) = match &email {
-        Some(email) => throttled(&state, client.clone(), email).await?,
+    let attempt = match &email {
+        Some(email) => match begin_attempt(&state, client, email).await? {
+            Ok(attempt) => Some(attempt),
+            Err(refused) => {
+                let (message, retry_after) = refusal(refused);
+                let mut errors = FormErrors::new();
+                errors.add("current_password", message);
+                let response = render(StatusCode::TOO_MANY_REQUESTS, &account_page(page, errors))?;
+                return Ok(with_retry_after(response, retry_after));
+            }
+        },
         None => None,
-    } {
-        let mut errors = FormErrors::new();
-        errors.add(
-            "current_password",
-            "Too many wrong attempts. Please wait and try again.",
-        );
-        let response = render(StatusCode::TOO_MANY_REQUESTS, &account_page(page, errors))?;
-        return Ok(too_many_attempts(response, retry_after));
-    }
+    };
     let user_id = current.id;
     let stored = db::run(&state.pool, move |conn| Ok(user::find(conn, user_id)?))
         .await?
@@ -726,14 +792,19 @@ pub async fn change_password(
         Ok(()) => FormErrors::new(),
         Err(e) => FormErrors::from_validation(&e, &["password", "password_confirm"]),
     };
-    if !state
+    if state
         .hasher
         .verify(form.current_password, Some(stored.password_hash.clone()))
         .await?
     {
-        if let Some(email) = &email {
-            record_failure(&state, client, email).await?;
+        if let Some(attempt) = attempt {
+            db::run(&state.pool, move |conn| {
+                accounts::login_succeeded(conn, &attempt)
+            })
+            .await?;
         }
+    } else {
+        // The attempt recorded before the check stays: it is the failure.
         errors.add("current_password", "That is not your current password.");
     }
     if !errors.has("password") {

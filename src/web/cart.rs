@@ -187,8 +187,9 @@ pub async fn add(
             (CartOwner::Guest(token.clone()), Some(token))
         }
     };
+    let max_lines = state.config.cart_max_lines;
     let added = db::run(&state.pool, move |conn| {
-        carts::add(conn, &owner, product_id, quantity, now())
+        carts::add(conn, &owner, product_id, quantity, max_lines, now())
     })
     .await?;
     match added {
@@ -208,10 +209,10 @@ pub async fn add(
             );
             Ok(redirect_to_cart())
         }
-        Err(CartProblem::UnknownProduct) => {
+        Err(problem @ (CartProblem::UnknownProduct | CartProblem::TooManyLines(_))) => {
             let message = CartMessage {
                 product_id: None,
-                text: CartProblem::UnknownProduct.message(),
+                text: problem.message(),
             };
             let owner = owner_of(&session, user.as_ref());
             cart_page(&state, page, owner, vec![message], StatusCode::BAD_REQUEST).await

@@ -8,6 +8,8 @@ use std::net::{IpAddr, SocketAddr};
 use actix_web::http::header::{HeaderMap, HeaderName};
 use ipnet::IpNet;
 
+use crate::domain::throttle::ClientKey;
+
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// The client of a request that came from `peer` with `headers`.
@@ -47,6 +49,11 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// The client of `req`.
 pub fn of(req: &actix_web::HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
     resolve(req.peer_addr().map(|a| a.ip()), req.headers(), trusted)
+}
+
+/// The client of `req` as rate limits count it (IPv6 per /64).
+pub fn key_of(req: &actix_web::HttpRequest, trusted: &[IpNet]) -> Option<ClientKey> {
+    of(req, trusted).map(ClientKey::of)
 }
 
 #[cfg(test)]

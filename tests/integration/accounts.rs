@@ -3,7 +3,7 @@
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
-use shopfront::domain::account::{Role, LOGIN_MAX_FAILURES_PER_CLIENT};
+use shopfront::domain::account::Role;
 use shopfront::models::{now, user};
 use shopfront::schema::{email_tokens, sessions, users};
 
@@ -234,6 +234,110 @@ fn signing_up_with_a_known_address_looks_the_same_and_tells_the_owner() {
         !to_owner[0].body.contains("token="),
         "no link that would change anything"
     );
+}
+
+/// Signs up as `email` through the form, the request forwarded for `forwarded_for`.
+fn sign_up_forwarded(
+    app: &TestApp,
+    email: &str,
+    forwarded_for: &str,
+) -> crate::support::client::Page {
+    let client = app.client();
+    let form = client.get("/signup");
+    let mut fields = form.form_values("/signup").expect("a sign-up form");
+    fields.retain(|(name, _)| name == "csrf_token");
+    for (name, value) in [
+        ("email", email),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ] {
+        fields.push((name.to_string(), value.to_string()));
+    }
+    let body = serde_urlencoded::to_string(&fields).unwrap();
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("X-Forwarded-For", forwarded_for),
+    ];
+    client.request("POST", "/signup", &headers, body.into_bytes())
+}
+
+#[test]
+fn one_client_gets_ten_sign_ups_an_hour() {
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]);
+    for n in 0..10 {
+        let response = sign_up_forwarded(&app, &format!("user{n}@example.com"), "203.0.113.9");
+        assert_eq!(response.status, 303, "sign-up {n}: {}", response.body);
+    }
+    let refused = sign_up_forwarded(&app, "eleventh@example.com", "203.0.113.9");
+    assert_eq!(refused.status, 429);
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 3600, "{retry}");
+    assert!(refused.form_errors()[0].contains("Too many sign-ups"));
+    assert_eq!(
+        refused.attrs("input[name=email]", "value"),
+        ["eleventh@example.com"],
+        "the form comes back with the address"
+    );
+    assert_eq!(user_count(&app), 10, "no account, no hash");
+    assert!(app.mails_to("eleventh@example.com").is_empty(), "no mail");
+    let elsewhere = sign_up_forwarded(&app, "eleventh@example.com", "198.51.100.4");
+    assert_eq!(elsewhere.status, 303, "another client signs up");
+}
+
+#[test]
+fn one_address_gets_three_mails_an_hour_whatever_asks_for_them() {
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]);
+    // A sign-up (the verification mail), a known-address sign-up notice, a reset link: three.
+    assert_eq!(
+        sign_up_forwarded(&app, "ada@example.com", "203.0.113.1").status,
+        303
+    );
+    assert_eq!(
+        sign_up_forwarded(&app, "ada@example.com", "203.0.113.2").status,
+        303
+    );
+    let client = app.client();
+    let forgot = client.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "ada@example.com")],
+    );
+    assert_eq!(forgot.status, 303);
+    assert_eq!(app.mails_to("ada@example.com").len(), 3);
+
+    // From any client, any form: the fourth is refused, and nothing is sent.
+    let again = client.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "ada@example.com")],
+    );
+    assert_eq!(again.status, 429);
+    assert!(again.header("retry-after").is_some());
+    assert!(again.form_errors()[0].contains("at most 3 links an hour"));
+    let bombing = sign_up_forwarded(&app, "ada@example.com", "198.51.100.200");
+    assert_eq!(bombing.status, 429);
+    assert_eq!(app.mails_to("ada@example.com").len(), 3);
+
+    // An address without an account is answered exactly the same way.
+    for _ in 0..3 {
+        let nobody = client.submit(
+            "/password/forgot",
+            "/password/forgot",
+            &[("email", "nobody@example.com")],
+        );
+        assert_eq!(nobody.status, 303);
+    }
+    let fourth = client.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "nobody@example.com")],
+    );
+    assert_eq!(fourth.status, 429);
+    assert_eq!(
+        fourth.form_errors()[0].replace("nobody", "X"),
+        again.form_errors()[0].replace("ada", "X")
+    );
+    assert!(app.mails_to("nobody@example.com").is_empty());
 }
 
 #[test]
@@ -470,26 +574,41 @@ fn a_wrong_password_and_an_unknown_address_get_the_same_answer() {
     );
 }
 
-/// Posts the login form of `form` as `email` with a wrong password, the request saying it
-/// was forwarded for `forwarded_for`; the status.
+/// Posts the login form of `form` as `email` with `password`, the request saying it was
+/// forwarded for `forwarded_for`.
+fn login_forwarded(
+    client: &Client,
+    form: &crate::support::client::Page,
+    (email, password): (&str, &str),
+    forwarded_for: &str,
+) -> crate::support::client::Page {
+    let mut fields = form.form_values("/login").expect("a login form");
+    fields.retain(|(name, _)| name != "email" && name != "password");
+    fields.push(("email".into(), email.into()));
+    fields.push(("password".into(), password.into()));
+    let body = serde_urlencoded::to_string(&fields).unwrap();
+    let headers = [
+        ("Content-Type", "application/x-www-form-urlencoded"),
+        ("X-Forwarded-For", forwarded_for),
+    ];
+    client.request("POST", "/login", &headers, body.into_bytes())
+}
+
+/// Posts the login form of `form` as `email` with a wrong password, forwarded for
+/// `forwarded_for`; the status.
 fn failed_login_forwarded(
     client: &Client,
     form: &crate::support::client::Page,
     email: &str,
     forwarded_for: &str,
 ) -> u16 {
-    let mut fields = form.form_values("/login").expect("a login form");
-    fields.retain(|(name, _)| name != "email" && name != "password");
-    fields.push(("email".into(), email.into()));
-    fields.push(("password".into(), "wrong password number".into()));
-    let body = serde_urlencoded::to_string(&fields).unwrap();
-    let headers = [
-        ("Content-Type", "application/x-www-form-urlencoded"),
-        ("X-Forwarded-For", forwarded_for),
-    ];
-    client
-        .request("POST", "/login", &headers, body.into_bytes())
-        .status
+    login_forwarded(
+        client,
+        form,
+        (email, "wrong password number"),
+        forwarded_for,
+    )
+    .status
 }
 
 /// As many failed logins as one client may have, each on another address, forwarded for
@@ -499,7 +618,8 @@ fn spray(
     form: &crate::support::client::Page,
     forwarded_for: impl Fn(usize) -> String,
 ) {
-    for n in 0..LOGIN_MAX_FAILURES_PER_CLIENT {
+    // LOGIN_CLIENT_MAX_FAILURES, by default.
+    for n in 0..30 {
         let email = format!("user{n}@example.com");
         let status = failed_login_forwarded(client, form, &email, &forwarded_for(n));
         assert_eq!(status, 400, "attempt {n}");
@@ -538,37 +658,60 @@ fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_on_its_own() {
 }
 
 #[test]
-fn the_sixth_attempt_in_fifteen_minutes_is_429_even_with_the_right_password() {
-    let app = TestApp::spawn();
+fn the_sixth_attempt_of_a_client_on_an_account_is_429_even_with_the_right_password() {
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]);
     app.user("ada@example.com", Role::Customer, true);
-    let client = app.client();
+    let guesser = app.client();
+    let form = guesser.get("/login");
     for attempt in 1..=5 {
-        let response = client.submit(
-            "/login",
-            "/login",
-            &[
-                ("email", "ada@example.com"),
-                ("password", "wrong password number"),
-            ],
-        );
-        assert_eq!(response.status, 400, "attempt {attempt}");
+        let status = failed_login_forwarded(&guesser, &form, "ada@example.com", "203.0.113.66");
+        assert_eq!(status, 400, "attempt {attempt}");
     }
-    let sixth = client.submit(
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    let sixth = login_forwarded(
+        &guesser,
+        &form,
+        ("ada@example.com", PASSWORD),
+        "203.0.113.66",
     );
     assert_eq!(sixth.status, 429);
     let retry: u64 = sixth.header("retry-after").unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     assert!(sixth.form_errors()[0].contains("Too many failed attempts"));
-    // Another browser is throttled the same way: the count lives in the database.
-    let other = app.client().submit(
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    assert_eq!(
+        sixth.attrs(".reset-offer a", "href"),
+        ["/password/forgot"],
+        "the page offers a new password"
     );
-    assert_eq!(other.status, 429);
+    // Another browser on the same client waits too: the count lives in the database.
+    let other_browser = app.client();
+    let other_form = other_browser.get("/login");
+    let again = login_forwarded(
+        &other_browser,
+        &other_form,
+        ("ada@example.com", PASSWORD),
+        "203.0.113.66",
+    );
+    assert_eq!(again.status, 429);
+
+    // Ada, from anywhere else, logs in: a guesser cannot lock her out.
+    let ada = app.client();
+    let ada_form = ada.get("/login");
+    let hers = login_forwarded(
+        &ada,
+        &ada_form,
+        ("ada@example.com", PASSWORD),
+        "198.51.100.7",
+    );
+    assert_eq!(hers.status, 303, "{}", hers.body);
+    // ...and her login forgives nobody else's failures.
+    let still = login_forwarded(
+        &other_browser,
+        &other_form,
+        ("ada@example.com", PASSWORD),
+        "203.0.113.66",
+    );
+    assert_eq!(still.status, 429);
+
     // Once the window has passed, the right password works again.
     app.db(|conn| {
         diesel::update(shopfront::schema::login_failures::table)
@@ -576,12 +719,156 @@ fn the_sixth_attempt_in_fifteen_minutes_is_429_even_with_the_right_password() {
             .execute(conn)
     })
     .unwrap();
-    let later = client.submit(
-        "/login",
-        "/login",
-        &[("email", "ada@example.com"), ("password", PASSWORD)],
+    let later = login_forwarded(
+        &other_browser,
+        &other_form,
+        ("ada@example.com", PASSWORD),
+        "203.0.113.66",
     );
     assert_eq!(later.status, 303);
+}
+
+#[test]
+fn thirty_parallel_wrong_guesses_from_one_client_check_at_most_five_passwords() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    let form = client.get("/login");
+    let start = std::sync::Barrier::new(30);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..30)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    failed_login_forwarded(&client, &form, "ada@example.com", "-")
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    let checked = statuses.iter().filter(|s| **s == 400).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + refused, 30, "{statuses:?}");
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} passwords checked: {statuses:?}"
+    );
+    let failures: i64 = app
+        .db(|conn| {
+            shopfront::schema::login_failures::table
+                .count()
+                .get_result(conn)
+        })
+        .unwrap();
+    assert_eq!(
+        failures, checked as i64,
+        "only checked attempts are failures"
+    );
+}
+
+#[test]
+fn an_account_failing_from_everywhere_pauses_and_a_new_password_opens_it() {
+    let app = TestApp::spawn_with(&[
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+        ("LOGIN_ACCOUNT_MAX_FAILURES", "6"),
+    ]);
+    app.user("ada@example.com", Role::Customer, true);
+    let botnet = app.client();
+    let form = botnet.get("/login");
+    for n in 0..6 {
+        let status = failed_login_forwarded(
+            &botnet,
+            &form,
+            "ada@example.com",
+            &format!("203.0.113.{}", n / 2),
+        );
+        assert_eq!(status, 400, "attempt {n}");
+    }
+    let ada = app.client();
+    let ada_form = ada.get("/login");
+    let paused = login_forwarded(
+        &ada,
+        &ada_form,
+        ("ada@example.com", PASSWORD),
+        "198.51.100.7",
+    );
+    assert_eq!(paused.status, 429);
+    assert!(paused.header("retry-after").is_some());
+    assert!(
+        paused.form_errors()[0].contains("paused for everyone"),
+        "{:?}",
+        paused.form_errors()
+    );
+    assert_eq!(paused.attrs(".reset-offer a", "href"), ["/password/forgot"]);
+
+    // A new password clears every count of the account.
+    ada.submit(
+        "/password/forgot",
+        "/password/forgot",
+        &[("email", "ada@example.com")],
+    );
+    let link = app
+        .mailed_link("ada@example.com", "/password/reset")
+        .expect("a reset link");
+    let reset = ada.submit(
+        &link,
+        "/password/reset",
+        &[
+            ("password", "amber lantern harbour"),
+            ("password_confirm", "amber lantern harbour"),
+        ],
+    );
+    assert_eq!(reset.status, 303, "{}", reset.body);
+    let failures: i64 = app
+        .db(|conn| {
+            shopfront::schema::login_failures::table
+                .count()
+                .get_result(conn)
+        })
+        .unwrap();
+    assert_eq!(failures, 0);
+    let ada_form = ada.get("/login");
+    let opened = login_forwarded(
+        &ada,
+        &ada_form,
+        ("ada@example.com", "amber lantern harbour"),
+        "198.51.100.7",
+    );
+    assert_eq!(opened.status, 303, "{}", opened.body);
+}
+
+#[test]
+fn ipv6_clients_are_counted_per_64() {
+    let app = TestApp::spawn_with(&[("TRUSTED_PROXIES", "127.0.0.1")]);
+    app.user("ada@example.com", Role::Customer, true);
+    let client = app.client();
+    let form = client.get("/login");
+    for address in [
+        "2001:db8:1:2::1",
+        "2001:db8:1:2::2",
+        "2001:db8:1:2:aaaa::3",
+        "2001:db8:1:2:bbbb::4",
+        "[2001:db8:1:2:cccc::5]:443",
+    ] {
+        assert_eq!(
+            failed_login_forwarded(&client, &form, "ada@example.com", address),
+            400
+        );
+    }
+    let same_network = login_forwarded(
+        &client,
+        &form,
+        ("ada@example.com", PASSWORD),
+        "2001:db8:1:2:ffff::9",
+    );
+    assert_eq!(same_network.status, 429, "one /64 is one client");
+    let next_network = login_forwarded(
+        &client,
+        &form,
+        ("ada@example.com", PASSWORD),
+        "2001:db8:1:3::1",
+    );
+    assert_eq!(next_network.status, 303);
 }
 
 #[test]

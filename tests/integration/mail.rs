@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
@@ -17,20 +17,9 @@ use shopfront::models::outbox::{self, NewMail};
 use shopfront::schema::outbox as outbox_table;
 
 use crate::support::accounts::PASSWORD;
-use crate::support::{TestApp, TestDb};
+use crate::support::{eventually, TestApp, TestDb};
 
 /// Waits (briefly polling) until `ready` holds; the worker runs on its own schedule.
-fn eventually<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(value) = ready() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn eml_files(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())

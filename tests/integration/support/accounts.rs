@@ -67,14 +67,34 @@ impl TestApp {
         client
     }
 
-    /// Every mail queued for `email`, oldest first.
+    /// Every mail queued for `email`, oldest first, once the queued reset requests are
+    /// handled.
     pub fn mails_to(&self, email: &str) -> Vec<QueuedMail> {
+        self.reset_requests_handled();
         self.db(|conn| outbox::to_recipient(conn, email))
             .expect("read the outbox")
     }
 
-    /// The path and query of the newest link to `path` mailed to `email`.
+    /// Waits until the worker has handled every queued "forgot password" request (each is
+    /// then a queued mail, or nothing for an unknown address).
+    pub fn reset_requests_handled(&self) {
+        use diesel::prelude::*;
+        super::eventually("the queued reset requests to be handled", || {
+            let waiting: i64 = self
+                .db(|conn| {
+                    shopfront::schema::reset_requests::table
+                        .count()
+                        .get_result(conn)
+                })
+                .expect("count the reset requests");
+            (waiting == 0).then_some(())
+        });
+    }
+
+    /// The path and query of the newest link to `path` mailed to `email`, once the queued
+    /// reset requests are handled.
     pub fn mailed_link(&self, email: &str, path: &str) -> Option<String> {
+        self.reset_requests_handled();
         let marker = format!("{path}?");
         self.mails_to(email).iter().rev().find_map(|mail| {
             let start = mail.body.find(&marker)?;

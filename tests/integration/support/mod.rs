@@ -26,6 +26,25 @@ use shopfront::AppState;
 
 pub use client::Client;
 
+/// The longest a test waits for something the server does in the background (a mail
+/// queued by the worker, a process starting); past it, the test fails saying what it awaited.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Polls `ready` until it gives a value, at most [`DEADLINE`].
+pub fn eventually<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {DEADLINE:?} for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// One running shopfront on a database of its own.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`

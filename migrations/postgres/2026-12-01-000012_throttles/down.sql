@@ -1,0 +1,2 @@
+DROP TABLE reset_requests;
+DROP TABLE throttle_events;
