@@ -38,7 +38,7 @@ use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
     account, assets, cart, catalog, catch_panic::CatchPanic, checkout, client_ip, compression,
-    health, key_rotation, reviews, security_headers, uploads,
+    health, key_rotation, new_sessions, reviews, security_headers, uploads,
 };
 
 /// A login lasts at most this long, however active.
@@ -238,8 +238,10 @@ pub fn app(
         .route("/uploads/{name}", web::get().to(uploads::serve))
         .default_service(aweb::to(web::not_found))
         // Innermost first: a panic becomes the 500 page before the headers are added; the
-        // CSRF check needs the session, so the session middleware wraps it.
+        // CSRF check needs the session, so the session middleware wraps it; a post counts
+        // as a new session only once its token is checked.
         .wrap(CatchPanic)
+        .wrap(from_fn(new_sessions::cap_new_sessions))
         .wrap(CsrfProtection)
         .wrap(identity)
         .wrap(sessions)

@@ -16,6 +16,7 @@ pub mod flash;
 pub mod forms;
 pub mod health;
 pub mod key_rotation;
+pub mod new_sessions;
 pub mod orders;
 pub mod page;
 pub mod reviews;

@@ -8,7 +8,7 @@ use std::time::Instant;
 use shopfront::domain::account::Role;
 
 use crate::support::raw::{self, RawResponse};
-use crate::support::shop::product_count;
+use crate::support::shop::{add_to_cart, product_count};
 use crate::support::TestApp;
 
 /// Three megabytes of body, the most a multipart form may hold.
@@ -278,4 +278,139 @@ async fn an_update_of_a_deleted_session_starts_an_empty_one() {
         })
         .unwrap();
     assert_eq!(rows, 0, "the deleted session was not written back");
+}
+
+// ---------------------------------------------------------------- carts
+
+#[test]
+fn a_cart_holds_at_most_cart_max_lines_lines() {
+    let app = TestApp::spawn_with(&[("CART_MAX_LINES", "3")]);
+    let products: Vec<i32> = ["Cup", "Jug", "Pot", "Urn"]
+        .iter()
+        .map(|name| app.product_on_sale(name, 500, 20))
+        .collect();
+    let client = app.client();
+    for product in &products[..3] {
+        assert_eq!(add_to_cart(&client, *product, "1").status, 303);
+    }
+    let refused = add_to_cart(&client, products[3], "1");
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.h1(), "Your cart");
+    assert!(
+        refused
+            .visible_text()
+            .contains("Your cart already holds 3 different products"),
+        "{}",
+        refused.visible_text()
+    );
+    assert_eq!(
+        refused.texts("table.lines tbody tr").len(),
+        3,
+        "the cart is shown as it is"
+    );
+    // More of a product already in the cart is fine.
+    assert_eq!(add_to_cart(&client, products[0], "2").status, 303);
+
+    // At login, a guest cart's new lines join the user's only up to the limit.
+    let user_id = app.user("ada@example.com", Role::Customer, true);
+    let ada = app.logged_in("ada@example.com");
+    assert_eq!(add_to_cart(&ada, products[3], "1").status, 303);
+    crate::support::accounts::log_in(&client, "ada@example.com");
+    let lines = app.db(|conn| {
+        use shopfront::models::cart::{self, CartOwner};
+        let id = cart::find(conn, &CartOwner::User(user_id))
+            .unwrap()
+            .unwrap();
+        cart::lines(conn, id).unwrap().len()
+    });
+    assert_eq!(lines, 3);
+}
+
+/// Posts the form with `action` on `page`, `fields` typed over it, without a session cookie
+/// (the CSRF cookie kept), the request forwarded for `forwarded_for`.
+fn post_without_session(
+    client: &crate::support::Client,
+    page: &crate::support::client::Page,
+    action: &str,
+    fields: &[(&str, &str)],
+    forwarded_for: &str,
+) -> crate::support::client::Page {
+    client.set_cookies(
+        client
+            .cookies()
+            .into_iter()
+            .filter(|(k, _)| k != "shopfront_session")
+            .collect(),
+    );
+    let mut values = page.form_values(action).unwrap();
+    for (name, value) in fields {
+        values.retain(|(k, _)| k != name);
+        values.push((name.to_string(), value.to_string()));
+    }
+    let body = serde_urlencoded::to_string(&values).unwrap();
+    client.request(
+        "POST",
+        action,
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("X-Forwarded-For", forwarded_for),
+        ],
+        body.into_bytes(),
+    )
+}
+
+#[test]
+fn a_client_dropping_its_session_cookie_starts_at_most_guest_sessions_per_hour() {
+    let app = TestApp::spawn_with(&[
+        ("GUEST_SESSIONS_PER_HOUR", "3"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ]);
+    let product = app.product_on_sale("Teapot", 2500, 50);
+    let client = app.client();
+    // Pages read before any session: their forms carry the CSRF cookie's token.
+    let login = client.get("/login");
+    let page = client.get(&format!("/products/{product}"));
+    let add = |forwarded_for: &str| {
+        post_without_session(
+            &client,
+            &page,
+            "/cart/items",
+            &[("quantity", "1")],
+            forwarded_for,
+        )
+    };
+    // A post that stores nothing in a session does not count: a failed login leaves none.
+    for _ in 0..5 {
+        let failed = post_without_session(
+            &client,
+            &login,
+            "/login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", "wrong password number"),
+            ],
+            "203.0.113.5",
+        );
+        assert_eq!(failed.status, 400);
+    }
+    for n in 0..3 {
+        assert_eq!(add("203.0.113.5").status, 303, "add {n}");
+    }
+    let refused = add("203.0.113.5");
+    assert_eq!(refused.status, 429);
+    assert!(refused.header("retry-after").is_some());
+    let (sessions, carts) = app.db(|conn| {
+        use diesel::prelude::*;
+        use shopfront::schema::{carts, sessions};
+        let sessions: i64 = sessions::table.count().get_result(conn).unwrap();
+        let carts: i64 = carts::table.count().get_result(conn).unwrap();
+        (sessions, carts)
+    });
+    assert_eq!((sessions, carts), (3, 3));
+    // Another client starts its own.
+    assert_eq!(add("198.51.100.5").status, 303);
+    // A client that keeps its session goes on shopping.
+    let kept = client.get(&format!("/products/{product}"));
+    let again = client.submit_on(&kept, "/cart/items", &[("quantity", "1")]);
+    assert_eq!(again.status, 303, "{}", again.body);
 }

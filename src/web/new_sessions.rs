@@ -1,0 +1,68 @@
+//! A cap on the sessions one client may start: `GUEST_SESSIONS_PER_HOUR`.
+//!
+//! A session row (and, for an add to the cart, a guest cart) is written the first time a
+//! visitor without a session posts a form. A client that keeps dropping its session cookie
+//! would write new rows on every post until the sweep; past the cap it is answered 429.
+
+use actix_session::SessionExt;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::web::Data;
+
+use crate::db;
+use crate::domain::throttle::{Bucket, Limit};
+use crate::models::{now, throttle};
+use crate::web::client_ip;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
+
+/// Counts a post from a visitor without a session as a new session of its client, refusing
+/// it past the hourly cap; the count is given back when the post stored nothing in the
+/// session after all. Wrap it inside the session and CSRF middleware.
+pub async fn cap_new_sessions(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let starts_session = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) && req.get_session().entries().is_empty();
+    let state = req.app_data::<Data<AppState>>().cloned();
+    let client = state
+        .as_ref()
+        .and_then(|state| client_ip::key_of(req.request(), &state.config.trusted_proxies));
+    let (Some(state), Some(client), true) = (state, client, starts_session) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let limit = Limit::per_hour(state.config.guest_sessions_per_hour);
+    let taken = db::run(&state.pool, move |conn| {
+        Ok(throttle::take(
+            conn,
+            Bucket::NewSessionsFrom(&client),
+            limit,
+            now(),
+        )?)
+    })
+    .await;
+    let taken = match taken {
+        Ok(Ok(taken)) => taken,
+        Ok(Err(retry_after)) => {
+            log::warn!("refused a new session: too many from one client this hour");
+            return Ok(req
+                .error_response(AppError::TooManyRequests { retry_after })
+                .map_into_boxed_body());
+        }
+        Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
+    };
+    let response = next.call(req).await?.map_into_boxed_body();
+    if response.request().get_session().entries().is_empty() {
+        // Nothing was stored: no session row will be written.
+        db::run(&state.pool, move |conn| {
+            Ok(throttle::give_back(conn, taken)?)
+        })
+        .await?;
+    }
+    Ok(response)
+}
