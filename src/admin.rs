@@ -345,7 +345,8 @@ pub fn change_order_status(
 }
 
 /// Gives a user another role (and a new security stamp, so their sessions re-read it). The
-/// last admin cannot be demoted.
+/// last admin cannot be demoted: the admins are locked before they are counted, so two
+/// demotions at once (even by one admin) leave one.
 pub fn change_role(
     conn: &mut DbConn,
     actor: &Actor,
@@ -354,12 +355,14 @@ pub fn change_role(
     now: NaiveDateTime,
 ) -> Result<Result<(), String>, AppError> {
     db::transaction(conn, |conn| {
+        // Locked first, so the target's role below is read after any change in flight.
+        let admins = user::lock_admins(conn)?;
         let target = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
         let before = target.role();
         if before == role {
             return Ok(Ok(()));
         }
-        if before == Role::Admin && user::admin_count(conn)? <= 1 {
+        if before == Role::Admin && admins.len() <= 1 {
             return Ok(Err(
                 "This is the last admin: make someone else an admin first, so the shop is never left without one."
                     .to_string(),

@@ -183,10 +183,16 @@ pub fn count(conn: &mut DbConn, filter: &UserFilter) -> QueryResult<i64> {
     filtered(filter).count().get_result(conn)
 }
 
-/// How many admins there are.
-pub fn admin_count(conn: &mut DbConn) -> QueryResult<i64> {
-    users::table
+/// Locks every admin row until the transaction ends and returns their ids. A role change
+/// that reads the admins this way waits for any other one in flight, so two demotions
+/// cannot both see a second admin (PostgreSQL; SQLite's write transactions are serial).
+pub fn lock_admins(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
+    let admins = users::table
         .filter(users::role.eq(Role::Admin.as_str()))
-        .count()
-        .get_result(conn)
+        .order(users::id.asc())
+        .select(users::id);
+    match conn {
+        DbConn::Sqlite(conn) => admins.load(conn),
+        DbConn::Pg(conn) => admins.for_update().load(conn),
+    }
 }

@@ -821,6 +821,65 @@ fn roles_change_but_the_last_admin_stays() {
     assert_eq!(audit_actions(&app), ["user.role", "user.role"]);
 }
 
+#[test]
+fn two_demotions_at_once_leave_one_admin() {
+    let app = TestApp::spawn();
+    let boss = app.user("boss@example.com", Role::Admin, true);
+    let deputy = app.user("deputy@example.com", Role::Admin, true);
+    let admins = || -> i64 {
+        app.db(|conn| {
+            shopfront::schema::users::table
+                .filter(shopfront::schema::users::role.eq("admin"))
+                .count()
+                .get_result(conn)
+        })
+        .unwrap()
+    };
+    for round in 0..5 {
+        // Both admins again, each with a fresh stamp; the boss logs in anew.
+        app.db(|conn| {
+            for id in [boss, deputy] {
+                let stamp = shopfront::domain::account::random_token();
+                shopfront::models::user::set_role(
+                    conn,
+                    id,
+                    Role::Admin,
+                    &stamp,
+                    shopfront::models::now(),
+                )
+                .unwrap();
+            }
+        });
+        let client = app.logged_in("boss@example.com");
+        let page = client.get("/admin/users");
+        let start = std::sync::Barrier::new(2);
+        let answers: Vec<(u16, Option<String>)> = std::thread::scope(|scope| {
+            let racers: Vec<_> = [boss, deputy]
+                .into_iter()
+                .map(|id| {
+                    let (client, page, start) = (&client, &page, &start);
+                    scope.spawn(move || {
+                        start.wait();
+                        let answer = client.submit_on(
+                            page,
+                            &format!("/admin/users/{id}/role"),
+                            &[("role", "customer")],
+                        );
+                        (answer.status, answer.location())
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert_eq!(admins(), 1, "round {round}: {answers:?}");
+        let demoted = answers
+            .iter()
+            .filter(|(_, to)| to.as_deref() == Some("/admin/users"))
+            .count();
+        assert_eq!(demoted, 1, "round {round}: {answers:?}");
+    }
+}
+
 // ---------------------------------------------------------------- audit
 
 #[test]

@@ -285,7 +285,7 @@ fn check_config_prints_the_settings_with_secrets_masked_and_writes_nothing() {
 
 #[test]
 fn check_config_warns_about_risky_combinations_and_still_exits_0() {
-    let db = TestDb::new();
+    let db = TestDb::sqlite();
     let quiet = run(&db, &[], &["check-config"]);
     assert!(quiet.status.success());
     assert!(!stderr(&quiet).contains("warning"), "{}", stderr(&quiet));
