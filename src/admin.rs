@@ -418,52 +418,135 @@ pub struct ImportSummary {
     pub updated: usize,
 }
 
-/// Applies every row in one transaction, or none: `Err` lists the rows that name a product
-/// that does not exist (checked before anything is written).
+/// Why an import wrote nothing.
+enum ImportFailure {
+    /// These rows (line, why) cannot be written; the transaction is rolled back.
+    Rows(Vec<(u64, String)>),
+    /// Something else went wrong.
+    Error(AppError),
+}
+
+impl From<AppError> for ImportFailure {
+    fn from(e: AppError) -> ImportFailure {
+        ImportFailure::Error(e)
+    }
+}
+
+impl From<DieselError> for ImportFailure {
+    fn from(e: DieselError) -> ImportFailure {
+        ImportFailure::Error(e.into())
+    }
+}
+
+/// Applies every row in one transaction, or none: `Err` lists the rows that cannot be
+/// written, by line — a product that does not exist (checked before anything is written), or
+/// one saved by someone else while the import ran (the whole import is rolled back).
 pub fn import_products(
     conn: &mut DbConn,
     actor: &Actor,
     rows: &[ImportRow],
     now: NaiveDateTime,
 ) -> Result<Result<ImportSummary, Vec<(u64, String)>>, AppError> {
-    db::transaction(conn, |conn| {
-        let mut missing = Vec::new();
-        for row in rows {
-            if let Some(id) = row.id {
-                if product::find(conn, id)?.is_none() {
-                    missing.push((row.line, format!("There is no product with id {id}.")));
-                }
+    match db::transaction(conn, |conn| apply_import(conn, actor, rows, now)) {
+        Ok(summary) => Ok(Ok(summary)),
+        Err(ImportFailure::Rows(rows)) => Ok(Err(rows)),
+        Err(ImportFailure::Error(e)) => Err(e),
+    }
+}
+
+fn apply_import(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: &[ImportRow],
+    now: NaiveDateTime,
+) -> Result<ImportSummary, ImportFailure> {
+    let mut missing = Vec::new();
+    for row in rows {
+        if let Some(id) = row.id {
+            if product::find(conn, id)?.is_none() {
+                missing.push((row.line, format!("There is no product with id {id}.")));
             }
         }
-        if !missing.is_empty() {
-            return Ok(Err(missing));
-        }
-        let mut summary = ImportSummary::default();
-        for row in rows {
-            let slug = category_slug(conn, row.draft.category_id)?.ok_or(AppError::NotFound)?;
-            match row.id {
-                None => {
-                    let id = product::insert(
-                        conn,
-                        &NewProduct {
-                            category_id: row.draft.category_id,
-                            name: &row.draft.name,
-                            description: &row.draft.description,
-                            price_cents: row.draft.price.cents(),
-                            stock: row.draft.stock,
-                            status: row.status.as_str(),
-                            image: None,
-                            created_at: now,
-                            updated_at: now,
-                        },
-                    )?;
-                    let mut changes = Changes::new();
-                    changes
-                        .field("name", "", &row.draft.name)
-                        .field("category", "", &slug)
-                        .field("price", "", row.draft.price.to_decimal_string())
-                        .field("stock", "", row.draft.stock)
-                        .field("status", "", row.status.as_str());
+    }
+    if !missing.is_empty() {
+        return Err(ImportFailure::Rows(missing));
+    }
+    let mut summary = ImportSummary::default();
+    for row in rows {
+        let slug = category_slug(conn, row.draft.category_id)?.ok_or(AppError::NotFound)?;
+        match row.id {
+            None => {
+                let id = product::insert(
+                    conn,
+                    &NewProduct {
+                        category_id: row.draft.category_id,
+                        name: &row.draft.name,
+                        description: &row.draft.description,
+                        price_cents: row.draft.price.cents(),
+                        stock: row.draft.stock,
+                        status: row.status.as_str(),
+                        image: None,
+                        created_at: now,
+                        updated_at: now,
+                    },
+                )?;
+                let mut changes = Changes::new();
+                changes
+                    .field("name", "", &row.draft.name)
+                    .field("category", "", &slug)
+                    .field("price", "", row.draft.price.to_decimal_string())
+                    .field("stock", "", row.draft.stock)
+                    .field("status", "", row.status.as_str());
+                actor.record(
+                    conn,
+                    "product.import",
+                    ("product", id),
+                    changes,
+                    "CSV import",
+                    now,
+                )?;
+                summary.created += 1;
+            }
+            Some(id) => {
+                let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
+                let old_slug = category_slug(conn, before.category_id)?.unwrap_or_default();
+                let values = ProductValues {
+                    category_id: row.draft.category_id,
+                    name: &row.draft.name,
+                    description: &row.draft.description,
+                    price_cents: row.draft.price.cents(),
+                    stock: row.draft.stock,
+                };
+                // An import overwrites whatever is stored: it saves from the version it
+                // just read. A save in between means the row cannot be written as read.
+                if !product::update_versioned(conn, id, before.version, values, None, now)? {
+                    return Err(ImportFailure::Rows(vec![(
+                            row.line,
+                            format!(
+                                "Product {id} was saved by someone else while this file was being imported, so nothing was imported. Import the file again."
+                            ),
+                        )]));
+                }
+                if before.status() != row.status {
+                    product::set_status(conn, id, row.status, now)?;
+                }
+                let mut changes = Changes::new();
+                changes
+                    .field("name", &before.name, &row.draft.name)
+                    .field("category", old_slug, &slug)
+                    .field(
+                        "price",
+                        Money::from_cents(before.price_cents).to_decimal_string(),
+                        row.draft.price.to_decimal_string(),
+                    )
+                    .field("stock", before.stock, row.draft.stock)
+                    .field("status", before.status().as_str(), row.status.as_str())
+                    .field(
+                        "description",
+                        gist(&before.description),
+                        gist(&row.draft.description),
+                    );
+                if !changes.is_empty() {
                     actor.record(
                         conn,
                         "product.import",
@@ -472,53 +555,10 @@ pub fn import_products(
                         "CSV import",
                         now,
                     )?;
-                    summary.created += 1;
                 }
-                Some(id) => {
-                    let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
-                    let old_slug = category_slug(conn, before.category_id)?.unwrap_or_default();
-                    let values = ProductValues {
-                        category_id: row.draft.category_id,
-                        name: &row.draft.name,
-                        description: &row.draft.description,
-                        price_cents: row.draft.price.cents(),
-                        stock: row.draft.stock,
-                    };
-                    // An import overwrites whatever is stored: it saves from the current version.
-                    product::update_versioned(conn, id, before.version, values, None, now)?;
-                    if before.status() != row.status {
-                        product::set_status(conn, id, row.status, now)?;
-                    }
-                    let mut changes = Changes::new();
-                    changes
-                        .field("name", &before.name, &row.draft.name)
-                        .field("category", old_slug, &slug)
-                        .field(
-                            "price",
-                            Money::from_cents(before.price_cents).to_decimal_string(),
-                            row.draft.price.to_decimal_string(),
-                        )
-                        .field("stock", before.stock, row.draft.stock)
-                        .field("status", before.status().as_str(), row.status.as_str())
-                        .field(
-                            "description",
-                            gist(&before.description),
-                            gist(&row.draft.description),
-                        );
-                    if !changes.is_empty() {
-                        actor.record(
-                            conn,
-                            "product.import",
-                            ("product", id),
-                            changes,
-                            "CSV import",
-                            now,
-                        )?;
-                    }
-                    summary.updated += 1;
-                }
+                summary.updated += 1;
             }
         }
-        Ok(Ok(summary))
-    })
+    }
+    Ok(summary)
 }

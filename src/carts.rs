@@ -67,26 +67,27 @@ pub fn add(
         if product.status() != ProductStatus::Active {
             return Ok(Err(CartProblem::NotForSale));
         }
-        // Check before creating anything, so a refused add leaves no empty cart behind.
-        let existing_cart = cart::find(conn, owner)?;
-        let existing = match existing_cart {
+        let cart_id = match cart::find(conn, owner)? {
             Some(cart_id) => {
                 cart::lock(conn, cart_id, now)?;
-                let existing = cart::quantity_of(conn, cart_id, product_id)?;
-                if existing == 0 && cart::line_count(conn, cart_id)? >= max_lines {
-                    return Ok(Err(CartProblem::TooManyLines(max_lines)));
-                }
-                existing
+                cart_id
             }
-            None => 0,
+            None => {
+                // Checked before creating anything, so a refused add leaves no empty cart.
+                if let Err(message) = add_to_line(0, quantity, product.stock) {
+                    return Ok(Err(CartProblem::Limit(message)));
+                }
+                // Locked, and possibly a twin request's cart: read the line below only now.
+                cart::find_or_create(conn, owner, now)?
+            }
         };
+        let existing = cart::quantity_of(conn, cart_id, product_id)?;
+        if existing == 0 && cart::line_count(conn, cart_id)? >= max_lines {
+            return Ok(Err(CartProblem::TooManyLines(max_lines)));
+        }
         let line = match add_to_line(existing, quantity, product.stock) {
             Ok(line) => line,
             Err(message) => return Ok(Err(CartProblem::Limit(message))),
-        };
-        let cart_id = match existing_cart {
-            Some(cart_id) => cart_id,
-            None => cart::find_or_create(conn, owner, now)?,
         };
         cart::set_quantity(conn, cart_id, product_id, line.get(), now)?;
         Ok(Ok(Added {

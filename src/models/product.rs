@@ -181,9 +181,26 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Product>> {
         .optional()
 }
 
+/// Locks the product's row until the transaction ends (PostgreSQL; SQLite's write
+/// transactions are serial already). `FOR NO KEY UPDATE`: rows that merely reference the
+/// product (a review being inserted) hold a key-share lock, which this does not wait for.
+pub fn lock(conn: &mut DbConn, id: i32) -> QueryResult<()> {
+    let row = products::table.find(id).select(products::id);
+    match conn {
+        DbConn::Sqlite(_) => {}
+        DbConn::Pg(conn) => {
+            row.for_no_key_update().first::<i32>(conn).optional()?;
+        }
+    }
+    Ok(())
+}
+
 /// Recomputes the product's rating from its visible reviews (call in the review's transaction).
 pub fn refresh_rating(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
     use crate::schema::reviews;
+    // Two reviews of one product written at once: the second waits here, and its sums below
+    // then see the first one committed.
+    lock(conn, id)?;
     let visible = reviews::table
         .filter(reviews::product_id.eq(id))
         .filter(reviews::hidden.eq(false));

@@ -193,6 +193,6 @@ pub fn lock_admins(conn: &mut DbConn) -> QueryResult<Vec<i32>> {
         .select(users::id);
     match conn {
         DbConn::Sqlite(conn) => admins.load(conn),
-        DbConn::Pg(conn) => admins.for_update().load(conn),
+        DbConn::Pg(conn) => admins.for_no_key_update().load(conn),
     }
 }

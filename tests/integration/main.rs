@@ -14,4 +14,5 @@ mod migrations;
 mod operations;
 mod orders;
 mod pages;
+mod races;
 mod reviews;

@@ -30,6 +30,31 @@ pub use client::Client;
 /// queued by the worker, a process starting); past it, the test fails saying what it awaited.
 pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// One side of a race: what it does once released.
+pub type Contender<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
+
+/// Runs `contenders` closures on threads of their own, released together by a barrier, and
+/// returns what each gave, in order: how the races the shop defends are started.
+pub fn at_once<T: Send>(contenders: Vec<Contender<'_, T>>) -> Vec<T> {
+    let start = std::sync::Barrier::new(contenders.len());
+    std::thread::scope(|scope| {
+        let running: Vec<_> = contenders
+            .into_iter()
+            .map(|contender| {
+                let start = &start;
+                scope.spawn(move || {
+                    start.wait();
+                    contender()
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|r| r.join().expect("a contender panicked"))
+            .collect()
+    })
+}
+
 /// Polls `ready` until it gives a value, at most [`DEADLINE`].
 pub fn eventually<T>(what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + DEADLINE;
