@@ -279,7 +279,7 @@ impl TestApp {
 
     /// Whether the tests run on PostgreSQL.
     pub fn is_postgres(&self) -> bool {
-        matches!(self.db, TestDb::Postgres { .. })
+        self.state.config.engine == shopfront::config::Engine::Postgres
     }
 
     /// The data directory the server runs with.
