@@ -46,26 +46,111 @@ impl From<diesel::result::Error> for CopyError {
     }
 }
 
-/// Copies every row of `table` (the listed columns, of the listed types) from `$from` to
-/// `$to` in batches ordered by `$key`; evaluates to the number of rows.
+/// Every table of a shop, parents before children: its key and every column with its type,
+/// as `schema.rs` declares them. `$each!(args… table by key: KeyType, batch, [columns])` is
+/// expanded for each, into a `Vec`. (`catalog_counts` is not here: the target's triggers
+/// derive it.)
+macro_rules! shop_tables {
+    ($each:ident!($($args:tt)*)) => {{
+        // Not every expansion names a type (the column names do not).
+        #[allow(unused_imports)]
+        use chrono::NaiveDateTime as Time;
+        #[allow(dead_code)]
+        type Text = String;
+        #[allow(dead_code)]
+        type Maybe<T> = Option<T>;
+        vec![
+            $each!($($args)* users by id: i32, BATCH, [
+                id: i32, email: Text, password_hash: Text, role: Text,
+                email_verified_at: Maybe<Time>, security_stamp: Text, created_at: Time,
+                updated_at: Time,
+            ]),
+            $each!($($args)* categories by id: i32, BATCH, [
+                id: i32, slug: Text, name: Text, description: Text, created_at: Time,
+                updated_at: Time,
+            ]),
+            $each!($($args)* products by id: i32, BATCH, [
+                id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,
+                stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
+                rating_count: i32, version: i32, image: Maybe<Text>,
+            ]),
+            $each!($($args)* images by name: Text, IMAGE_BATCH, [
+                name: Text, data: Vec<u8>, created_at: Time,
+            ]),
+            $each!($($args)* reviews by id: i32, BATCH, [
+                id: i32, product_id: i32, user_id: i32, rating: i32, body: Text, hidden: bool,
+                created_at: Time, updated_at: Time,
+            ]),
+            $each!($($args)* audit_log by id: i32, BATCH, [
+                id: i32, admin_id: Maybe<i32>, admin_email: Text, action: Text, entity: Text,
+                entity_id: i32, changes: Text, note: Text, created_at: Time,
+            ]),
+            $each!($($args)* email_tokens by id: i32, BATCH, [
+                id: i32, user_id: i32, purpose: Text, token_hash: Text, expires_at: Time,
+                used_at: Maybe<Time>, created_at: Time,
+            ]),
+            $each!($($args)* login_failures by id: i32, BATCH, [
+                id: i32, email: Text, failed_at: Time, client: Maybe<Text>,
+            ]),
+            $each!($($args)* throttle_events by id: i32, BATCH, [
+                id: i32, bucket: Text, happened_at: Time,
+            ]),
+            $each!($($args)* reset_requests by id: i32, BATCH, [
+                id: i32, email: Text, requested_at: Time,
+            ]),
+            $each!($($args)* outbox by id: i32, BATCH, [
+                id: i32, recipient: Text, subject: Text, body: Text, created_at: Time,
+                attempts: i32, next_attempt_at: Time, locked_until: Maybe<Time>,
+                sent_at: Maybe<Time>, last_error: Maybe<Text>,
+            ]),
+            $each!($($args)* sessions by key_hash: Text, BATCH, [
+                key_hash: Text, state: Text, expires_at: Time, created_at: Time, updated_at: Time,
+            ]),
+            $each!($($args)* carts by id: i32, BATCH, [
+                id: i32, user_id: Maybe<i32>, token: Maybe<Text>, created_at: Time,
+                updated_at: Time,
+            ]),
+            $each!($($args)* cart_items by id: i32, BATCH, [
+                id: i32, cart_id: i32, product_id: i32, quantity: i32, added_at: Time,
+            ]),
+            $each!($($args)* orders by id: i32, BATCH, [
+                id: i32, user_id: i32, status: Text, subtotal_cents: i64, discount_cents: i64,
+                total_cents: i64, ship_name: Text, ship_line1: Text, ship_line2: Text,
+                ship_postcode: Text, ship_city: Text, ship_country: Text, checkout_key: Text,
+                created_at: Time, updated_at: Time,
+            ]),
+            $each!($($args)* order_items by id: i32, BATCH, [
+                id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
+                quantity: i32,
+            ]),
+        ]
+    }};
+}
+
+/// Reads one batch of `$table`'s rows (after `$after`, ordered by `$key`) from `$conn`.
+macro_rules! read_batch {
+    ($conn:expr, $after:expr, $table:ident by $key:ident, $batch:expr, [$($col:ident: $ty:ty),+]) => {{
+        let select = $table::table
+            .select(($($table::$col,)+))
+            .order($table::$key.asc())
+            .limit($batch);
+        let rows: Result<Vec<($($ty,)+)>, _> = match $after.clone() {
+            None => select.load($conn),
+            Some(last) => select.filter($table::$key.gt(last)).load($conn),
+        };
+        rows.map_err(|e| CopyError::Database(stringify!($table), e))
+    }};
+}
+
+/// Copies every row of a table (the listed columns) from `$from` to `$to` in batches;
+/// evaluates to the table's name and the number of rows.
 macro_rules! copy_table {
-    ($from:expr, $to:expr, $table:ident by $key:ident: $key_ty:ty, [$($col:ident: $ty:ty),+ $(,)?]) => {
-        copy_table!($from, $to, $table by $key: $key_ty, BATCH, [$($col: $ty),+])
-    };
     ($from:expr, $to:expr, $table:ident by $key:ident: $key_ty:ty, $batch:expr, [$($col:ident: $ty:ty),+ $(,)?]) => {{
         use crate::schema::$table;
-        let wrap = |e| CopyError::Database(stringify!($table), e);
         let mut copied = 0usize;
         let mut after: Option<$key_ty> = None;
         loop {
-            let select = $table::table
-                .select(($($table::$col,)+))
-                .order($table::$key.asc())
-                .limit($batch);
-            let rows: Vec<($($ty,)+)> = match after.clone() {
-                None => select.load($from).map_err(wrap)?,
-                Some(last) => select.filter($table::$key.gt(last)).load($from).map_err(wrap)?,
-            };
+            let rows = read_batch!($from, after, $table by $key, $batch, [$($col: $ty),+])?;
             let Some(last) = rows.last() else { break };
             #[allow(unused_variables)]
             let ($($col,)+) = last.clone();
@@ -80,7 +165,7 @@ macro_rules! copy_table {
                 DbConn::Sqlite(to) => diesel::insert_into($table::table).values(&values).execute(to),
                 DbConn::Pg(to) => diesel::insert_into($table::table).values(&values).execute(to),
             }
-            .map_err(wrap)?;
+            .map_err(|e| CopyError::Database(stringify!($table), e))?;
             copied += count;
             if count < $batch as usize {
                 break;
@@ -90,13 +175,68 @@ macro_rules! copy_table {
     }};
 }
 
+/// Compares a table's rows in two databases, batch by batch, column by column; evaluates to
+/// its name and the first difference, if any.
+macro_rules! compare_table {
+    ($a:expr, $b:expr, $table:ident by $key:ident: $key_ty:ty, $batch:expr, [$($col:ident: $ty:ty),+ $(,)?]) => {{
+        use crate::schema::$table;
+        // Each column's value as text: tuples this long have no `PartialEq`.
+        let shown = |rows: &[($($ty,)+)]| -> Vec<Vec<String>> {
+            rows.iter()
+                .map(|($($col,)+)| vec![$(format!("{:?}", $col)),+])
+                .collect()
+        };
+        let names = [$(stringify!($col)),+];
+        let mut after: Option<$key_ty> = None;
+        let mut compared = 0usize;
+        let difference = loop {
+            let left = read_batch!($a, after, $table by $key, $batch, [$($col: $ty),+])?;
+            let right = read_batch!($b, after, $table by $key, $batch, [$($col: $ty),+])?;
+            let (left_shown, right_shown) = (shown(&left), shown(&right));
+            let first = left_shown.iter().zip(&right_shown).enumerate().find_map(|(row, (l, r))| {
+                let column = l.iter().zip(r).position(|(l, r)| l != r)?;
+                Some(format!(
+                    "row {}, {}: {} is {}",
+                    compared + row + 1,
+                    names[column],
+                    l[column],
+                    r[column]
+                ))
+            });
+            if first.is_some() {
+                break first;
+            }
+            if left.len() != right.len() {
+                break Some(format!(
+                    "{} rows against {} from row {}",
+                    left.len(),
+                    right.len(),
+                    compared + 1
+                ));
+            }
+            let Some(last) = left.last() else { break None };
+            #[allow(unused_variables)]
+            let ($($col,)+) = last.clone();
+            after = Some($key);
+            compared += left.len();
+            if left.len() < $batch as usize {
+                break None;
+            }
+        };
+        (stringify!($table), difference)
+    }};
+}
+
+/// The columns of a table, as the copy knows them.
+macro_rules! column_names {
+    ($table:ident by $key:ident: $key_ty:ty, $batch:expr, [$($col:ident: $ty:ty),+ $(,)?]) => {
+        (stringify!($table), vec![$(stringify!($col)),+])
+    };
+}
+
 /// Copies every row from `from` into `to`, which must be migrated and hold no shop yet, and
 /// the images an earlier version kept as files in `image_dir` into the target's `images`.
 pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<Copied, CopyError> {
-    use chrono::NaiveDateTime as Time;
-    type Text = String;
-    type Maybe<T> = Option<T>;
-
     for (table, rows) in row_counts(to)? {
         if rows > 0 {
             return Err(CopyError::TargetNotEmpty(table));
@@ -104,66 +244,7 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<
     }
     db::transaction(to, |to| {
         count_categories_at_the_end(to, Counting::Paused)?;
-        let copied = vec![
-            copy_table!(from, to, users by id: i32, [
-                id: i32, email: Text, password_hash: Text, role: Text,
-                email_verified_at: Maybe<Time>, security_stamp: Text, created_at: Time,
-                updated_at: Time,
-            ]),
-            copy_table!(from, to, categories by id: i32, [
-                id: i32, slug: Text, name: Text, description: Text, created_at: Time,
-                updated_at: Time,
-            ]),
-            copy_table!(from, to, products by id: i32, [
-                id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,
-                stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
-                rating_count: i32, version: i32, image: Maybe<Text>,
-            ]),
-            copy_table!(from, to, images by name: Text, IMAGE_BATCH, [
-                name: Text, data: Vec<u8>, created_at: Time,
-            ]),
-            copy_table!(from, to, reviews by id: i32, [
-                id: i32, product_id: i32, user_id: i32, rating: i32, body: Text, hidden: bool,
-                created_at: Time, updated_at: Time,
-            ]),
-            copy_table!(from, to, audit_log by id: i32, [
-                id: i32, admin_id: Maybe<i32>, admin_email: Text, action: Text, entity: Text,
-                entity_id: i32, changes: Text, note: Text, created_at: Time,
-            ]),
-            copy_table!(from, to, email_tokens by id: i32, [
-                id: i32, user_id: i32, purpose: Text, token_hash: Text, expires_at: Time,
-                used_at: Maybe<Time>, created_at: Time,
-            ]),
-            copy_table!(from, to, login_failures by id: i32, [
-                id: i32, email: Text, failed_at: Time, client: Maybe<Text>,
-            ]),
-            copy_table!(from, to, outbox by id: i32, [
-                id: i32, recipient: Text, subject: Text, body: Text, created_at: Time,
-                attempts: i32, next_attempt_at: Time, locked_until: Maybe<Time>,
-                sent_at: Maybe<Time>, last_error: Maybe<Text>,
-            ]),
-            copy_table!(from, to, sessions by key_hash: Text, [
-                key_hash: Text, state: Text, expires_at: Time, created_at: Time, updated_at: Time,
-            ]),
-            copy_table!(from, to, carts by id: i32, [
-                id: i32, user_id: Maybe<i32>, token: Maybe<Text>, created_at: Time,
-                updated_at: Time,
-            ]),
-            copy_table!(from, to, cart_items by id: i32, [
-                id: i32, cart_id: i32, product_id: i32, quantity: i32, added_at: Time,
-            ]),
-            copy_table!(from, to, orders by id: i32, [
-                id: i32, user_id: i32, status: Text, subtotal_cents: i64, discount_cents: i64,
-                total_cents: i64, ship_name: Text, ship_line1: Text, ship_line2: Text,
-                ship_postcode: Text, ship_city: Text, ship_country: Text, checkout_key: Text,
-                created_at: Time, updated_at: Time,
-            ]),
-            copy_table!(from, to, order_items by id: i32, [
-                id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
-                quantity: i32,
-            ]),
-        ];
-        let mut copied = copied;
+        let mut copied: Copied = shop_tables!(copy_table!(from, to,));
         copied.push(("images from files", copy_image_files(to, image_dir)?));
         count_categories_at_the_end(to, Counting::Resumed)?;
         continue_ids_after_copied_rows(to)?;
@@ -171,37 +252,41 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<
     })
 }
 
+/// Where the shops in `a` and `b` differ: each table whose rows (every column the copy
+/// carries, compared as typed values) are not the same, with its first difference.
+pub fn differences(
+    a: &mut DbConn,
+    b: &mut DbConn,
+) -> Result<Vec<(&'static str, String)>, CopyError> {
+    let compared: Vec<(&'static str, Option<String>)> = shop_tables!(compare_table!(a, b,));
+    Ok(compared
+        .into_iter()
+        .filter_map(|(table, difference)| difference.map(|d| (table, d)))
+        .collect())
+}
+
+/// Every table the copy carries, with the columns it carries of each.
+pub fn copied_columns() -> Vec<(&'static str, Vec<&'static str>)> {
+    shop_tables!(column_names!())
+}
+
+/// Tables the copy leaves to the target's triggers, which derive them from the rows copied.
+pub const DERIVED_TABLES: [&str; 1] = ["catalog_counts"];
+
 /// The number of rows of every copied table, in the order they are copied.
 pub fn row_counts(conn: &mut DbConn) -> Result<Copied, CopyError> {
-    use crate::schema::*;
-    macro_rules! counts {
-        ($($table:ident),+) => {
-            vec![$((
+    macro_rules! count_rows {
+        ($conn:expr, $table:ident by $key:ident: $key_ty:ty, $batch:expr, [$($col:ident: $ty:ty),+ $(,)?]) => {
+            (
                 stringify!($table),
-                $table::table
+                crate::schema::$table::table
                     .count()
-                    .get_result::<i64>(conn)
-                    .map_err(|e| CopyError::Database(stringify!($table), e))?
-                    as usize,
-            )),+]
+                    .get_result::<i64>($conn)
+                    .map_err(|e| CopyError::Database(stringify!($table), e))? as usize,
+            )
         };
     }
-    Ok(counts!(
-        users,
-        categories,
-        products,
-        images,
-        reviews,
-        audit_log,
-        email_tokens,
-        login_failures,
-        outbox,
-        sessions,
-        carts,
-        cart_items,
-        orders,
-        order_items
-    ))
+    Ok(shop_tables!(count_rows!(conn,)))
 }
 
 /// Stores the images products name that are files in `dir` rather than rows (kept so by
@@ -269,20 +354,11 @@ fn continue_ids_after_copied_rows(conn: &mut DbConn) -> Result<(), CopyError> {
     let DbConn::Pg(pg) = conn else {
         return Ok(());
     };
-    for table in [
-        "users",
-        "categories",
-        "products",
-        "reviews",
-        "audit_log",
-        "email_tokens",
-        "login_failures",
-        "outbox",
-        "carts",
-        "cart_items",
-        "orders",
-        "order_items",
-    ] {
+    // Every table with an `id` column has an identity; the others are keyed by text.
+    let with_ids = copied_columns()
+        .into_iter()
+        .filter(|(_, columns)| columns.contains(&"id"));
+    for (table, _) in with_ids {
         diesel::sql_query(format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
              COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

@@ -234,7 +234,6 @@ fn a_schema_newer_than_the_binary_is_refused_with_a_clear_message() {
 
 #[test]
 fn backup_copies_the_sqlite_database_while_the_server_runs() {
-    use diesel::prelude::*;
     use diesel::r2d2::ManageConnection;
 
     let db = TestDb::new();
@@ -247,20 +246,61 @@ fn backup_copies_the_sqlite_database_while_the_server_runs() {
         assert!(stderr(&refused).contains("pg_dump"));
         return;
     }
-    let (_server, client) = serve(&db, &[]);
-    let listed = client.get("/products").product_names().len();
-    assert!(listed > 0);
+    let (mut server, client) = serve(&db, &[("BCRYPT_COST", "4")]);
+    assert!(!client.get("/products").product_names().is_empty());
+    // Rows in more than the catalogue: an account, its mail, a cart.
+    let signed_up = client.submit(
+        "/signup",
+        "/signup",
+        &[
+            ("email", "ada@example.com"),
+            ("password", "violet tractor moonlight"),
+            ("password_confirm", "violet tractor moonlight"),
+        ],
+    );
+    assert_eq!(signed_up.status, 303);
+    let product = client
+        .get("/products")
+        .attrs(".card a.card-name", "href")
+        .remove(0);
+    assert_eq!(
+        client
+            .submit(&product, "/cart/items", &[("quantity", "1")])
+            .status,
+        303
+    );
+    crate::support::eventually("the sign-up mail to be sent", || {
+        let mails = shopfront::models::outbox::all(&mut db.conn()).unwrap();
+        mails.iter().all(|m| m.sent_at.is_some()).then_some(())
+    });
 
     let copied = run(&db, &[], &["backup", target]);
     assert!(copied.status.success(), "{}", stderr(&copied));
+    server.signal(libc::SIGTERM);
+    server.wait_for_exit(crate::support::DEADLINE);
     let mut copy = shopfront::db::Manager::new(engine, target.to_string())
         .connect()
         .unwrap();
-    let products: i64 = shopfront::schema::products::table
-        .count()
-        .get_result(&mut copy)
-        .unwrap();
-    assert!(products >= listed as i64);
+    // Every table, row for row and column for column.
+    let differences = shopfront::copy::differences(&mut db.conn(), &mut copy).unwrap();
+    assert!(differences.is_empty(), "{differences:?}");
+    let counts = shopfront::copy::row_counts(&mut copy).unwrap();
+    for table in [
+        "users",
+        "products",
+        "categories",
+        "outbox",
+        "sessions",
+        "carts",
+        "cart_items",
+    ] {
+        assert!(
+            counts
+                .iter()
+                .any(|(name, rows)| *name == table && *rows > 0),
+            "{table} is empty: {counts:?}"
+        );
+    }
 
     let again = run(&db, &[], &["backup", target]);
     assert_eq!(again.status.code(), Some(1));
@@ -502,6 +542,26 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
     let (mut server, first) = serve(&source, &env);
     insert_user(&mut source.conn(), "ada@example.com", Role::Customer, true);
     let mut customer = crate::support::Client::new(first.base());
+    // A failed login and a sign-up leave rows in login_failures and throttle_events.
+    let failed = customer.submit(
+        "/login",
+        "/login",
+        &[
+            ("email", "nobody@example.com"),
+            ("password", "not the password at all"),
+        ],
+    );
+    assert_eq!(failed.status, 400);
+    let signed_up = crate::support::Client::new(first.base()).submit(
+        "/signup",
+        "/signup",
+        &[
+            ("email", "bob@example.com"),
+            ("password", "amber lantern harbour"),
+            ("password_confirm", "amber lantern harbour"),
+        ],
+    );
+    assert_eq!(signed_up.status, 303);
     log_in(&customer, "ada@example.com");
     let product: i32 = products::table
         .filter(products::stock.gt(0))
@@ -528,12 +588,24 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
     let copied = run(&source, &env, &["copy-to", &target.url()]);
     assert!(copied.status.success(), "{}", stderr(&copied));
     assert!(String::from_utf8_lossy(&copied.stdout).contains("copied"));
+    // Row for row, column for column (typed: ids, timestamps, prices, hashes), the copy
+    // holds what the source holds; only `images` has one more, the file kept beside it.
+    let differences = shopfront::copy::differences(&mut source.conn(), &mut target.conn()).unwrap();
+    let differing: Vec<&str> = differences.iter().map(|(table, _)| *table).collect();
+    assert_eq!(differing, ["images"], "{differences:?}");
+    let images_of = |db: &TestDb| -> Vec<(String, Vec<u8>)> {
+        use shopfront::schema::images;
+        images::table
+            .select((images::name, images::data))
+            .order(images::name.asc())
+            .load(&mut db.conn())
+            .unwrap()
+    };
+    let mut expected = images_of(&source);
+    expected.push((legacy.to_string(), b"\x89PNG\r\n\x1a\nlegacy".to_vec()));
+    expected.sort();
+    assert_eq!(images_of(&target), expected);
     let counts = shopfront::copy::row_counts(&mut source.conn()).unwrap();
-    let copied_counts = shopfront::copy::row_counts(&mut target.conn()).unwrap();
-    for ((table, rows), copied) in counts.iter().zip(&copied_counts) {
-        let file_images = usize::from(*table == "images");
-        assert_eq!(copied, &(*table, rows + file_images));
-    }
     let rows_of = |name: &str| counts.iter().find(|(table, _)| *table == name).map(|c| c.1);
     for table in [
         "users",
@@ -542,6 +614,8 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
         "order_items",
         "sessions",
         "outbox",
+        "login_failures",
+        "throttle_events",
     ] {
         assert!(
             rows_of(table) > Some(0),
@@ -556,6 +630,11 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
     assert_eq!(customer.get("/account").status, 200);
     assert_eq!(customer.get(&order).status, 200);
     assert_eq!(second.get(&format!("/uploads/{legacy}")).status, 200);
+    // The password (its bcrypt hash) came over: a new login with it works on the copy.
+    log_in(
+        &crate::support::Client::new(second.base()),
+        "ada@example.com",
+    );
     let books = second.get("/products?category=books");
     assert!(books.text(".count").unwrap().contains("of 36 products"));
     let name: String = products::table
@@ -576,4 +655,51 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
     let again = run(&source, &env, &["copy-to", &target.url()]);
     assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
     assert!(stderr(&again).contains("not empty"));
+}
+
+#[test]
+fn copy_to_carries_every_column_of_every_table_in_schema_rs() {
+    // `diesel print-schema` output: `name (key) {` opens a table, `column -> Type,` lines follow.
+    let schema = include_str!("../../src/schema.rs");
+    let mut tables: Vec<(String, Vec<String>)> = Vec::new();
+    let mut inside = false;
+    for line in schema.lines().map(str::trim) {
+        if let Some((name, _key)) = line.strip_suffix(") {").and_then(|o| o.split_once(" (")) {
+            tables.push((name.to_string(), Vec::new()));
+            inside = true;
+        } else if line == "}" {
+            inside = false;
+        } else if let Some((column, _type)) = line.split_once(" -> ").filter(|_| inside) {
+            tables
+                .last_mut()
+                .expect("a column inside a table")
+                .1
+                .push(column.to_string());
+        }
+    }
+    assert!(tables.len() >= 17, "{tables:?}");
+    let copied = shopfront::copy::copied_columns();
+    for (table, columns) in &tables {
+        if shopfront::copy::DERIVED_TABLES.contains(&table.as_str()) {
+            continue;
+        }
+        let carried = copied
+            .iter()
+            .find(|(name, _)| name == table)
+            .unwrap_or_else(|| panic!("copy-to leaves out the table {table}"));
+        let mut carried: Vec<&str> = carried.1.clone();
+        let mut declared: Vec<&str> = columns.iter().map(String::as_str).collect();
+        carried.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(
+            carried, declared,
+            "the columns of {table} that copy-to carries"
+        );
+    }
+    for (name, _) in &copied {
+        assert!(
+            tables.iter().any(|(table, _)| table == name),
+            "copy-to copies {name}, which schema.rs does not declare"
+        );
+    }
 }
