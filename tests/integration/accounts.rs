@@ -877,9 +877,12 @@ fn logout_deletes_the_session_so_the_old_cookie_is_anonymous() {
     let client = app.customer("ada@example.com");
     let cookie = client.cookies();
     assert_eq!(client.get("/account").status, 200);
-    let live_before: i64 = app
-        .db(|conn| sessions::table.count().get_result(conn))
-        .unwrap();
+    let rows = || -> Vec<String> {
+        app.db(|conn| sessions::table.select(sessions::key_hash).load(conn))
+            .unwrap()
+    };
+    let before = rows();
+    assert_eq!(before.len(), 1, "the login's session");
 
     let response = client.submit("/account", "/logout", &[]);
     assert_eq!(response.status, 303);
@@ -896,13 +899,13 @@ fn logout_deletes_the_session_so_the_old_cookie_is_anonymous() {
     let page = replay.get("/account");
     assert_eq!(page.status, 303);
     assert_eq!(page.location().as_deref(), Some("/login?next=%2Faccount"));
-    let live_after: i64 = app
-        .db(|conn| sessions::table.count().get_result(conn))
-        .unwrap();
-    assert!(
-        live_after <= live_before,
-        "the logged-out row is gone ({live_before} -> {live_after})"
+    let after = rows();
+    assert_eq!(
+        after.len(),
+        1,
+        "the new session holding the flash, and no other"
     );
+    assert!(!after.contains(&before[0]), "the logged-out row is gone");
 }
 
 /// The user's cart lines, as (product, quantity).
@@ -996,6 +999,65 @@ fn a_request_still_running_at_logout_cannot_bring_the_login_back() {
         return;
     }
     panic!("the logout was always first: the slow request never ran logged in");
+}
+
+/// Moves the login of the only session back in time: `since_login` days since it logged in
+/// and `since_visit` since its last visit. actix-identity compares those stored instants
+/// with the system clock, so moving them back is moving the clock forward.
+fn age_the_session(app: &TestApp, since_login: i64, since_visit: i64) {
+    use std::collections::HashMap;
+    let now = chrono::Utc::now().timestamp();
+    app.db(|conn| {
+        let (key, state): (String, String) = sessions::table
+            .select((sessions::key_hash, sessions::state))
+            .first(conn)
+            .unwrap();
+        let mut state: HashMap<String, String> = serde_json::from_str(&state).unwrap();
+        for (field, days) in [
+            ("actix_identity.logged_in_at", since_login),
+            ("actix_identity.last_visited_at", since_visit),
+        ] {
+            assert!(state.contains_key(field), "{field} in {state:?}");
+            state.insert(field.to_string(), (now - days * 86_400 - 60).to_string());
+        }
+        diesel::update(sessions::table.find(key))
+            .set(sessions::state.eq(serde_json::to_string(&state).unwrap()))
+            .execute(conn)
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_login_ends_after_30_days_and_after_14_days_without_a_visit() {
+    let app = TestApp::spawn();
+    app.user("ada@example.com", Role::Customer, true);
+    for (since_login, since_visit, logged_in) in [
+        (29, 13, true),
+        (31, 0, false),
+        (20, 15, false),
+        (13, 13, true),
+    ] {
+        let client = app.logged_in("ada@example.com");
+        app.db(|conn| {
+            // Only this login's session, so the helper finds it.
+            let keep: Vec<String> = sessions::table
+                .order(sessions::created_at.desc())
+                .select(sessions::key_hash)
+                .limit(1)
+                .load(conn)
+                .unwrap();
+            diesel::delete(sessions::table.filter(sessions::key_hash.ne_all(keep)))
+                .execute(conn)
+                .unwrap();
+        });
+        age_the_session(&app, since_login, since_visit);
+        let status = client.get("/account").status;
+        assert_eq!(
+            status == 200,
+            logged_in,
+            "{since_login} days since login, {since_visit} since the last visit: {status}"
+        );
+    }
 }
 
 #[test]

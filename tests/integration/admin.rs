@@ -189,6 +189,7 @@ fn an_admin_creates_a_product_with_an_image_and_it_shows_in_the_shop() {
 
     let served = app.client().get(&image);
     assert_eq!(served.status, 200);
+    assert_eq!(served.bytes, PNG, "the image as uploaded");
     assert_eq!(served.header("content-type"), Some("image/png"));
     assert!(served
         .header("cache-control")
@@ -217,7 +218,9 @@ fn an_admin_creates_a_product_with_an_image_and_it_shows_in_the_shop() {
     let legacy = "00000000000000000000000000000001.png";
     std::fs::create_dir_all(app.data_dir().join("uploads")).unwrap();
     std::fs::write(app.data_dir().join("uploads").join(legacy), PNG).unwrap();
-    assert_eq!(app.client().get(&format!("/uploads/{legacy}")).status, 200);
+    let old_file = app.client().get(&format!("/uploads/{legacy}"));
+    assert_eq!(old_file.status, 200);
+    assert_eq!(old_file.bytes, PNG);
 
     let shop = app.client().get("/products?category=lamps");
     assert_eq!(shop.product_names(), ["Brass Lamp"]);

@@ -332,20 +332,75 @@ async fn a_mail_claimed_by_an_instance_that_died_is_delivered_after_its_lease() 
 }
 
 #[actix_web::test]
-async fn the_sweep_deletes_expired_sessions_and_tokens() {
-    use shopfront::models::session;
+async fn the_sweep_deletes_what_has_expired_and_keeps_the_rest() {
+    use shopfront::domain::account::{Role, TokenPurpose};
+    use shopfront::models::{email_token, login_failure, session};
+    use shopfront::schema::{carts, email_tokens, login_failures, sessions, throttle_events};
     let (_db, _config, pool) = bare_database();
     let mut conn = pool.get().unwrap();
     let now = now();
+    let ago = |days: i64| now - TimeDelta::days(days);
     session::insert(&mut conn, "expired", "{}", now - TimeDelta::seconds(1), now).unwrap();
     session::insert(&mut conn, "live", "{}", now + TimeDelta::days(1), now).unwrap();
+    let user =
+        crate::support::accounts::insert_user(&mut conn, "ada@example.com", Role::Customer, true);
+    // Tokens are kept a week past their expiry (the page can still say "expired").
+    email_token::insert(&mut conn, user, TokenPurpose::Reset, "old", ago(8)).unwrap();
+    email_token::insert(&mut conn, user, TokenPurpose::Reset, "recent", ago(2)).unwrap();
+    login_failure::record(&mut conn, "ada@example.com", None, ago(2)).unwrap();
+    login_failure::record(&mut conn, "ada@example.com", None, now).unwrap();
+    for (bucket, at) in [("mail:old", ago(2)), ("mail:new", now)] {
+        diesel::insert_into(throttle_events::table)
+            .values((
+                throttle_events::bucket.eq(bucket),
+                throttle_events::happened_at.eq(at),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    // Guest carts outlive their 30-day sessions by a day; users' carts stay.
+    for (user_id, token, touched) in [
+        (None, Some("stale"), ago(32)),
+        (None, Some("fresh"), ago(1)),
+        (Some(user), None, ago(400)),
+    ] {
+        diesel::insert_into(carts::table)
+            .values((
+                carts::user_id.eq(user_id),
+                carts::token.eq(token),
+                carts::created_at.eq(touched),
+                carts::updated_at.eq(touched),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+    }
     drop(conn);
     mail::sweep(&pool).await.unwrap();
     let mut conn = pool.get().unwrap();
-    assert_eq!(session::count_live(&mut conn, now).unwrap(), 1);
-    let left: i64 = shopfront::schema::sessions::table
-        .count()
-        .get_result(&mut conn)
+    let keys: Vec<String> = sessions::table
+        .select(sessions::key_hash)
+        .load(&mut conn)
         .unwrap();
-    assert_eq!(left, 1, "the expired row is gone");
+    assert_eq!(keys, ["live"]);
+    let tokens: Vec<String> = email_tokens::table
+        .select(email_tokens::token_hash)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(tokens, ["recent"]);
+    let failures: i64 = login_failures::table.count().get_result(&mut conn).unwrap();
+    assert_eq!(failures, 1, "the one within a day");
+    let buckets: Vec<String> = throttle_events::table
+        .select(throttle_events::bucket)
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(buckets, ["mail:new"]);
+    let mut kept: Vec<(Option<i32>, Option<String>)> = carts::table
+        .select((carts::user_id, carts::token))
+        .load(&mut conn)
+        .unwrap();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [(None, Some("fresh".to_string())), (Some(user), None)]
+    );
 }

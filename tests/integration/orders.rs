@@ -109,6 +109,48 @@ fn placing_an_order_takes_the_stock_empties_the_cart_and_shows_the_order() {
 }
 
 #[test]
+fn order_lines_keep_the_name_and_price_they_were_bought_at() {
+    let app = TestApp::spawn();
+    let lamp = app.product_on_sale("Desk Lamp", 6_000, 10);
+    let client = app.customer("ada@example.com");
+    add_to_cart(&client, lamp, "2");
+    let placed = check_out(&client);
+    let order = placed.location().unwrap();
+    // The admin renames it, doubles the price, then takes it off sale.
+    let admin = app.admin("boss@example.com");
+    let edited = admin.submit_multipart_on(
+        &admin.get(&format!("/admin/products/{lamp}/edit")),
+        &format!("/products/{lamp}"),
+        &[("name", "Floor Lamp"), ("price", "120.00")],
+        &[],
+    );
+    assert_eq!(edited.status, 303, "{}", edited.body);
+    let archived = admin.submit(
+        &format!("/admin/products/{lamp}/edit"),
+        &format!("/products/{lamp}/archive"),
+        &[],
+    );
+    assert_eq!(archived.status, 303);
+    assert_eq!(
+        app.client().get(&format!("/products/{lamp}")).h1(),
+        "Floor Lamp"
+    );
+
+    for page in [client.get(&order), admin.get(&format!("/admin{order}"))] {
+        assert_eq!(page.status, 200);
+        assert_eq!(page.texts("table.lines tbody td a"), ["Desk Lamp"]);
+        assert!(
+            page.visible_text().contains("$60.00"),
+            "{}",
+            page.visible_text()
+        );
+        assert!(!page.visible_text().contains("Floor Lamp"));
+        assert_eq!(page.text(".subtotal").as_deref(), Some("$120.00"));
+        assert_eq!(page.text(".total").as_deref(), Some("$108.00"));
+    }
+}
+
+#[test]
 fn an_invalid_address_re_renders_the_form_and_orders_nothing() {
     let app = TestApp::spawn();
     let lamp = app.product_on_sale("Desk Lamp", 2_500, 10);

@@ -67,14 +67,27 @@ fn unknown_paths_and_methods_get_a_page_not_a_stack_trace() {
         !page.attrs("a[href='/']", "href").is_empty(),
         "the layout links home"
     );
-    assert!(
-        client.request("HEAD", "/", &[], Vec::new()).status == 200,
-        "HEAD works like GET"
+    // HEAD works like GET, headers and all, without the body.
+    let get = client.get("/products");
+    let head = client.request("HEAD", "/products", &[], Vec::new());
+    assert_eq!(head.status, 200);
+    assert!(head.bytes.is_empty(), "{} bytes of body", head.bytes.len());
+    assert_eq!(head.header("content-type"), get.header("content-type"));
+    assert_eq!(
+        head.header("content-security-policy"),
+        get.header("content-security-policy")
     );
-    let delete = client.request("DELETE", "/products", &[], Vec::new());
     // Unsafe methods meet the CSRF check before routing, as in Django.
-    assert!((403..=405).contains(&delete.status), "{}", delete.status);
+    let delete = client.request("DELETE", "/products", &[], Vec::new());
+    assert_eq!(delete.status, 403);
+    assert!(delete
+        .visible_text()
+        .contains("This form could not be accepted"));
     assert!(delete.header("content-security-policy").is_some());
+    // A safe method on a POST-only address names nothing: the 404 page.
+    let wrong = client.get("/logout");
+    assert_eq!(wrong.status, 404);
+    assert_eq!(wrong.h1(), "Page not found");
 }
 
 #[test]
@@ -190,6 +203,44 @@ async fn a_panicking_handler_answers_the_500_page() {
         !body.contains("deliberate test panic"),
         "no internals on the page"
     );
+}
+
+#[test]
+fn a_real_internal_error_answers_the_500_page_without_internals() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+
+    let app = TestApp::spawn();
+    let lamp = app.product_on_sale("Desk Lamp", 2_500, 5);
+    // A product page reads its reviews when it has some; then the table is gone.
+    app.db(|conn| {
+        diesel::update(shopfront::schema::products::table.find(lamp))
+            .set(shopfront::schema::products::rating_count.eq(1))
+            .execute(conn)
+            .unwrap();
+        conn.batch_execute("DROP TABLE reviews").unwrap();
+    });
+    let page = app.client().get(&format!("/products/{lamp}"));
+    assert_eq!(page.status, 500);
+    assert_eq!(page.h1(), "Something went wrong");
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    assert!(page.header("content-security-policy").is_some());
+    let text = page.body.to_lowercase();
+    for internal in [
+        "reviews",
+        "no such table",
+        "relation",
+        "diesel",
+        "database error",
+    ] {
+        assert!(
+            !text.contains(internal),
+            "the page shows {internal:?}: {}",
+            page.body
+        );
+    }
+    // Pages that need no reviews go on.
+    assert_eq!(app.client().get("/products").status, 200);
 }
 
 #[test]

@@ -19,8 +19,10 @@ pub struct Page {
     pub status: u16,
     /// Response headers (names lower-cased).
     pub headers: Vec<(String, String)>,
-    /// The body as text.
+    /// The body as text (lossy for binary bodies).
     pub body: String,
+    /// The body as sent.
+    pub bytes: Vec<u8>,
 }
 
 impl Client {
@@ -113,12 +115,13 @@ impl Client {
             .body_mut()
             .read_to_vec()
             .map_err(|e| format!("the response broke off: {e}"))?;
-        // A binary body (an image) is kept lossily: tests read pages as text.
+        // Pages are read as text; `bytes` keeps a binary body (an image) whole.
         let body = String::from_utf8_lossy(&bytes).into_owned();
         Ok(Page {
             status,
             headers,
             body,
+            bytes,
         })
     }
 
