@@ -11,6 +11,7 @@ pub mod copy;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod listener;
 pub mod mail;
 pub mod models;
 pub mod orders;

@@ -3,7 +3,6 @@
 //! Exit codes: 0 done, 1 failed while running, 2 bad command line or configuration.
 
 use std::io::{BufRead, IsTerminal};
-use std::net::TcpListener;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -362,19 +361,20 @@ fn serve(config: Config, pool: db::DbPool) -> ExitCode {
             }
         }
     }
-    let listener = match TcpListener::bind(config.bind) {
+    let listener = match shopfront::listener::open(&config) {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("shopfront: BIND: cannot listen on {}: {e}", config.bind);
+            eprintln!("shopfront: {e}");
             return ExitCode::from(1);
         }
     };
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| config.bind.to_string(), |a| a.to_string());
     log::info!(
-        "serving http://{} ({:?}, {} workers)",
-        config.bind,
-        config.engine,
-        workers
+        "serving http://{address} ({:?}, {workers} workers)",
+        config.engine
     );
     let state = AppState::new(config, pool);
     let result = actix_web::rt::System::new().block_on(async move {

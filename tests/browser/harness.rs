@@ -39,11 +39,43 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for_port(port: u16, what: &str) {
+/// Waits until `child` listens on `port`; `false` when it exited first (the port was taken
+/// between choosing it and the child binding it).
+fn wait_for_port(child: &mut Child, port: u16, what: &str) -> bool {
     let deadline = Instant::now() + PATIENCE;
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not open port {port}");
+        if child.try_wait().ok().flatten().is_some() {
+            return false;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not open port {port} within {PATIENCE:?}"
+        );
         std::thread::sleep(Duration::from_millis(25));
+    }
+    true
+}
+
+/// Hands `listener` to `command` as descriptor 3, the way systemd's socket activation
+/// does (`LISTEN_FDS=1`): the port is the child's from the start.
+fn hand_over(command: &mut Command, listener: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    let fd = listener.as_raw_fd();
+    command.env("LISTEN_FDS", "1");
+    // SAFETY: between fork and exec only async-signal-safe calls: dup2 and fcntl.
+    unsafe {
+        command.pre_exec(move || {
+            // dup2 clears close-on-exec on the copy; a socket already at 3 needs it cleared.
+            let handed = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if handed < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 
@@ -133,7 +165,8 @@ impl Harness {
     pub async fn start(browser: Browser) -> Harness {
         let Browser { chromium, driver } = browser;
         let data = tempfile::tempdir().expect("a data dir");
-        let port = free_port();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a socket for the shop");
+        let port = listener.local_addr().expect("its address").port();
         let base = format!("http://127.0.0.1:{port}");
         let env: Vec<(String, String)> = vec![
             (
@@ -163,27 +196,39 @@ impl Harness {
             String::from_utf8_lossy(&seeded.stderr)
         );
         let log = std::fs::File::create(data.path().join("server.log")).expect("a log file");
-        let server = Running::new(
-            shop(&[])
+        let mut serve = shop(&[]);
+        hand_over(&mut serve, &listener);
+        let mut server = Running::new(
+            serve
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log)
                 .spawn()
                 .expect("start shopfront"),
         );
-        wait_for_port(port, "shopfront");
-
-        let driver_port = free_port();
-        let driver = Running::group_leader(
-            Command::new(driver)
-                .arg(format!("--port={driver_port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .process_group(0)
-                .spawn()
-                .expect("start chromedriver"),
+        drop(listener);
+        assert!(
+            wait_for_port(&mut server.child, port, "shopfront"),
+            "shopfront exited; see its log in {}",
+            data.path().display()
         );
-        wait_for_port(driver_port, "chromedriver");
+
+        // chromedriver binds its own port: when another process took it first, try another.
+        let (driver, driver_port) = (0..3)
+            .find_map(|_| {
+                let port = free_port();
+                let mut driver = Running::group_leader(
+                    Command::new(&driver)
+                        .arg(format!("--port={port}"))
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .process_group(0)
+                        .spawn()
+                        .expect("start chromedriver"),
+                );
+                wait_for_port(&mut driver.child, port, "chromedriver").then_some((driver, port))
+            })
+            .expect("chromedriver could not listen on any of three ports");
 
         let profile = tempfile::tempdir().expect("a browser profile");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| a.to_string()).collect();

@@ -1,7 +1,6 @@
 //! The `shopfront` command line, run as the real binary.
 
 use std::process::{Output, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::process::{run, serve, serve_logging, shopfront, stderr};
 use crate::support::TestDb;
@@ -462,21 +461,15 @@ fn logs_name_logins_and_resets_but_never_a_password_token_or_cookie() {
     );
     let mail_dir = db.data_dir().join("mail");
     let read_link = |path: &str| -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let found = std::fs::read_dir(&mail_dir).ok().and_then(|entries| {
+        crate::support::eventually(&format!("a mail file with {path}"), || {
+            std::fs::read_dir(&mail_dir).ok().and_then(|entries| {
                 entries.filter_map(Result::ok).find_map(|e| {
                     let text = std::fs::read_to_string(e.path()).ok()?;
                     let start = text.find(path)?;
                     Some(text[start..].split_whitespace().next()?.to_string())
                 })
-            });
-            if let Some(link) = found {
-                return link;
-            }
-            assert!(Instant::now() < deadline, "no mail with {path}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            })
+        })
     };
     let verify = read_link("/verify-email?token=");
     assert_eq!(client.get(&verify).status, 200);
@@ -571,7 +564,7 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
     assert_eq!(add_to_cart(&customer, product, "1").status, 303);
     let order = check_out(&customer).location().expect("the order's page");
     server.signal(libc::SIGTERM);
-    server.wait_for_exit(Duration::from_secs(30));
+    server.wait_for_exit(crate::support::DEADLINE);
     // An image an earlier version kept as a file beside the database.
     let legacy = "00000000000000000000000000000002.png";
     std::fs::create_dir_all(source.data_dir().join("uploads")).unwrap();

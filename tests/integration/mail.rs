@@ -6,7 +6,6 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
@@ -211,7 +210,7 @@ fn with_smtp_url_mail_goes_to_the_smtp_server() {
         ],
     );
     let data = received
-        .recv_timeout(Duration::from_secs(15))
+        .recv_timeout(crate::support::DEADLINE)
         .expect("the sink got a mail");
     assert!(
         data.contains("Subject: Confirm your e-mail address"),

@@ -3,7 +3,6 @@
 
 use std::process::Stdio;
 use std::sync::{mpsc, Mutex};
-use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use shopfront::db::DbConn;
@@ -15,6 +14,7 @@ use crate::support::accounts::{insert_user, log_in, PASSWORD};
 use crate::support::fixtures::{insert_category, insert_product, ProductSpec};
 use crate::support::process::{run, serve, serve_logging, start, stderr, wait_until_serving};
 use crate::support::shop::{order_ids, orders_without_items, stock_of, units_sold, ADDRESS};
+use crate::support::{eventually, DEADLINE};
 use crate::support::{Client, TestDb};
 
 /// Enough stock that a burst never runs out.
@@ -190,7 +190,7 @@ fn graceful_stop_during_a_burst(signal: libc::c_int) {
             buyer.set_base(client.base());
         }
         acknowledged.extend(burst(&clients, prepared.product, || server.signal(signal)));
-        let status = server.wait_for_exit(Duration::from_secs(30));
+        let status = server.wait_for_exit(DEADLINE);
         assert_eq!(status.code(), Some(0), "{status:?}");
     }
 
@@ -240,7 +240,7 @@ fn kill_9_during_checkouts_loses_no_acknowledged_order() {
     let mut clients = buyers_on(client.base(), &prepared);
 
     let acknowledged = burst(&clients, prepared.product, || server.signal(libc::SIGKILL));
-    let status = server.wait_for_exit(Duration::from_secs(30));
+    let status = server.wait_for_exit(DEADLINE);
     assert_eq!(status.code(), None, "killed by a signal: {status:?}");
 
     let log_path = db.data_dir().join("restart.log");
@@ -301,19 +301,15 @@ impl RoundRobin {
 /// The path and query of the first link to `path` in a mail file under any of `dirs`,
 /// waiting for the mail worker to write it.
 fn mailed_link(dirs: &[&std::path::Path], path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        for dir in dirs {
-            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-                if let Some(start) = text.find(path) {
-                    return text[start..].split_whitespace().next().unwrap().to_string();
-                }
-            }
-        }
-        assert!(Instant::now() < deadline, "no mail with {path}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually(&format!("a mail file with {path}"), || {
+        dirs.iter().find_map(|dir| {
+            std::fs::read_dir(dir).ok()?.flatten().find_map(|entry| {
+                let text = std::fs::read_to_string(entry.path()).ok()?;
+                let start = text.find(path)?;
+                Some(text[start..].split_whitespace().next()?.to_string())
+            })
+        })
+    })
 }
 
 /// The outbox ids of the mail files in `dir`.
@@ -479,23 +475,17 @@ fn two_instances_serve_one_shop_and_sell_the_last_items_once() {
     assert_eq!(b.get(&image).status, 200);
 
     // Every queued mail goes out once, from one instance or the other.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while outbox::table
-        .filter(outbox::sent_at.is_null())
-        .count()
-        .get_result::<i64>(&mut conn)
-        .unwrap()
-        > 0
-    {
-        assert!(Instant::now() < deadline, "mail still queued");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    eventually("every queued mail to be sent", || {
+        let queued: i64 = outbox::table
+            .filter(outbox::sent_at.is_null())
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        (queued == 0).then_some(())
+    });
     for server in [&mut server_a, &mut server_b] {
         server.signal(libc::SIGTERM);
-        assert_eq!(
-            server.wait_for_exit(Duration::from_secs(30)).code(),
-            Some(0)
-        );
+        assert_eq!(server.wait_for_exit(DEADLINE).code(), Some(0));
     }
     let mut queued: Vec<i32> = outbox::table.select(outbox::id).load(&mut conn).unwrap();
     queued.sort_unstable();
@@ -529,10 +519,7 @@ fn rotating_the_secret_key_with_the_previous_one_kept_logs_nobody_out() {
     };
     let stop = |mut server: crate::support::process::Running| {
         server.signal(libc::SIGTERM);
-        assert_eq!(
-            server.wait_for_exit(Duration::from_secs(30)).code(),
-            Some(0)
-        );
+        assert_eq!(server.wait_for_exit(DEADLINE).code(), Some(0));
     };
 
     let (server, first) = with_keys(&[("SECRET_KEY", &old_key)]);

@@ -31,7 +31,7 @@ impl Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
-            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .timeout_global(Some(super::DEADLINE))
             .build()
             .into();
         Client {

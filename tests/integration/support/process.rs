@@ -69,15 +69,6 @@ impl Drop for Running {
     }
 }
 
-/// A port nobody listens on now.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Starts `shopfront serve` and waits until /healthz answers.
 pub fn serve(db: &TestDb, env: &[(&str, &str)]) -> (Running, Client) {
     serve_logging(db, env, Stdio::null())
@@ -89,12 +80,36 @@ pub fn serve_logging(db: &TestDb, env: &[(&str, &str)], log: Stdio) -> (Running,
     (running, wait_until_serving(&bind))
 }
 
-/// Starts `shopfront serve` on a free port without waiting; returns it and its address.
+/// Starts `shopfront serve` without waiting; returns it and its address. The listening
+/// socket is bound here and handed over as systemd does (`LISTEN_FDS`, descriptor 3), so
+/// the port is the server's from the start: no other test can take it in between, and
+/// whatever answers on it is this process.
 pub fn start(db: &TestDb, env: &[(&str, &str)], log: Stdio) -> (Running, String) {
-    let bind = format!("127.0.0.1:{}", free_port());
-    let mut all_env = vec![("BIND", bind.as_str())];
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a listening socket");
+    let bind = listener.local_addr().expect("its address").to_string();
+    let mut all_env = vec![("BIND", bind.as_str()), ("LISTEN_FDS", "1")];
     all_env.extend_from_slice(env);
-    let child = shopfront(db, &all_env, &[])
+    let mut command = shopfront(db, &all_env, &[]);
+    let fd = listener.as_raw_fd();
+    // SAFETY: between fork and exec only async-signal-safe calls: dup2 and fcntl.
+    unsafe {
+        command.pre_exec(move || {
+            // dup2 clears close-on-exec on the copy; a socket already at 3 needs it cleared.
+            let handed = if fd == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(fd, 3)
+            };
+            if handed < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = command
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -105,15 +120,11 @@ pub fn start(db: &TestDb, env: &[(&str, &str)], log: Stdio) -> (Running, String)
 /// A client for the server at `bind` once its /healthz answers.
 pub fn wait_until_serving(bind: &str) -> Client {
     let client = Client::new(&format!("http://{bind}"));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if client
+    super::eventually(&format!("shopfront to answer /healthz on {bind}"), || {
+        client
             .try_get("/healthz")
             .is_ok_and(|page| page.status == 200)
-        {
-            return client;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("shopfront did not start on {bind}");
+            .then_some(())
+    });
+    client
 }

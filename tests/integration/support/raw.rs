@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 /// How long a raw read waits for the server before the test fails.
-const READ_DEADLINE: Duration = Duration::from_secs(20);
+const READ_DEADLINE: Duration = super::DEADLINE;
 
 /// An open connection to the server at `base` (`http://host:port`).
 pub fn connect(base: &str) -> TcpStream {
