@@ -11,6 +11,9 @@
 #
 # On two or more cores the server runs on core 0 and wrk on core 1, so they do not share a
 # core; PostgreSQL's own processes are not pinned.
+#
+# Every wrk run's own output is kept in bench/results/<commit>[-dirty]/ (RESULTS), so each
+# figure in the report can be traced to the run that produced it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +27,9 @@ FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18080}
 OUT=${OUT:-BENCHMARKS.md}
+COMMIT=$(git rev-parse --short HEAD)
+DIRTY=""; [ -n "$(git status --porcelain --untracked-files=no)" ] && DIRTY="-dirty"
+RESULTS=${RESULTS:-bench/results/$COMMIT$DIRTY}
 BASE="http://127.0.0.1:$PORT"
 BIN=target/release/shopfront
 
@@ -44,6 +50,7 @@ if [ "$(nproc)" -ge 2 ]; then
 fi
 
 WORK=$(mktemp -d)
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 SERVER_PID=""
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
@@ -52,18 +59,28 @@ cleanup() {
 trap cleanup EXIT
 
 # --- wrk scripts -----------------------------------------------------------------------
-# POST with a fixed session cookie and CSRF token; BODIES cycles through form bodies.
-cat >"$WORK/post.lua" <<'LUA'
-local bodies = {}
-for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
+# Add to cart as many shoppers: each request is one shopper's (a session cookie and its CSRF
+# token, from BENCH_SESSIONS) adding one of BENCH_PRODUCTS, in turn.
+cat >"$WORK/add.lua" <<'LUA'
+local sessions = {}
+for line in io.lines(os.getenv("BENCH_SESSIONS")) do
+    local cookie, token = line:match("^(.*)\t(.*)$")
+    sessions[#sessions + 1] = {cookie = cookie, token = token}
+end
+local products = {}
+for line in io.lines(os.getenv("BENCH_PRODUCTS")) do products[#products + 1] = line end
 local n = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
-function setup(thread) thread:set("offset", math.random(#bodies)) end
+function setup(thread) thread:set("offset", math.random(#sessions)) end
 request = function()
     n = n + 1
-    return wrk.format(nil, nil, nil, bodies[(n + (offset or 0)) % #bodies + 1])
+    local shopper = sessions[(n + (offset or 0)) % #sessions + 1]
+    local product = products[math.floor(n / #sessions) % #products + 1]
+    local headers = {
+        ["Content-Type"] = "application/x-www-form-urlencoded",
+        ["Cookie"] = shopper.cookie,
+    }
+    return wrk.format("POST", nil, headers,
+        "product_id=" .. product .. "&quantity=1&csrf_token=" .. shopper.token)
 end
 LUA
 # GET with a fixed session cookie.
@@ -81,16 +98,30 @@ local n = 0
 local threads = {}
 function setup(thread)
     thread:set("id", math.random(1000000))
-    thread:set("shed", 0)
+    thread:set("counts", {shed = 0, client = 0, account = 0, other429 = 0, checked = 0, other = 0})
     table.insert(threads, thread)
 end
-response = function(status)
-    if status == 429 then shed = shed + 1 end
+-- Each answer counted by what it says: shed before any bcrypt work (the line of password
+-- checks is full), refused by a throttle, or checked and refused (400).
+local kinds = {"shed", "client", "account", "other429", "checked", "other"}
+response = function(status, headers, body)
+    local kind = "other"
+    if status == 429 then
+        if body:find("Too many people are logging in", 1, true) then kind = "shed"
+        elseif body:find("Too many failed attempts", 1, true) then kind = "client"
+        elseif body:find("paused for everyone", 1, true) then kind = "account"
+        else kind = "other429" end
+    elseif status == 400 then
+        kind = "checked"
+    end
+    counts[kind] = counts[kind] + 1
 end
 done = function()
-    local total = 0
-    for _, thread in ipairs(threads) do total = total + thread:get("shed") end
-    io.write("Shed: " .. total .. "\n")
+    for _, kind in ipairs(kinds) do
+        local total = 0
+        for _, thread in ipairs(threads) do total = total + thread:get("counts")[kind] end
+        io.write("Answers " .. kind .. ": " .. total .. "\n")
+    end
 end
 request = function()
     n = n + 1
@@ -106,19 +137,35 @@ end
 LUA
 
 # --- helpers ---------------------------------------------------------------------------
-# measure NAME URL [wrk args...]: one warm-up and one measured wrk run; appends a row.
+# socket_errors WRK_OUTPUT: "errors timeouts" (connect + read + write errors, and timeouts).
+socket_errors() {
+    awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8, $10; found = 1}
+         END {if (!found) print "0 0"}' <<<"$1"
+}
+
+# measure NAME URL [wrk args...]: one warm-up and one measured wrk run; appends a row and
+# keeps the measured run's output in RESULTS.
 measure() {
     local name=$1 url=$2; shift 2
     "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" "$url" >/dev/null
     local out
     out=$("${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
-    local rps p50 p99 errors
+    local raw="$RESULTS/$ENGINE-$SIZE-$(tr -c 'a-z0-9' '-' <<<"${name,,}" | tr -s '-' | sed 's/-$//').txt"
+    { echo "# $ENGINE, $SIZE products: $name"; echo "# $url"; echo "$out"; } >"$raw"
+    local rps p50 p99 non2xx errors timeouts
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-    echo "$ENGINE|$SIZE|$name|$rps|$p50|$p99|${errors:-0}" >>"$WORK/results"
-    printf '  %-34s %10s rps  p50 %-9s p99 %-9s non-2xx/3xx %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+    read -r errors timeouts <<<"$(socket_errors "$out")"
+    echo "$ENGINE|$SIZE|$name|$rps|$p50|$p99|${non2xx:-0}|$errors|$timeouts|$(basename "$raw")" >>"$WORK/results"
+    printf '  %-34s %10s rps  p50 %-9s p99 %-9s non-2xx/3xx %s  errors %s  timeouts %s\n' \
+        "$name" "$rps" "$p50" "$p99" "${non2xx:-0}" "$errors" "$timeouts"
+    # Every route measured should succeed: anything else measures a refusal, not the route.
+    if [ "${non2xx:-0}" != 0 ]; then
+        echo "$name answered ${non2xx} times with neither 2xx nor 3xx (see $raw); stopping" >&2
+        exit 1
+    fi
 }
 
 # cookie_header JAR: the cookies of a curl jar as one Cookie header value.
@@ -196,23 +243,31 @@ for ENGINE in "${ENGINES[@]}"; do
         PRODUCT=$(sql "SELECT id FROM products WHERE status = 'active' AND rating_count = 0 ORDER BY id DESC LIMIT 1")
         REVIEWED=$(curl -s "$BASE/products?sort=rating" | grep -o 'href="/products/[0-9]*"' | sed -n 1p | tr -dc 0-9)
 
-        # A session with three lines in its cart, and one that adds to 2,000 products in turn
-        # (each line stays under the 99 a line may hold).
+        # A session with three lines in its cart.
         JAR="$WORK/cart.jar"; rm -f "$JAR"
         TOKEN=$(csrf_of "/products/$PRODUCT" "$JAR")
         for id in $(in_stock_ids 3); do
             curl -s -o /dev/null -b "$JAR" -c "$JAR" -d "product_id=$id&quantity=2&csrf_token=$TOKEN" "$BASE/cart/items"
         done
         CART_COOKIE=$(cookie_header "$JAR")
-        in_stock_ids 2000 | sed "s/.*/product_id=&\&quantity=1\&csrf_token=TOKEN/" >"$WORK/add-bodies"
-        add_session() {
-            local jar="$WORK/add-$1.jar"; rm -f "$jar"
-            local token; token=$(csrf_of "/products/$PRODUCT" "$jar")
-            # The first add starts the guest cart and sets the session; wrk reuses that.
-            curl -s -o /dev/null -b "$jar" -c "$jar" -d "product_id=$(in_stock_ids 1)&quantity=1&csrf_token=$token" "$BASE/cart/items"
-            sed "s/TOKEN/$token/" "$WORK/add-bodies" >"$WORK/add-bodies-$1"
-            cookie_header "$jar"
-        }
+        # Each line has one "remove" form: the page measured must hold exactly three.
+        CART_LINES=$(curl -s -H "Cookie: $CART_COOKIE" "$BASE/cart" | grep -c 'class="remove"' || true)
+        if [ "$CART_LINES" != 3 ]; then
+            echo "the cart set-up left $CART_LINES lines, not 3; the server's log:" >&2
+            cat "$WORK/server.log" >&2; exit 1
+        fi
+        # One shopper per connection, each with a session and a cart, adding 50 products in
+        # turn: every line stays under the 99 a line may hold, every cart under CART_MAX_LINES.
+        in_stock_ids 50 >"$WORK/add-products"
+        : >"$WORK/add-sessions"
+        for n in $(seq 1 "$CONNECTIONS"); do
+            jar="$WORK/add-$n.jar"; rm -f "$jar"
+            token=$(csrf_of "/products/$PRODUCT" "$jar")
+            # The first add starts the guest cart and the session wrk then reuses.
+            curl -s -o /dev/null -b "$jar" -c "$jar" \
+                -d "product_id=$(in_stock_ids 1)&quantity=1&csrf_token=$token" "$BASE/cart/items"
+            printf '%s\t%s\n' "$(cookie_header "$jar")" "$token" >>"$WORK/add-sessions"
+        done
 
         echo "== $ENGINE, $SIZE products: measuring ($CONNECTIONS connections, $DURATION per route)"
         "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$BASE/products" >/dev/null
@@ -226,9 +281,8 @@ for ENGINE in "${ENGINES[@]}"; do
         measure "GET /products?q= rare word" "$BASE/products?q=quokka"
         measure "GET /products?q= common word" "$BASE/products?q=durable"
         BENCH_COOKIE="$CART_COOKIE" measure "GET /cart (3 lines)" "$BASE/cart" -s "$WORK/cookie.lua"
-        add_cookie=$(add_session add)
-        BENCH_COOKIE="$add_cookie" BENCH_BODIES="$WORK/add-bodies-add" \
-            measure "POST /cart/items (add)" "$BASE/cart/items" -s "$WORK/post.lua"
+        BENCH_SESSIONS="$WORK/add-sessions" BENCH_PRODUCTS="$WORK/add-products" \
+            measure "POST /cart/items (add)" "$BASE/cart/items" -s "$WORK/add.lua"
 
         # /products again while wrong-password logins flood in on more connections than the
         # password checks may queue, so some are shed.
@@ -240,11 +294,14 @@ for ENGINE in "${ENGINES[@]}"; do
         FLOOD_PID=$!
         measure "GET /products during a login flood" "$BASE/products"
         wait "$FLOOD_PID"
+        cp "$WORK/flood.out" "$RESULTS/$ENGINE-$SIZE-login-flood.txt"
         flood_rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/flood.out")
-        flood_total=$(awk '/requests in/ {print $1}' "$WORK/flood.out")
-        flood_shed=$(awk '/^Shed:/ {print $2}' "$WORK/flood.out")
-        echo "  login flood: $flood_rps attempts/s, ${flood_shed:-0} of $flood_total shed with 429"
-        echo "$ENGINE|$SIZE|$flood_rps|$flood_total|${flood_shed:-0}" >>"$WORK/flood"
+        answers() { awk -v k="$1" '$1 == "Answers" && $2 == k ":" {print $3}' "$WORK/flood.out"; }
+        read -r flood_errors flood_timeouts <<<"$(socket_errors "$(cat "$WORK/flood.out")")"
+        echo "  login flood: $flood_rps attempts/s; shed $(answers shed), per-client $(answers client)," \
+            "per-account $(answers account), other 429 $(answers other429), checked $(answers checked)," \
+            "other $(answers other), socket errors $flood_errors, timeouts $flood_timeouts"
+        echo "$ENGINE|$SIZE|$flood_rps|$(answers shed)|$(answers client)|$(answers account)|$(answers other429)|$(answers checked)|$(answers other)|$flood_errors|$flood_timeouts" >>"$WORK/flood"
 
         stop_server
         echo "$ENGINE|$SIZE|$(cat "$WORK/hwm")" >>"$WORK/rss"
@@ -253,11 +310,11 @@ for ENGINE in "${ENGINES[@]}"; do
 done
 
 # --- the report ------------------------------------------------------------------------
-python3 - "$WORK" "$OUT" "$DURATION" "$CONNECTIONS" "${#SERVER_CPU[@]}" "$FLOOD_CONNECTIONS" <<'PY'
+python3 - "$WORK" "$OUT" "$DURATION" "$CONNECTIONS" "${#SERVER_CPU[@]}" "$FLOOD_CONNECTIONS" "$RESULTS" "$COMMIT" "$DIRTY" <<'PY'
 import os, platform, subprocess, sys
 from collections import defaultdict
 
-work, out, duration, connections, pinned, flood_connections = sys.argv[1:7]
+work, out, duration, connections, pinned, flood_connections, raw_dir, commit, dirty = sys.argv[1:10]
 
 def rows(name):
     path = os.path.join(work, name)
@@ -274,13 +331,13 @@ def ms(text):
 
 results = defaultdict(dict)
 order = []
-for engine, size, route, rps, p50, p99, errors in rows("results"):
-    results[(engine, int(size))][route] = (float(rps), ms(p50), ms(p99), int(errors))
+for engine, size, route, rps, p50, p99, non2xx, errors, timeouts, raw in rows("results"):
+    results[(engine, int(size))][route] = (float(rps), ms(p50), ms(p99), int(non2xx), int(errors), int(timeouts), raw)
     if route not in order:
         order.append(route)
 seeding = {(e, int(s)): t for e, s, t in rows("seeding")}
 rss = {(e, int(s)): int(kb) for e, s, kb in rows("rss")}
-flood = {(e, int(s)): (r, t, n) for e, s, r, t, n in rows("flood")}
+flood = {(e, int(s)): [r] + [int(x or 0) for x in rest] for e, s, r, *rest in rows("flood")}
 
 cpu = "unknown"
 for line in open("/proc/cpuinfo"):
@@ -288,7 +345,6 @@ for line in open("/proc/cpuinfo"):
         cpu = line.split(":", 1)[1].strip()
         break
 mem_kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
-rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 sqlite_version = "bundled SQLite"
 pg_version = subprocess.run(["psql", "-Atq", os.environ.get("PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
                              "-c", "SHOW server_version"], capture_output=True, text=True).stdout.strip()
@@ -300,7 +356,8 @@ w("")
 w("Written by `bench/run.sh` (see README.md, \"Speed\"). Do not edit by hand.")
 w("")
 w(f"- machine: {cpu}, {os.cpu_count()} cores, {mem_kb // 1024} MiB RAM, {platform.system()} {platform.release()}")
-w(f"- commit: {rev}; release build")
+w(f"- commit: {commit}" + (" with uncommitted changes (dirty tree)" if dirty else ", clean tree") + "; release build")
+w(f"- raw output of every wrk run: `{raw_dir}/` (the file named in each row)")
 w(f"- load: wrk, {connections} keep-alive connections, {duration} per route after a warm-up; "
   + ("server pinned to core 0, wrk to core 1" if pinned != "0" else "server and wrk not pinned (one core)"))
 w(f"- engines: SQLite ({sqlite_version}, WAL, file under a temporary DATA_DIR); PostgreSQL {pg_version or '(not run)'} on the same machine, not pinned")
@@ -315,23 +372,28 @@ for (engine, size) in sorted(results, key=lambda k: (k[0] != "sqlite", k[1])):
     w(f"Seeded in {seeding.get((engine, size), '?')} s. Peak RSS of the server (VmHWM) after all runs: "
       f"{rss.get((engine, size), 0) / 1024:.1f} MiB.")
     w("")
-    w("| route | req/s | p50 ms | p99 ms | ratio to ceiling | vs 10 k | non-2xx/3xx |")
-    w("|---|---:|---:|---:|---:|---:|---:|")
+    w("| route | req/s | p50 ms | p99 ms | ratio to ceiling | vs 10 k | non-2xx/3xx | socket errors | timeouts | raw |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for route in order:
         if route not in table:
             continue
-        rps, p50, p99, errors = table[route]
+        rps, p50, p99, non2xx, errors, timeouts, raw = table[route]
         base = small.get(route)
         versus = f"{rps / base[0]:.0%}" if base and size != min(s for e, s in results if e == engine) else ""
-        w(f"| {route} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps / ceiling:.2f} | {versus} | {errors} |")
+        w(f"| {route} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps / ceiling:.2f} | {versus} | {non2xx} | {errors} | {timeouts} | {raw} |")
     if (engine, size) in flood:
-        r, t, n = flood[(engine, size)]
+        r, shed, client, account, other429, checked, other, errors, timeouts = flood[(engine, size)]
+        total = shed + client + account + other429 + checked + other
         quiet = table.get("GET /products", (0, 0, float("nan")))[2]
         loud = table.get("GET /products during a login flood", (0, 0, float("nan")))[2]
         w("")
-        w(f"Login flood: {float(r):,.0f} wrong-password attempts/s from {flood_connections} more connections; "
-          f"{int(n):,} of {int(t):,} were shed with 429 before any bcrypt work, the rest checked and refused "
-          f"(400); `/products` p99 {loud:.2f} ms during the flood against "
+        w(f"Login flood (`{engine}-{size}-login-flood.txt`): {float(r):,.0f} wrong-password attempts/s from "
+          f"{flood_connections} more connections, each from a new forwarded address. Of {total:,} answers: "
+          f"{shed:,} shed with 429 before any bcrypt work (the line of password checks full), "
+          f"{client:,} refused with 429 by the per-client throttle, {account:,} by the per-account one, "
+          f"{other429:,} other 429, {checked:,} checked and refused (400), {other:,} other; "
+          f"{errors:,} socket errors, {timeouts:,} timeouts. "
+          f"`/products` p99 {loud:.2f} ms during the flood against "
           f"{quiet:.2f} ms without the flood ({loud / quiet:.2f}x).")
     w("")
 text = "\n".join(lines)

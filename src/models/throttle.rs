@@ -50,6 +50,35 @@ pub fn take(
     }
 }
 
+/// Seconds until `limit` leaves room for one more event in `bucket`, or `None` when there is
+/// room now. A read only: for a cap that may be overshot by requests racing each other (use
+/// [`take`] where it may not), with [`record`] once the event has happened.
+pub fn wait(
+    conn: &mut DbConn,
+    bucket: Bucket<'_>,
+    limit: Limit,
+    now: NaiveDateTime,
+) -> QueryResult<Option<u64>> {
+    let events: Vec<NaiveDateTime> = throttle_events::table
+        .filter(throttle_events::bucket.eq(bucket.name()))
+        .filter(throttle_events::happened_at.gt(now - limit.window))
+        .order(throttle_events::happened_at.desc())
+        .limit(i64::try_from(limit.max).unwrap_or(i64::MAX))
+        .select(throttle_events::happened_at)
+        .load(conn)?;
+    Ok(limit.wait(&events, now))
+}
+
+/// Records an event that happened in `bucket`.
+pub fn record(conn: &mut DbConn, bucket: Bucket<'_>, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::insert_into(throttle_events::table)
+        .values((
+            throttle_events::bucket.eq(bucket.name()),
+            throttle_events::happened_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// Forgets an event: it did not happen after all.
 pub fn give_back(conn: &mut DbConn, taken: Taken) -> QueryResult<usize> {
     diesel::delete(throttle_events::table.find(taken.0)).execute(conn)

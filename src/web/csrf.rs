@@ -85,12 +85,14 @@ fn unmasked_token_for_page(req: &HttpRequest, state: &AppState) -> String {
     if let Some(token) = session_token(&session) {
         return token;
     }
+    // A session begun by a guest's post (a cart) carries no token of its own: the cookie's
+    // stays in force, so forms already open in other tabs still work.
+    if let Some(token) = cookie_token(req, state) {
+        return token;
+    }
     if !session.entries().is_empty() {
         let token = random_token();
         let _ = session.insert(SESSION_KEY, &token);
-        return token;
-    }
-    if let Some(token) = cookie_token(req, state) {
         return token;
     }
     if let Some(CookieChange::Set(token)) = req.extensions().get::<CookieChange>() {

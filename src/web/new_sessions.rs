@@ -18,9 +18,12 @@ use crate::web::client_ip;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
-/// Counts a post from a visitor without a session as a new session of its client, refusing
-/// it past the hourly cap; the count is given back when the post stored nothing in the
-/// session after all. Wrap it inside the session and CSRF middleware.
+/// Refuses a post from a visitor without a session when its client started too many this
+/// hour, and counts it once it did start one. Checking costs one read, and only a post that
+/// stored something in its session writes: a flood of posts that start nothing (failed logins)
+/// stays cheap. Requests racing each other may overshoot the cap by as many as race, which
+/// still bounds what one client can make the tables hold. Wrap it inside the session and
+/// CSRF middleware.
 pub async fn cap_new_sessions(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -37,30 +40,34 @@ pub async fn cap_new_sessions(
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let limit = Limit::per_hour(state.config.guest_sessions_per_hour);
-    let taken = db::run(&state.pool, move |conn| {
-        Ok(throttle::take(
+    let counted = client.clone();
+    let wait = db::read(&state.pool, move |conn| {
+        Ok(throttle::wait(
             conn,
-            Bucket::NewSessionsFrom(&client),
+            Bucket::NewSessionsFrom(&counted),
             limit,
             now(),
         )?)
     })
     .await;
-    let taken = match taken {
-        Ok(Ok(taken)) => taken,
-        Ok(Err(retry_after)) => {
+    match wait {
+        Ok(None) => {}
+        Ok(Some(retry_after)) => {
             log::warn!("refused a new session: too many from one client this hour");
             return Ok(req
                 .error_response(AppError::TooManyRequests { retry_after })
                 .map_into_boxed_body());
         }
         Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
-    };
+    }
     let response = next.call(req).await?.map_into_boxed_body();
-    if response.request().get_session().entries().is_empty() {
-        // Nothing was stored: no session row will be written.
+    if !response.request().get_session().entries().is_empty() {
         db::run(&state.pool, move |conn| {
-            Ok(throttle::give_back(conn, taken)?)
+            Ok(throttle::record(
+                conn,
+                Bucket::NewSessionsFrom(&client),
+                now(),
+            )?)
         })
         .await?;
     }

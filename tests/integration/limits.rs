@@ -414,3 +414,25 @@ fn a_client_dropping_its_session_cookie_starts_at_most_guest_sessions_per_hour()
     let again = client.submit_on(&kept, "/cart/items", &[("quantity", "1")]);
     assert_eq!(again.status, 303, "{}", again.body);
 }
+
+#[test]
+fn forms_open_in_other_tabs_still_work_after_a_guest_starts_a_cart() {
+    let app = TestApp::spawn();
+    let teapot = app.product_on_sale("Teapot", 2500, 50);
+    let kettle = app.product_on_sale("Kettle", 3500, 50);
+    let guest = app.client();
+    // Two tabs, opened before the guest has a session.
+    let first = guest.get(&format!("/products/{teapot}"));
+    let second = guest.get(&format!("/products/{kettle}"));
+    assert_eq!(
+        guest
+            .submit_on(&first, "/cart/items", &[("quantity", "1")])
+            .status,
+        303
+    );
+    // The cart page, with forms of its own, is shown in between.
+    assert_eq!(guest.get("/cart").status, 200);
+    let added = guest.submit_on(&second, "/cart/items", &[("quantity", "1")]);
+    assert_eq!(added.status, 303, "{}", added.body);
+    assert_eq!(guest.get("/cart").texts("table.lines tbody tr").len(), 2);
+}
