@@ -17,6 +17,7 @@ use crate::web::auth::{current_user, SessionUser};
 use crate::web::catalog;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
+use crate::web::new_sessions;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
@@ -183,6 +184,10 @@ pub async fn add(
     let (owner, new_token) = match owner_of(&session, user.as_ref()) {
         Some(owner) => (owner, None),
         None => {
+            // A new guest cart, and with it a new session: within the client's hourly cap.
+            if let Some(retry_after) = new_sessions::wait_for_new_session(&req, &state).await? {
+                return Err(AppError::TooManyRequests { retry_after });
+            }
             let token = random_token();
             (CartOwner::Guest(token.clone()), Some(token))
         }

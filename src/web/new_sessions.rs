@@ -10,6 +10,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web::Data;
+use actix_web::{HttpRequest, ResponseError};
 
 use crate::db;
 use crate::domain::throttle::{Bucket, Limit};
@@ -18,58 +19,75 @@ use crate::web::client_ip;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
-/// Refuses a post from a visitor without a session when its client started too many this
-/// hour, and counts it once it did start one. Checking costs one read, and only a post that
-/// stored something in its session writes: a flood of posts that start nothing (failed logins)
-/// stays cheap. Requests racing each other may overshoot the cap by as many as race, which
-/// still bounds what one client can make the tables hold. Wrap it inside the session and
-/// CSRF middleware.
-pub async fn cap_new_sessions(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let starts_session = matches!(
-        *req.method(),
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    ) && req.get_session().entries().is_empty();
-    let state = req.app_data::<Data<AppState>>().cloned();
-    let client = state
-        .as_ref()
-        .and_then(|state| client_ip::key_of(req.request(), &state.config.trusted_proxies));
-    let (Some(state), Some(client), true) = (state, client, starts_session) else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+/// Seconds the client of `req` must wait before it may start another session, if it started
+/// as many as it may this hour. One read; handlers about to write for a new visitor (a guest
+/// cart) ask first.
+pub async fn wait_for_new_session(
+    req: &HttpRequest,
+    state: &AppState,
+) -> Result<Option<u64>, AppError> {
+    let Some(client) = client_ip::key_of(req, &state.config.trusted_proxies) else {
+        return Ok(None);
     };
     let limit = Limit::per_hour(state.config.guest_sessions_per_hour);
-    let counted = client.clone();
-    let wait = db::read(&state.pool, move |conn| {
+    db::read(&state.pool, move |conn| {
         Ok(throttle::wait(
             conn,
-            Bucket::NewSessionsFrom(&counted),
+            Bucket::NewSessionsFrom(&client),
             limit,
             now(),
         )?)
     })
-    .await;
-    match wait {
-        Ok(None) => {}
+    .await
+}
+
+/// Counts a session a post started for a visitor without one, or, past the client's hourly
+/// cap, drops it (no row is written) and answers 429. Only posts that did start a session
+/// cost anything: a flood of failed logins reaches no database here. Racing posts may
+/// overshoot the cap by as many as race, which still bounds what one client can make the
+/// tables hold. Wrap it inside the session and CSRF middleware.
+pub async fn cap_new_sessions(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let had_no_session = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) && req.get_session().entries().is_empty();
+    let response = next.call(req).await?.map_into_boxed_body();
+    let session = response.request().get_session();
+    if !had_no_session || session.entries().is_empty() {
+        return Ok(response);
+    }
+    let Some(state) = response.request().app_data::<Data<AppState>>().cloned() else {
+        return Ok(response);
+    };
+    match wait_for_new_session(response.request(), &state).await {
+        Ok(None) => {
+            if let Some(client) =
+                client_ip::key_of(response.request(), &state.config.trusted_proxies)
+            {
+                db::run(&state.pool, move |conn| {
+                    Ok(throttle::record(
+                        conn,
+                        Bucket::NewSessionsFrom(&client),
+                        now(),
+                    )?)
+                })
+                .await?;
+            }
+            Ok(response)
+        }
         Ok(Some(retry_after)) => {
             log::warn!("refused a new session: too many from one client this hour");
-            return Ok(req
-                .error_response(AppError::TooManyRequests { retry_after })
-                .map_into_boxed_body());
+            session.purge();
+            let (req, _) = response.into_parts();
+            let refused = AppError::TooManyRequests { retry_after }.error_response();
+            Ok(ServiceResponse::new(req, refused))
         }
-        Err(e) => return Ok(req.error_response(e).map_into_boxed_body()),
+        Err(e) => {
+            let (req, _) = response.into_parts();
+            Ok(ServiceResponse::new(req, e.error_response()))
+        }
     }
-    let response = next.call(req).await?.map_into_boxed_body();
-    if !response.request().get_session().entries().is_empty() {
-        db::run(&state.pool, move |conn| {
-            Ok(throttle::record(
-                conn,
-                Bucket::NewSessionsFrom(&client),
-                now(),
-            )?)
-        })
-        .await?;
-    }
-    Ok(response)
 }

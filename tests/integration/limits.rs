@@ -369,6 +369,7 @@ fn a_client_dropping_its_session_cookie_starts_at_most_guest_sessions_per_hour()
     let client = app.client();
     // Pages read before any session: their forms carry the CSRF cookie's token.
     let login = client.get("/login");
+    let forgot_page = client.get("/password/forgot");
     let page = client.get(&format!("/products/{product}"));
     let add = |forwarded_for: &str| {
         post_without_session(
@@ -407,6 +408,22 @@ fn a_client_dropping_its_session_cookie_starts_at_most_guest_sessions_per_hour()
         (sessions, carts)
     });
     assert_eq!((sessions, carts), (3, 3));
+    // Any other post that would start a session is refused too, its session not written.
+    let forgot = post_without_session(
+        &client,
+        &forgot_page,
+        "/password/forgot",
+        &[("email", "nobody@example.com")],
+        "203.0.113.5",
+    );
+    assert_eq!(forgot.status, 429);
+    let sessions: i64 = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            shopfront::schema::sessions::table.count().get_result(conn)
+        })
+        .unwrap();
+    assert_eq!(sessions, 3);
     // Another client starts its own.
     assert_eq!(add("198.51.100.5").status, 303);
     // A client that keeps its session goes on shopping.
