@@ -12,7 +12,7 @@ use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{Config, Engine};
-use crate::web::error::AppError;
+use crate::error::AppError;
 
 /// The SQLite schema history, embedded in the binary.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

@@ -2,21 +2,17 @@
 //!
 //! [`app`] is the one place routes and middleware are wired; `main` and every test use it.
 
-pub mod accounts;
-pub mod admin;
-pub mod bench_data;
-pub mod carts;
 pub mod config;
-pub mod copy;
 pub mod db;
-pub mod demo;
 pub mod domain;
+pub mod error;
+pub mod housekeeping;
 pub mod listener;
 pub mod mail;
 pub mod models;
-pub mod orders;
-pub mod passwords;
+pub mod ops;
 pub mod schema;
+pub mod services;
 pub mod web;
 
 use std::net::TcpListener;
@@ -230,8 +226,14 @@ pub fn app(
             aweb::post().to(web::admin::users::set_role),
         )
         .route("/admin/audit", web::get().to(web::admin::audit::list))
-        .route("/admin/reviews/{id}/hide", aweb::post().to(reviews::hide))
-        .route("/admin/reviews/{id}/show", aweb::post().to(reviews::show))
+        .route(
+            "/admin/reviews/{id}/hide",
+            aweb::post().to(web::admin::reviews::hide),
+        )
+        .route(
+            "/admin/reviews/{id}/show",
+            aweb::post().to(web::admin::reviews::show),
+        )
         // Operations
         .route("/healthz", web::get().to(health::healthz))
         .route("/robots.txt", web::get().to(assets::robots))

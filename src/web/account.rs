@@ -11,13 +11,14 @@ use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
 
-use crate::accounts::{self, LoginAttempt, LoginRefused, SignupOutcome};
-use crate::carts;
 use crate::db;
 use crate::domain::account::{check_new_password, safe_next, Email};
 use crate::domain::throttle::{ClientKey, Limit};
 use crate::models::email_token::TokenProblem;
 use crate::models::{now, user};
+use crate::services::login::{self, LoginAttempt, LoginRefused};
+use crate::services::signup::{self, SignupOutcome};
+use crate::services::{self, password};
 use crate::web::auth::{self, CurrentUser, SessionUser};
 use crate::web::cart;
 use crate::web::client_ip;
@@ -114,7 +115,7 @@ pub async fn signup(
     );
     let address = email.clone();
     let admitted = db::run(&state.pool, move |conn| {
-        accounts::admit_signup(conn, client.as_ref(), &address, limits, now())
+        signup::admit_signup(conn, client.as_ref(), &address, limits, now())
     })
     .await?;
     if let Err(retry_after) = admitted {
@@ -142,7 +143,7 @@ pub async fn signup(
     let links = state.links.clone();
     let account = email.clone();
     let outcome = db::run(&state.pool, move |conn| {
-        accounts::sign_up(conn, &account, &hash, &links, now())
+        signup::sign_up(conn, &account, &hash, &links, now())
     })
     .await?;
     state.wake_mailer();
@@ -222,7 +223,7 @@ pub async fn verify_email(
 ) -> Result<HttpResponse, AppError> {
     let token = query.into_inner().token.unwrap_or_default();
     let result = db::run(&state.pool, move |conn| {
-        accounts::verify_email(conn, &token, now())
+        signup::verify_email(conn, &token, now())
     })
     .await?;
     match result {
@@ -263,11 +264,11 @@ pub async fn resend_verification(
     let links = state.links.clone();
     let user_id = current.id;
     db::run(&state.pool, move |conn| {
-        if let Err(retry_after) = accounts::admit_mail_to(conn, &address, mails, now())? {
+        if let Err(retry_after) = signup::admit_mail_to(conn, &address, mails, now())? {
             return Err(AppError::TooManyRequests { retry_after });
         }
         let user = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
-        accounts::resend_verification(conn, &user, &links, now())
+        signup::resend_verification(conn, &user, &links, now())
     })
     .await?;
     state.wake_mailer();
@@ -369,7 +370,7 @@ async fn begin_attempt(
     let email = email.clone();
     let limits = state.config.login_limits();
     db::run(&state.pool, move |conn| {
-        accounts::begin_login(conn, &email, client.as_ref(), limits, now())
+        login::begin_login(conn, &email, client.as_ref(), limits, now())
     })
     .await
 }
@@ -490,10 +491,10 @@ pub async fn login(
     let user_id = user.id;
     let max_lines = state.config.cart_max_lines;
     db::run(&state.pool, move |conn| {
-        accounts::login_succeeded(conn, &attempt)?;
+        login::login_succeeded(conn, &attempt)?;
         // The guest's cart joins the user's (quantities added, capped by the rules).
         if let Some(token) = guest_cart {
-            carts::merge_guest_cart(conn, &token, user_id, max_lines, now())?;
+            services::cart::merge_guest_cart(conn, &token, user_id, max_lines, now())?;
         }
         Ok(())
     })
@@ -569,9 +570,9 @@ pub async fn forgot(
     let mails = Limit::per_hour(state.config.mails_per_address_per_hour);
     let address = email.clone();
     let admitted = db::run(&state.pool, move |conn| {
-        let admitted = accounts::admit_mail_to(conn, &address, mails, now())?;
+        let admitted = signup::admit_mail_to(conn, &address, mails, now())?;
         if admitted.is_ok() {
-            accounts::request_reset(conn, &address, now())?;
+            password::request_reset(conn, &address, now())?;
         }
         Ok(admitted)
     })
@@ -643,7 +644,7 @@ pub async fn reset_form(
     let token = query.into_inner().token.unwrap_or_default();
     let lookup = token.clone();
     let owner = db::run(&state.pool, move |conn| {
-        accounts::reset_token_owner(conn, &lookup, now())
+        password::reset_token_owner(conn, &lookup, now())
     })
     .await?;
     let response = match owner {
@@ -670,7 +671,7 @@ pub async fn reset(
     let form = form.into_inner();
     let lookup = form.token.clone();
     let owner = match db::run(&state.pool, move |conn| {
-        accounts::reset_token_owner(conn, &lookup, now())
+        password::reset_token_owner(conn, &lookup, now())
     })
     .await?
     {
@@ -703,7 +704,7 @@ pub async fn reset(
     let links = state.links.clone();
     let token = form.token;
     let result = db::run(&state.pool, move |conn| {
-        accounts::reset_password(conn, &token, &hash, &links, now())
+        password::reset_password(conn, &token, &hash, &links, now())
     })
     .await?;
     match result {
@@ -799,7 +800,7 @@ pub async fn change_password(
     {
         if let Some(attempt) = attempt {
             db::run(&state.pool, move |conn| {
-                accounts::login_succeeded(conn, &attempt)
+                login::login_succeeded(conn, &attempt)
             })
             .await?;
         }
@@ -819,7 +820,7 @@ pub async fn change_password(
     let hash = state.hasher.hash(form.password).await?;
     let links = state.links.clone();
     let user = db::run(&state.pool, move |conn| {
-        accounts::change_password(conn, user_id, &hash, &links, now())
+        password::change_password(conn, user_id, &hash, &links, now())
     })
     .await?;
     state.wake_mailer();

@@ -7,12 +7,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::carts::{self, CartProblem};
 use crate::db;
 use crate::domain::account::random_token;
 use crate::domain::{LineChange, Quantity, Totals};
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::now;
+use crate::services;
+use crate::services::cart::CartProblem;
 use crate::web::auth::{current_user, SessionUser};
 use crate::web::catalog;
 use crate::web::error::AppError;
@@ -194,7 +195,7 @@ pub async fn add(
     };
     let max_lines = state.config.cart_max_lines;
     let added = db::run(&state.pool, move |conn| {
-        carts::add(conn, &owner, product_id, quantity, max_lines, now())
+        services::cart::add(conn, &owner, product_id, quantity, max_lines, now())
     })
     .await?;
     match added {
@@ -283,7 +284,7 @@ pub async fn set(
         return cart_page(&state, page, None, vec![message], StatusCode::BAD_REQUEST).await;
     };
     let changed = db::run(&state.pool, move |conn| {
-        carts::change(conn, &cart_owner, product_id, change, now())
+        services::cart::change(conn, &cart_owner, product_id, change, now())
     })
     .await?;
     match changed {

@@ -13,7 +13,7 @@ use crate::domain::account::random_token;
 use crate::domain::{ShippingAddress, Totals};
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::now;
-use crate::orders::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
+use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
 use crate::web::auth::CurrentUser;
 use crate::web::cart::totals_of;
 use crate::web::error::AppError;
@@ -194,7 +194,7 @@ pub async fn place(
             currency: &worker_state.config.currency_symbol,
             links: &worker_state.links,
         };
-        orders::place_order(conn, &request, now())
+        checkout::place_order(conn, &request, now())
     })
     .await?;
 

@@ -1,107 +1,51 @@
-//! `AppError`: every way a request can fail, mapped to a status and a page in the layout.
+//! Renders `AppError` as a status and an error page in the layout.
 //! Internal details go to the log, never to the page.
-
-use std::fmt;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
+pub use crate::error::AppError;
 use crate::web::page::PageContext;
 use crate::web::security_headers::SECURITY_HEADERS;
 
-/// A failed request, as the visitor should hear about it.
-#[derive(Debug)]
-pub enum AppError {
-    /// The request itself is malformed; the message says what to do instead.
-    BadRequest(String),
-    /// The visitor may not do this; the message says why.
-    Forbidden(String),
-    /// Nothing is here (or nothing the visitor may know about).
-    NotFound,
-    /// The body is larger than the shop accepts.
-    PayloadTooLarge,
-    /// The body is encoded in a way this address does not take (a file upload where only an
-    /// ordinary form is expected).
-    UnsupportedMediaType,
-    /// Too many attempts; try again after this many seconds.
-    TooManyRequests {
-        /// Seconds until the next attempt is welcome.
-        retry_after: u64,
-    },
-    /// The visitor must log in first; they come back to `next` afterwards.
-    LoginRequired {
-        /// The path (and query) to return to.
-        next: String,
-    },
-    /// The database is busy or down; try again shortly.
-    Unavailable(String),
-    /// A database error other than "not found"; kept whole so callers can match on it
-    /// (a unique violation becomes a form message). Shown as the 500 page.
-    Database(diesel::result::Error),
-    /// A bug or an unexpected failure; the text is logged and never shown.
-    Internal(String),
-}
-
-impl AppError {
-    /// An internal error carrying `context` and the cause chain of `err`, for the log.
-    pub fn internal(context: &str, err: impl std::error::Error) -> AppError {
-        let mut text = format!("{context}: {err}");
-        let mut source = err.source();
-        while let Some(cause) = source {
-            text.push_str(&format!(": {cause}"));
-            source = cause.source();
-        }
-        AppError::Internal(text)
-    }
-
-    fn heading_and_message(&self) -> (&'static str, String) {
-        match self {
-            AppError::BadRequest(message) => ("That request did not make sense", message.clone()),
-            AppError::Forbidden(message) => ("Not allowed", message.clone()),
-            AppError::NotFound => (
-                "Page not found",
-                "There is nothing here. It may have moved, or the address may be mistyped."
-                    .to_string(),
-            ),
-            AppError::PayloadTooLarge => (
-                "Too much data",
-                "What you sent is larger than the shop accepts. Send less and try again."
-                    .to_string(),
-            ),
-            AppError::UnsupportedMediaType => (
-                "Not a form this page takes",
-                "This address takes ordinary forms, not file uploads. Go back, reload the page and try again."
-                    .to_string(),
-            ),
-            AppError::TooManyRequests { retry_after } => (
-                "Too many attempts",
-                format!("Please wait {retry_after} seconds and try again."),
-            ),
-            AppError::LoginRequired { .. } => (
-                "Please log in",
-                "Log in to see this page.".to_string(),
-            ),
-            AppError::Unavailable(_) => (
-                "The shop is busy",
-                "We could not serve this page just now. Please try again in a moment.".to_string(),
-            ),
-            AppError::Internal(_) | AppError::Database(_) => (
-                "Something went wrong",
-                "Sorry, the shop could not finish this request. Please try again; if it keeps happening, let us know."
-                    .to_string(),
-            ),
-        }
-    }
-}
-
-impl fmt::Display for AppError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AppError::Internal(detail) | AppError::Unavailable(detail) => f.write_str(detail),
-            AppError::Database(e) => write!(f, "database: {e}"),
-            other => f.write_str(other.heading_and_message().0),
-        }
+/// The heading and message the visitor sees for `err`.
+fn heading_and_message(err: &AppError) -> (&'static str, String) {
+    match err {
+        AppError::BadRequest(message) => ("That request did not make sense", message.clone()),
+        AppError::Forbidden(message) => ("Not allowed", message.clone()),
+        AppError::NotFound => (
+            "Page not found",
+            "There is nothing here. It may have moved, or the address may be mistyped."
+                .to_string(),
+        ),
+        AppError::PayloadTooLarge => (
+            "Too much data",
+            "What you sent is larger than the shop accepts. Send less and try again."
+                .to_string(),
+        ),
+        AppError::UnsupportedMediaType => (
+            "Not a form this page takes",
+            "This address takes ordinary forms, not file uploads. Go back, reload the page and try again."
+                .to_string(),
+        ),
+        AppError::TooManyRequests { retry_after } => (
+            "Too many attempts",
+            format!("Please wait {retry_after} seconds and try again."),
+        ),
+        AppError::LoginRequired { .. } => (
+            "Please log in",
+            "Log in to see this page.".to_string(),
+        ),
+        AppError::Unavailable(_) => (
+            "The shop is busy",
+            "We could not serve this page just now. Please try again in a moment.".to_string(),
+        ),
+        AppError::Internal(_) | AppError::Database(_) => (
+            "Something went wrong",
+            "Sorry, the shop could not finish this request. Please try again; if it keeps happening, let us know."
+                .to_string(),
+        ),
     }
 }
 
@@ -146,7 +90,7 @@ impl ResponseError for AppError {
             _ => {}
         }
         let status = self.status_code();
-        let (heading, message) = self.heading_and_message();
+        let (heading, message) = heading_and_message(self);
         let page = ErrorPage {
             page: PageContext::bare(),
             status: status.as_u16(),
@@ -177,21 +121,6 @@ impl ResponseError for AppError {
                     .body(format!("{heading}\n\n{}\n", page.message))
             }
         }
-    }
-}
-
-impl From<diesel::result::Error> for AppError {
-    fn from(err: diesel::result::Error) -> AppError {
-        match err {
-            diesel::result::Error::NotFound => AppError::NotFound,
-            other => AppError::Database(other),
-        }
-    }
-}
-
-impl From<diesel::r2d2::PoolError> for AppError {
-    fn from(err: diesel::r2d2::PoolError) -> AppError {
-        AppError::Unavailable(format!("no database connection: {err}"))
     }
 }
 

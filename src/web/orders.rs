@@ -11,7 +11,7 @@ use crate::db;
 use crate::domain::{PageNumber, Pagination};
 use crate::models::now;
 use crate::models::order::{self, Order, OrderItem};
-use crate::orders::{self, CannotCancel};
+use crate::services::cancellation::{self, CannotCancel};
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
@@ -126,7 +126,7 @@ pub async fn cancel(
     let id = order_id(&id)?;
     let user_id = user.id;
     let result = db::run(&state.pool, move |conn| {
-        orders::cancel_by_customer(conn, id, user_id, now())
+        cancellation::cancel_by_customer(conn, id, user_id, now())
     })
     .await?;
     match result {

@@ -1,5 +1,4 @@
-//! Reviews over HTTP: a verified user posts (or edits) their review of a product; admins hide
-//! and show reviews. Anonymous visitors are sent to log in and come back to the product;
+//! Reviews over HTTP: a verified user posts (or edits) their review of a product. Anonymous visitors are sent to log in and come back to the product;
 //! unverified users get a 403 page that says why and offers the link again.
 
 use actix_session::SessionExt;
@@ -10,8 +9,9 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::review::{Rating, ReviewBody};
-use crate::models::{now, product, review};
-use crate::web::auth::{current_user, AdminUser};
+use crate::models::now;
+use crate::services::reviews;
+use crate::web::auth::current_user;
 use crate::web::catalog::{self, ProductPageState};
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
@@ -19,7 +19,8 @@ use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
-fn to_reviews(product_id: i32) -> HttpResponse {
+/// Back to the reviews on the product page.
+pub(crate) fn to_reviews(product_id: i32) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, format!("/products/{product_id}#reviews")))
         .finish()
@@ -76,19 +77,7 @@ pub async fn post(
     };
     let user_id = user.id;
     let created = db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
-            product::find(conn, product_id)?.ok_or(AppError::NotFound)?;
-            let created = review::post(
-                conn,
-                product_id,
-                user_id,
-                rating.get(),
-                body.as_str(),
-                now(),
-            )?;
-            product::refresh_rating(conn, product_id)?;
-            Ok(created)
-        })
+        reviews::post_review(conn, product_id, user_id, rating, &body, now())
     })
     .await?;
     let text = if created {
@@ -98,50 +87,4 @@ pub async fn post(
     };
     flash::push(&req.get_session(), FlashKind::Success, text);
     Ok(to_reviews(product_id))
-}
-
-async fn set_hidden(
-    req: &HttpRequest,
-    state: &AppState,
-    admin: AdminUser,
-    id: &str,
-    hidden: bool,
-) -> Result<HttpResponse, AppError> {
-    let review_id: i32 = id
-        .parse()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)?;
-    let actor = crate::web::admin::actor(&admin);
-    let product_id = db::run(&state.pool, move |conn| {
-        crate::admin::set_review_hidden(conn, &actor, review_id, hidden, now())
-    })
-    .await?;
-    let text = if hidden {
-        "The review is hidden: it no longer shows or counts."
-    } else {
-        "The review shows again."
-    };
-    flash::push(&req.get_session(), FlashKind::Success, text);
-    Ok(to_reviews(product_id))
-}
-
-/// `POST /admin/reviews/{id}/hide`.
-pub async fn hide(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    set_hidden(&req, &state, admin, &id, true).await
-}
-
-/// `POST /admin/reviews/{id}/show`.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
-    set_hidden(&req, &state, admin, &id, false).await
 }

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::mail::Links;
 use crate::models::category::{self, CategoryLink};
-use crate::passwords::Hasher;
+use crate::services::hashing::Hasher;
 use crate::web::error::AppError;
 
 /// How long the category navigation is reused before it is read again. Writes on this

@@ -2,8 +2,6 @@
 //! random names, served with the type their bytes showed and a year-long cache (a name never
 //! changes its content).
 
-use std::path::PathBuf;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -14,11 +12,6 @@ use crate::domain::product::{ImageKind, MAX_IMAGE_BYTES};
 use crate::models::{image, now};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
-
-/// Where shopfront kept images before they moved into the database; still read from.
-pub fn legacy_dir(data_dir: &std::path::Path) -> PathBuf {
-    data_dir.join("uploads")
-}
 
 /// Why an upload was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,12 +57,6 @@ pub async fn remove(state: &AppState, name: &str) {
     if let Err(e) = removed {
         log::warn!("cannot remove the image {name}: {e}");
     }
-    let file = legacy_dir(&state.config.data_dir).join(name);
-    if let Err(e) = std::fs::remove_file(&file) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            log::warn!("cannot remove the image file {}: {e}", file.display());
-        }
-    }
 }
 
 /// The format of a stored image's name, if the name is one we could have made.
@@ -82,8 +69,7 @@ fn valid_name(name: &str) -> Option<ImageKind> {
     ours.then(|| ImageKind::from_extension(extension)).flatten()
 }
 
-/// `GET /uploads/{name}`: from the database, or from the directory images were kept in
-/// before. The name is the version, so a browser holding it is told 304 without a read.
+/// `GET /uploads/{name}`: from the database. The name is the version, so a browser holding it is told 304 without a read.
 pub async fn serve(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -102,15 +88,7 @@ pub async fn serve(
     } else {
         let wanted = name.clone();
         let stored = db::run(&state.pool, move |conn| Ok(image::data(conn, &wanted)?)).await?;
-        let data = match stored {
-            Some(data) => data,
-            None => {
-                let file = legacy_dir(&state.config.data_dir).join(&name);
-                web::block(move || std::fs::read(file))
-                    .await?
-                    .map_err(|_| AppError::NotFound)?
-            }
-        };
+        let data = stored.ok_or(AppError::NotFound)?;
         HttpResponse::Ok()
             .content_type(kind.content_type())
             .body(data)

@@ -590,15 +590,16 @@ fn prices_use_the_configured_currency_symbol() {
 #[test]
 fn the_demo_catalogue_fills_an_empty_shop_once() {
     let app = TestApp::spawn();
-    let summary = app.db(shopfront::demo::seed_demo).expect("seed");
+    let summary = app.db(shopfront::ops::demo::seed_demo).expect("seed");
     assert!(summary.categories >= 6);
     assert!(summary.products >= 150);
     assert!(
-        app.db(shopfront::demo::seed_demo).is_err(),
+        app.db(shopfront::ops::demo::seed_demo).is_err(),
         "refuses a non-empty shop"
     );
     assert_eq!(
-        app.db(shopfront::demo::seed_if_empty).expect("no error"),
+        app.db(shopfront::ops::demo::seed_if_empty)
+            .expect("no error"),
         None
     );
     app.state.nav.invalidate();

@@ -132,16 +132,19 @@ fn seed_bench_fills_an_empty_database_that_serves_lists_and_search() {
     let list = client.get("/products");
     assert_eq!(list.status, 200);
     assert_eq!(list.product_names().len(), 24);
-    let rare = client.get(&format!("/products?q={}", shopfront::bench_data::RARE_WORD));
+    let rare = client.get(&format!(
+        "/products?q={}",
+        shopfront::ops::bench_data::RARE_WORD
+    ));
     let names = rare.product_names();
     assert!(!names.is_empty());
     assert!(names.iter().all(|name| name
         .to_lowercase()
-        .contains(shopfront::bench_data::RARE_WORD)));
+        .contains(shopfront::ops::bench_data::RARE_WORD)));
     // The common word is in a third of the products: a full page.
     let common = client.get(&format!(
         "/products?q={}",
-        shopfront::bench_data::COMMON_WORD
+        shopfront::ops::bench_data::COMMON_WORD
     ));
     assert_eq!(common.product_names().len(), 24);
 }
@@ -281,9 +284,9 @@ fn backup_copies_the_sqlite_database_while_the_server_runs() {
         .connect()
         .unwrap();
     // Every table, row for row and column for column.
-    let differences = shopfront::copy::differences(&mut db.conn(), &mut copy).unwrap();
+    let differences = shopfront::ops::copy_to::differences(&mut db.conn(), &mut copy).unwrap();
     assert!(differences.is_empty(), "{differences:?}");
-    let counts = shopfront::copy::row_counts(&mut copy).unwrap();
+    let counts = shopfront::ops::copy_to::row_counts(&mut copy).unwrap();
     for table in [
         "users",
         "products",
@@ -400,6 +403,28 @@ fn create_admin_reads_the_password_from_stdin_and_creates_or_promotes() {
         bcrypt::verify("amber lantern harbour", &boss.password_hash).unwrap(),
         "the new password, without the line ending"
     );
+    // Each run left an audit row, like any other role change.
+    let audited: Vec<(Option<i32>, String, i32, String)> = {
+        use diesel::prelude::*;
+        use shopfront::schema::audit_log;
+        audit_log::table
+            .select((
+                audit_log::admin_id,
+                audit_log::action,
+                audit_log::entity_id,
+                audit_log::note,
+            ))
+            .order(audit_log::id.asc())
+            .load(&mut db.conn())
+            .unwrap()
+    };
+    let expected = (
+        Some(boss.id),
+        "user.create_admin".to_string(),
+        boss.id,
+        "create-admin on the command line".to_string(),
+    );
+    assert_eq!(audited, [expected.clone(), expected]);
 }
 
 #[test]
@@ -565,40 +590,15 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
     let order = check_out(&customer).location().expect("the order's page");
     server.signal(libc::SIGTERM);
     server.wait_for_exit(crate::support::DEADLINE);
-    // An image an earlier version kept as a file beside the database.
-    let legacy = "00000000000000000000000000000002.png";
-    std::fs::create_dir_all(source.data_dir().join("uploads")).unwrap();
-    std::fs::write(
-        source.data_dir().join("uploads").join(legacy),
-        b"\x89PNG\r\n\x1a\nlegacy",
-    )
-    .unwrap();
-    diesel::update(products::table.find(product))
-        .set(products::image.eq(legacy))
-        .execute(&mut source.conn())
-        .unwrap();
-
     let copied = run(&source, &env, &["copy-to", &target.url()]);
     assert!(copied.status.success(), "{}", stderr(&copied));
     assert!(String::from_utf8_lossy(&copied.stdout).contains("copied"));
     // Row for row, column for column (typed: ids, timestamps, prices, hashes), the copy
-    // holds what the source holds; only `images` has one more, the file kept beside it.
-    let differences = shopfront::copy::differences(&mut source.conn(), &mut target.conn()).unwrap();
-    let differing: Vec<&str> = differences.iter().map(|(table, _)| *table).collect();
-    assert_eq!(differing, ["images"], "{differences:?}");
-    let images_of = |db: &TestDb| -> Vec<(String, Vec<u8>)> {
-        use shopfront::schema::images;
-        images::table
-            .select((images::name, images::data))
-            .order(images::name.asc())
-            .load(&mut db.conn())
-            .unwrap()
-    };
-    let mut expected = images_of(&source);
-    expected.push((legacy.to_string(), b"\x89PNG\r\n\x1a\nlegacy".to_vec()));
-    expected.sort();
-    assert_eq!(images_of(&target), expected);
-    let counts = shopfront::copy::row_counts(&mut source.conn()).unwrap();
+    // holds what the source holds.
+    let differences =
+        shopfront::ops::copy_to::differences(&mut source.conn(), &mut target.conn()).unwrap();
+    assert_eq!(differences, [], "{differences:?}");
+    let counts = shopfront::ops::copy_to::row_counts(&mut source.conn()).unwrap();
     let rows_of = |name: &str| counts.iter().find(|(table, _)| *table == name).map(|c| c.1);
     for table in [
         "users",
@@ -622,7 +622,6 @@ fn copy_to_moves_every_row_and_every_login_into_an_empty_database() {
     customer.set_base(second.base());
     assert_eq!(customer.get("/account").status, 200);
     assert_eq!(customer.get(&order).status, 200);
-    assert_eq!(second.get(&format!("/uploads/{legacy}")).status, 200);
     // The password (its bcrypt hash) came over: a new login with it works on the copy.
     log_in(
         &crate::support::Client::new(second.base()),
@@ -671,9 +670,9 @@ fn copy_to_carries_every_column_of_every_table_in_schema_rs() {
         }
     }
     assert!(tables.len() >= 17, "{tables:?}");
-    let copied = shopfront::copy::copied_columns();
+    let copied = shopfront::ops::copy_to::copied_columns();
     for (table, columns) in &tables {
-        if shopfront::copy::DERIVED_TABLES.contains(&table.as_str()) {
+        if shopfront::ops::copy_to::DERIVED_TABLES.contains(&table.as_str()) {
             continue;
         }
         let carried = copied

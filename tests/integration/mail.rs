@@ -374,7 +374,7 @@ async fn the_sweep_deletes_what_has_expired_and_keeps_the_rest() {
             .unwrap();
     }
     drop(conn);
-    mail::sweep(&pool).await.unwrap();
+    shopfront::housekeeping::sweep(&pool).await.unwrap();
     let mut conn = pool.get().unwrap();
     let keys: Vec<String> = sessions::table
         .select(sessions::key_hash)

@@ -6,11 +6,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin::{self, CategoryProblem};
 use crate::db;
 use crate::domain::slug::Slug;
 use crate::models::category::{self, Category};
 use crate::models::now;
+use crate::services::catalog_admin::{self, CategoryProblem};
 use crate::web::admin::actor;
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
@@ -158,7 +158,7 @@ pub async fn create(
     };
     let actor = actor(&admin);
     let created = db::run(&state.pool, move |conn| {
-        admin::create_category(conn, &actor, &slug, &name, &description, now())
+        catalog_admin::create_category(conn, &actor, &slug, &name, &description, now())
     })
     .await?;
     match created {
@@ -230,7 +230,7 @@ pub async fn update(
     };
     let actor = actor(&admin);
     let updated = db::run(&state.pool, move |conn| {
-        admin::update_category(conn, &actor, id, &slug, &name, &description, now())
+        catalog_admin::update_category(conn, &actor, id, &slug, &name, &description, now())
     })
     .await?;
     match updated {
@@ -261,7 +261,7 @@ pub async fn delete(
     let id = category_id(&id)?;
     let actor = actor(&admin);
     let deleted = db::run(&state.pool, move |conn| {
-        admin::delete_category(conn, &actor, id, now())
+        catalog_admin::delete_category(conn, &actor, id, now())
     })
     .await?;
     match deleted {

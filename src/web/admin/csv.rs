@@ -17,11 +17,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use crate::admin::{self, ImportRow};
 use crate::db;
 use crate::domain::product::ProductDraft;
 use crate::domain::{Money, ProductStatus};
 use crate::models::{category, now, product};
+use crate::services::catalog_admin::{self, ImportRow};
 use crate::web::admin::actor;
 use crate::web::auth::AdminUser;
 use crate::web::csrf::{read_multipart, CarriesToken};
@@ -274,7 +274,7 @@ pub async fn import(
     }
     let actor = actor(&admin);
     let applied = db::run(&state.pool, move |conn| {
-        admin::import_products(conn, &actor, &rows, now())
+        catalog_admin::import_products(conn, &actor, &rows, now())
     })
     .await?;
     match applied {

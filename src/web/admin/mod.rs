@@ -1,6 +1,6 @@
 //! The admin area: pages for the people who run the shop. Every handler takes `AdminUser`,
 //! so anonymous visitors are sent to log in and customers get a 403 page; every write goes
-//! through `crate::admin`, which records it in the audit log.
+//! through a service in `crate::services`, which records it in the audit log.
 
 pub mod audit;
 pub mod categories;
@@ -8,9 +8,10 @@ pub mod csv;
 pub mod dashboard;
 pub mod orders;
 pub mod products;
+pub mod reviews;
 pub mod users;
 
-use crate::admin::Actor;
+use crate::services::Actor;
 use crate::web::auth::AdminUser;
 
 /// The admin behind a request, as the audit log names them.

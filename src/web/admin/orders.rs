@@ -7,11 +7,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin;
 use crate::db;
 use crate::domain::{OrderStatus, PageNumber, Pagination};
 use crate::models::now;
 use crate::models::order::{self, AdminOrderRow, Order, OrderFilter, OrderItem};
+use crate::services::order_admin;
 use crate::web::admin::{actor, list_url};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
@@ -170,7 +170,7 @@ pub async fn set_status(
     };
     let actor = actor(&admin);
     let moved = db::run(&state.pool, move |conn| {
-        admin::change_order_status(conn, &actor, id, to, now())
+        order_admin::change_order_status(conn, &actor, id, to, now())
     })
     .await?;
     match moved {

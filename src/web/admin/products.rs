@@ -11,13 +11,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin::{self, SaveProblem};
 use crate::db;
 use crate::domain::product::{ImageKind, ProductDraft};
 use crate::domain::{Money, PageNumber, Pagination, ProductStatus};
 use crate::models::category::{self, CategoryLink};
 use crate::models::now;
 use crate::models::product::{self, AdminFilter, AdminProductRow, AdminSort, Product};
+use crate::services::catalog_admin::{self, SaveProblem};
 use crate::web::admin::{actor, list_url};
 use crate::web::auth::AdminUser;
 use crate::web::csrf::{read_multipart, CarriesToken};
@@ -415,7 +415,7 @@ pub async fn create(
     let actor = actor(&admin);
     let stored = image.clone();
     let created = db::run(&state.pool, move |conn| {
-        admin::create_product(conn, &actor, &draft, stored.as_deref(), now())
+        catalog_admin::create_product(conn, &actor, &draft, stored.as_deref(), now())
     })
     .await;
     let created = match created {
@@ -495,7 +495,7 @@ pub async fn update(
     let note = text(&upload.stock_note);
     let stored = image.clone();
     let saved = db::run(&state.pool, move |conn| {
-        admin::update_product(
+        catalog_admin::update_product(
             conn,
             &actor,
             id,
@@ -568,7 +568,7 @@ async fn set_status(
     let id = crate::web::catalog::product_id(id)?;
     let actor = actor(admin);
     db::run(&state.pool, move |conn| {
-        admin::set_product_status(conn, &actor, id, status, now())
+        catalog_admin::set_product_status(conn, &actor, id, status, now())
     })
     .await?;
     let text = match status {

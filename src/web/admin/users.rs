@@ -7,12 +7,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::admin;
 use crate::db;
 use crate::domain::account::Role;
 use crate::domain::{PageNumber, Pagination};
 use crate::models::now;
 use crate::models::user::{self, User, UserFilter};
+use crate::services::user_admin;
 use crate::web::admin::{actor, list_url};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
@@ -160,7 +160,7 @@ pub async fn set_role(
     };
     let actor = actor(&admin);
     let changed = db::run(&state.pool, move |conn| {
-        admin::change_role(conn, &actor, id, role, now())
+        user_admin::change_role(conn, &actor, id, role, now())
     })
     .await?;
     match changed {

@@ -7,9 +7,9 @@ use chrono::NaiveDateTime;
 use crate::db::{self, DbConn};
 use crate::domain::cart::{add_to_line, check_line, merged_quantity};
 use crate::domain::{LineChange, ProductStatus, Quantity};
+use crate::error::AppError;
 use crate::models::cart::{self, CartOwner};
 use crate::models::product;
-use crate::web::error::AppError;
 
 /// Why a cart change was refused; the text is for the shopper.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@ use crate::domain::ProductStatus;
 use crate::models::category::{self, NewCategory};
 use crate::models::now;
 use crate::models::product::{self, NewProduct};
+use crate::ops::{CommandError, CommandResult};
 use crate::schema::categories;
 
 /// What a seeding run inserted.
@@ -358,4 +359,14 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), products.len(), "product names are unique");
     }
+}
+
+/// `shopfront seed-demo`: loads the demo catalogue into an empty database.
+pub fn run(conn: &mut DbConn) -> CommandResult {
+    let summary = seed_demo(conn).map_err(|e| CommandError::Failed(e.to_string()))?;
+    println!(
+        "loaded the demo catalogue: {} categories, {} products",
+        summary.categories, summary.products
+    );
+    Ok(())
 }

@@ -13,11 +13,12 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
 use crate::db::{self, DbConn};
-use crate::demo::SeedError;
 use crate::domain::account::Role;
 use crate::models::category::{self, NewCategory};
 use crate::models::now;
 use crate::models::user::{self, NewUser};
+use crate::ops::demo::SeedError;
+use crate::ops::{CommandError, CommandResult};
 use crate::schema::{categories, products};
 
 /// A word in the names of [`RARE_PRODUCTS`] products, spread evenly (product 5 among them).
@@ -525,6 +526,28 @@ fn write_reviews(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<u32> {
         })?;
     }
     Ok(written)
+}
+
+/// `shopfront seed-bench --products N`: fills an empty database, printing progress.
+pub fn run(conn: &mut DbConn, products: u32) -> CommandResult {
+    let started = std::time::Instant::now();
+    let summary = seed_bench(conn, products, |done| {
+        if done % 100_000 == 0 || done == products {
+            eprintln!(
+                "  {done} products ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    })
+    .map_err(|e| CommandError::Failed(e.to_string()))?;
+    println!(
+        "loaded {} products, {} categories and {} reviews in {:.1} s",
+        summary.products,
+        summary.categories,
+        summary.reviews,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Placing and cancelling orders. Placing one is a single transaction: re-read the cart and
+//! Placing an order, in a single transaction: re-read the cart and
 //! the prices, check them against what the shopper was shown, take the stock with
 //! conditional updates, write the order and its lines with totals from the domain rules,
 //! empty the cart and queue the confirmation, or change nothing at all.
@@ -8,11 +8,11 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
 use crate::domain::{DiscountRule, Money, OrderStatus, ShippingAddress};
+use crate::error::AppError;
 use crate::mail::compose;
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::order::{self, NewOrder, NewOrderItem};
 use crate::models::{outbox, product};
-use crate::web::error::AppError;
 
 /// One line as the checkout page showed it: the form sends these back, and the order is
 /// placed only if the cart still matches them.
@@ -280,48 +280,6 @@ pub fn place_order(
         },
         Err(Failure::Error(e)) => Err(e),
     }
-}
-
-/// Why an order could not be cancelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CannotCancel(pub OrderStatus);
-
-/// Cancels `order_id` for its owner while it is pending, and puts its stock back, in one
-/// transaction. `Ok(None)` when the order is not theirs (or does not exist).
-pub fn cancel_by_customer(
-    conn: &mut DbConn,
-    order_id: i32,
-    user_id: i32,
-    now: NaiveDateTime,
-) -> Result<Option<Result<(), CannotCancel>>, AppError> {
-    db::transaction(conn, |conn| {
-        let Some(found) = order::find_for_user(conn, order_id, user_id)? else {
-            return Ok(None);
-        };
-        let status = found.status();
-        if !status.customer_can_cancel() {
-            return Ok(Some(Err(CannotCancel(status))));
-        }
-        Ok(Some(cancel_and_restock(conn, order_id, status, now)?))
-    })
-}
-
-/// Moves an order from `from` to cancelled and returns its stock; refused when another
-/// request moved it first. Call inside a transaction.
-pub fn cancel_and_restock(
-    conn: &mut DbConn,
-    order_id: i32,
-    from: OrderStatus,
-    now: NaiveDateTime,
-) -> Result<Result<(), CannotCancel>, AppError> {
-    if !order::change_status(conn, order_id, from, OrderStatus::Cancelled, now)? {
-        let current = order::find(conn, order_id)?.map_or(OrderStatus::Cancelled, |o| o.status());
-        return Ok(Err(CannotCancel(current)));
-    }
-    for item in order::items(conn, order_id)? {
-        product::return_stock(conn, item.product_id, item.quantity, now)?;
-    }
-    Ok(Ok(()))
 }
 
 #[cfg(test)]

@@ -1,57 +1,18 @@
-//! What the admin pages do. Each write is one transaction that also appends its audit entry:
-//! who, what, and the fields before and after.
+//! Admin changes to the catalogue: products, categories and CSV imports. Each write is one
+//! transaction that also appends its audit entry: who, what, and the fields before and after.
 
 use chrono::NaiveDateTime;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::result::Error as DieselError;
 
 use crate::db::{self, DbConn};
-use crate::domain::account::{random_token, Role};
 use crate::domain::product::ProductDraft;
 use crate::domain::slug::Slug;
-use crate::domain::{Money, OrderStatus, ProductStatus};
-use crate::models::audit::{self, Changes, Entry};
+use crate::domain::{Money, ProductStatus};
+use crate::error::AppError;
+use crate::models::audit::Changes;
 use crate::models::category::{self, NewCategory};
 use crate::models::product::{self, NewProduct, Product, ProductValues};
-use crate::models::{order, review, user};
-use crate::orders::{cancel_and_restock, CannotCancel};
-use crate::web::error::AppError;
-
-/// The admin making a change.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// Their user id.
-    pub id: i32,
-    /// Their address, kept in the audit row.
-    pub email: String,
-}
-
-impl Actor {
-    /// Appends the audit entry for `action` on `(entity, id)`.
-    fn record(
-        &self,
-        conn: &mut DbConn,
-        action: &str,
-        (entity, entity_id): (&str, i32),
-        changes: Changes,
-        note: &str,
-        now: NaiveDateTime,
-    ) -> Result<(), AppError> {
-        audit::record(
-            conn,
-            &Entry {
-                admin_id: self.id,
-                admin_email: &self.email,
-                action,
-                entity,
-                entity_id,
-                changes,
-                note,
-            },
-            now,
-        )?;
-        Ok(())
-    }
-}
+use crate::services::{is_unique_violation, Actor};
 
 /// Why a product save was refused.
 #[derive(Debug, Clone)]
@@ -217,16 +178,6 @@ pub enum CategoryProblem {
     HasProducts(i64),
 }
 
-fn is_unique_violation(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::Database(DieselError::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            _
-        ))
-    )
-}
-
 /// Creates a category.
 pub fn create_category(
     conn: &mut DbConn,
@@ -307,92 +258,6 @@ pub fn delete_category(
             .field("slug", &before.slug, "");
         actor.record(conn, "category.delete", ("category", id), changes, "", now)?;
         Ok(Ok(()))
-    })
-}
-
-/// Moves an order along the status machine; cancelling puts the stock back in the same
-/// transaction. `Err` holds the reason an illegal move was refused.
-pub fn change_order_status(
-    conn: &mut DbConn,
-    actor: &Actor,
-    id: i32,
-    to: OrderStatus,
-    now: NaiveDateTime,
-) -> Result<Result<(), String>, AppError> {
-    db::transaction(conn, |conn| {
-        let found = order::find(conn, id)?.ok_or(AppError::NotFound)?;
-        let from = found.status();
-        if let Err(illegal) = from.move_to(to) {
-            return Ok(Err(illegal.to_string()));
-        }
-        let moved = if to == OrderStatus::Cancelled {
-            cancel_and_restock(conn, id, from, now)?
-        } else if order::change_status(conn, id, from, to, now)? {
-            Ok(())
-        } else {
-            Err(CannotCancel(from))
-        };
-        if moved.is_err() {
-            return Ok(Err(
-                "Someone else changed this order in the meantime. Look again.".to_string(),
-            ));
-        }
-        let mut changes = Changes::new();
-        changes.field("status", from.as_str(), to.as_str());
-        actor.record(conn, "order.status", ("order", id), changes, "", now)?;
-        Ok(Ok(()))
-    })
-}
-
-/// Gives a user another role (and a new security stamp, so their sessions re-read it). The
-/// last admin cannot be demoted: the admins are locked before they are counted, so two
-/// demotions at once (even by one admin) leave one.
-pub fn change_role(
-    conn: &mut DbConn,
-    actor: &Actor,
-    user_id: i32,
-    role: Role,
-    now: NaiveDateTime,
-) -> Result<Result<(), String>, AppError> {
-    db::transaction(conn, |conn| {
-        // Locked first, so the target's role below is read after any change in flight.
-        let admins = user::lock_admins(conn)?;
-        let target = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
-        let before = target.role();
-        if before == role {
-            return Ok(Ok(()));
-        }
-        if before == Role::Admin && admins.len() <= 1 {
-            return Ok(Err(
-                "This is the last admin: make someone else an admin first, so the shop is never left without one."
-                    .to_string(),
-            ));
-        }
-        user::set_role(conn, user_id, role, &random_token(), now)?;
-        let mut changes = Changes::new();
-        changes.field("role", before.as_str(), role.as_str());
-        actor.record(conn, "user.role", ("user", user_id), changes, "", now)?;
-        log::info!("admin {} made user {user_id} {}", actor.id, role.as_str());
-        Ok(Ok(()))
-    })
-}
-
-/// Hides or shows a review and recomputes its product's rating; returns the product.
-pub fn set_review_hidden(
-    conn: &mut DbConn,
-    actor: &Actor,
-    review_id: i32,
-    hidden: bool,
-    now: NaiveDateTime,
-) -> Result<i32, AppError> {
-    db::transaction(conn, |conn| {
-        let product_id = review::set_hidden(conn, review_id, hidden)?.ok_or(AppError::NotFound)?;
-        product::refresh_rating(conn, product_id)?;
-        let mut changes = Changes::new();
-        changes.field("hidden", !hidden, hidden);
-        let action = if hidden { "review.hide" } else { "review.show" };
-        actor.record(conn, action, ("review", review_id), changes, "", now)?;
-        Ok(product_id)
     })
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::account::PASSWORD_MAX_BYTES;
-use crate::web::error::AppError;
+use crate::error::AppError;
 
 /// How many hashes may wait per running one before new ones are turned away: at cost 12
 /// (a quarter second each) the last in line waits about four seconds.

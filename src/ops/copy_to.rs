@@ -5,11 +5,11 @@
 //! transaction on the target: a failed copy leaves the target empty. What the target's
 //! triggers derive (category counts, the search index) is rebuilt by them as the rows arrive.
 
-use std::path::Path;
-
 use diesel::prelude::*;
 
+use crate::config::Config;
 use crate::db::{self, DbConn};
+use crate::ops::{CommandError, CommandResult};
 
 /// Rows read and written at a time: well under either engine's limit on bound parameters.
 const BATCH: i64 = 500;
@@ -234,9 +234,8 @@ macro_rules! column_names {
     };
 }
 
-/// Copies every row from `from` into `to`, which must be migrated and hold no shop yet, and
-/// the images an earlier version kept as files in `image_dir` into the target's `images`.
-pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<Copied, CopyError> {
+/// Copies every row from `from` into `to`, which must be migrated and hold no shop yet.
+pub fn copy_all(from: &mut DbConn, to: &mut DbConn) -> Result<Copied, CopyError> {
     for (table, rows) in row_counts(to)? {
         if rows > 0 {
             return Err(CopyError::TargetNotEmpty(table));
@@ -244,8 +243,7 @@ pub fn copy_all(from: &mut DbConn, to: &mut DbConn, image_dir: &Path) -> Result<
     }
     db::transaction(to, |to| {
         count_categories_at_the_end(to, Counting::Paused)?;
-        let mut copied: Copied = shop_tables!(copy_table!(from, to,));
-        copied.push(("images from files", copy_image_files(to, image_dir)?));
+        let copied: Copied = shop_tables!(copy_table!(from, to,));
         count_categories_at_the_end(to, Counting::Resumed)?;
         continue_ids_after_copied_rows(to)?;
         Ok(copied)
@@ -287,35 +285,6 @@ pub fn row_counts(conn: &mut DbConn) -> Result<Copied, CopyError> {
         };
     }
     Ok(shop_tables!(count_rows!(conn,)))
-}
-
-/// Stores the images products name that are files in `dir` rather than rows (kept so by
-/// shopfront before images moved into the database); a missing file is left missing.
-fn copy_image_files(to: &mut DbConn, dir: &Path) -> Result<usize, CopyError> {
-    use crate::schema::{images, products};
-    let wrap = |e| CopyError::Database("image files", e);
-    let names: Vec<String> = products::table
-        .filter(products::image.is_not_null())
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            images::table.filter(images::name.nullable().eq(products::image)),
-        )))
-        .select(products::image.assume_not_null())
-        .load(to)
-        .map_err(wrap)?;
-    let mut stored = 0;
-    for name in names {
-        // Names were made by shopfront (hex and an extension), but a path must not escape.
-        if name.contains(['/', '\\']) || name.starts_with('.') {
-            continue;
-        }
-        let Ok(data) = std::fs::read(dir.join(&name)) else {
-            log::warn!("copy-to: product image {name} is neither stored nor a file");
-            continue;
-        };
-        crate::models::image::insert(to, &name, &data, crate::models::now()).map_err(wrap)?;
-        stored += 1;
-    }
-    Ok(stored)
 }
 
 /// Whether PostgreSQL's per-product category counting is paused.
@@ -366,5 +335,34 @@ fn continue_ids_after_copied_rows(conn: &mut DbConn) -> Result<(), CopyError> {
         .execute(pg)
         .map_err(|e| CopyError::Database("identity sequences", e))?;
     }
+    Ok(())
+}
+
+/// `shopfront copy-to URL`: copies the shop at `DATABASE_URL` into the empty database at
+/// `url`, migrating it first, and prints the rows copied per table.
+pub fn run(config: &Config, url: &str) -> CommandResult {
+    let engine = crate::config::engine_of(url)
+        .map_err(|e| CommandError::Usage(format!("copy-to: {}", e.expected)))?;
+    let mut target = config.clone();
+    target.engine = engine;
+    target.database_url = url.strip_prefix("sqlite://").unwrap_or(url).to_string();
+    if target.database_url == config.database_url {
+        return Err(CommandError::Usage(
+            "copy-to: that is the database being copied".to_string(),
+        ));
+    }
+    let failed = |e: String| CommandError::Failed(format!("copy-to: {e}"));
+    let mut from = db::connect_once(config).map_err(failed)?;
+    let mut to = db::connect_once(&target).map_err(failed)?;
+    let started = std::time::Instant::now();
+    let copied = copy_all(&mut from, &mut to).map_err(|e| failed(e.to_string()))?;
+    for (what, rows) in &copied {
+        println!("{what}: {rows}");
+    }
+    let total: usize = copied.iter().map(|(_, rows)| rows).sum();
+    println!(
+        "copied {total} rows in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

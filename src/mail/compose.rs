@@ -1,0 +1,204 @@
+//! What each mail says, rendered from `templates/mail/`, and the absolute links it carries.
+
+use askama::Template;
+
+use crate::error::AppError;
+use crate::models::outbox::NewMail;
+
+/// The absolute links mails carry, always built on `PUBLIC_URL`, never on a request's Host.
+#[derive(Debug, Clone)]
+pub struct Links {
+    base: String,
+}
+
+impl Links {
+    /// Links under `public_url`.
+    pub fn new(public_url: &str) -> Links {
+        Links {
+            base: public_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// The e-mail verification link for `token`.
+    pub fn verify(&self, token: &str) -> String {
+        format!("{}/verify-email?token={token}", self.base)
+    }
+
+    /// The password reset link for `token`.
+    pub fn reset(&self, token: &str) -> String {
+        format!("{}/password/reset?token={token}", self.base)
+    }
+
+    /// The login page.
+    pub fn login(&self) -> String {
+        format!("{}/login", self.base)
+    }
+
+    /// The forgotten-password page.
+    pub fn forgot(&self) -> String {
+        format!("{}/password/forgot", self.base)
+    }
+
+    /// The page of order `id`.
+    pub fn order(&self, id: i32) -> String {
+        format!("{}/orders/{id}", self.base)
+    }
+}
+
+/// The text of each mail the shop sends.
+
+#[derive(Template)]
+#[template(path = "mail/verify.txt")]
+struct Verify<'a> {
+    email: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/signup_attempt.txt")]
+struct SignupAttempt<'a> {
+    email: &'a str,
+    login_link: &'a str,
+    forgot_link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/reset.txt")]
+struct Reset<'a> {
+    email: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/password_changed.txt")]
+struct PasswordChanged<'a> {
+    email: &'a str,
+    forgot_link: &'a str,
+}
+
+fn mail(
+    recipient: &str,
+    subject: &str,
+    body: Result<String, askama::Error>,
+) -> Result<NewMail, AppError> {
+    Ok(NewMail {
+        recipient: recipient.to_string(),
+        subject: subject.to_string(),
+        body: body?,
+    })
+}
+
+/// "Confirm your address", with the verification link.
+pub fn verify(links: &Links, email: &str, token: &str) -> Result<NewMail, AppError> {
+    let link = links.verify(token);
+    mail(
+        email,
+        "Confirm your e-mail address",
+        Verify { email, link: &link }.render(),
+    )
+}
+
+/// To the owner of an address someone tried to sign up with again.
+pub fn signup_attempt(links: &Links, email: &str) -> Result<NewMail, AppError> {
+    let (login_link, forgot_link) = (links.login(), links.forgot());
+    mail(
+        email,
+        "Someone tried to sign up with your address",
+        SignupAttempt {
+            email,
+            login_link: &login_link,
+            forgot_link: &forgot_link,
+        }
+        .render(),
+    )
+}
+
+/// "Set a new password", with the reset link.
+pub fn reset(links: &Links, email: &str, token: &str) -> Result<NewMail, AppError> {
+    let link = links.reset(token);
+    mail(
+        email,
+        "Set a new password",
+        Reset { email, link: &link }.render(),
+    )
+}
+
+struct MailLine {
+    quantity: i32,
+    name: String,
+    total: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/order_placed.txt")]
+struct OrderPlaced<'a> {
+    order_id: i32,
+    lines: Vec<MailLine>,
+    subtotal: String,
+    has_discount: bool,
+    discount: String,
+    total: String,
+    link: &'a str,
+}
+
+/// "Thank you for your order", with its lines, totals and a link to it.
+pub fn order_placed(
+    links: &Links,
+    email: &str,
+    order_id: i32,
+    lines: &[crate::models::cart::CartLine],
+    totals: &crate::domain::Totals,
+    currency: &str,
+) -> Result<NewMail, AppError> {
+    let link = links.order(order_id);
+    let money = |cents: i64| crate::domain::Money::from_cents(cents).display(currency);
+    let page = OrderPlaced {
+        order_id,
+        lines: lines
+            .iter()
+            .map(|l| MailLine {
+                quantity: l.quantity,
+                name: l.name.clone(),
+                total: money(l.line_total_cents()),
+            })
+            .collect(),
+        subtotal: money(totals.subtotal.cents()),
+        has_discount: totals.discount.cents() > 0,
+        discount: money(totals.discount.cents()),
+        total: money(totals.total.cents()),
+        link: &link,
+    };
+    mail(email, &format!("Your order #{order_id}"), page.render())
+}
+
+/// "Your password was changed".
+pub fn password_changed(links: &Links, email: &str) -> Result<NewMail, AppError> {
+    let forgot_link = links.forgot();
+    mail(
+        email,
+        "Your password was changed",
+        PasswordChanged {
+            email,
+            forgot_link: &forgot_link,
+        }
+        .render(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_use_the_public_url() {
+        let links = Links::new("https://shop.example/");
+        assert_eq!(
+            links.verify("abc"),
+            "https://shop.example/verify-email?token=abc"
+        );
+        assert_eq!(
+            links.reset("abc"),
+            "https://shop.example/password/reset?token=abc"
+        );
+    }
+}

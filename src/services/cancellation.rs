@@ -1,0 +1,52 @@
+//! Cancelling an order: by its customer while it is pending, or by an admin through
+//! `order_admin`; either way the stock goes back in the same transaction.
+
+use chrono::NaiveDateTime;
+
+use crate::db::{self, DbConn};
+use crate::domain::OrderStatus;
+use crate::error::AppError;
+use crate::models::order::{self};
+use crate::models::product;
+
+/// Why an order could not be cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CannotCancel(pub OrderStatus);
+
+/// Cancels `order_id` for its owner while it is pending, and puts its stock back, in one
+/// transaction. `Ok(None)` when the order is not theirs (or does not exist).
+pub fn cancel_by_customer(
+    conn: &mut DbConn,
+    order_id: i32,
+    user_id: i32,
+    now: NaiveDateTime,
+) -> Result<Option<Result<(), CannotCancel>>, AppError> {
+    db::transaction(conn, |conn| {
+        let Some(found) = order::find_for_user(conn, order_id, user_id)? else {
+            return Ok(None);
+        };
+        let status = found.status();
+        if !status.customer_can_cancel() {
+            return Ok(Some(Err(CannotCancel(status))));
+        }
+        Ok(Some(cancel_and_restock(conn, order_id, status, now)?))
+    })
+}
+
+/// Moves an order from `from` to cancelled and returns its stock; refused when another
+/// request moved it first. Call inside a transaction.
+pub fn cancel_and_restock(
+    conn: &mut DbConn,
+    order_id: i32,
+    from: OrderStatus,
+    now: NaiveDateTime,
+) -> Result<Result<(), CannotCancel>, AppError> {
+    if !order::change_status(conn, order_id, from, OrderStatus::Cancelled, now)? {
+        let current = order::find(conn, order_id)?.map_or(OrderStatus::Cancelled, |o| o.status());
+        return Ok(Err(CannotCancel(current)));
+    }
+    for item in order::items(conn, order_id)? {
+        product::return_stock(conn, item.product_id, item.quantity, now)?;
+    }
+    Ok(Ok(()))
+}

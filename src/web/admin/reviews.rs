@@ -1,0 +1,60 @@
+//! Review moderation: an admin hides a review (it no longer shows or counts) or shows it again.
+
+use actix_session::SessionExt;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::db;
+use crate::models::now;
+use crate::services::moderation;
+use crate::web::admin::actor;
+use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::flash::{self, FlashKind};
+use crate::web::reviews::to_reviews;
+use crate::web::state::AppState;
+
+async fn set_hidden(
+    req: &HttpRequest,
+    state: &AppState,
+    admin: AdminUser,
+    id: &str,
+    hidden: bool,
+) -> Result<HttpResponse, AppError> {
+    let review_id: i32 = id
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)?;
+    let actor = actor(&admin);
+    let product_id = db::run(&state.pool, move |conn| {
+        moderation::set_review_hidden(conn, &actor, review_id, hidden, now())
+    })
+    .await?;
+    let text = if hidden {
+        "The review is hidden: it no longer shows or counts."
+    } else {
+        "The review shows again."
+    };
+    flash::push(&req.get_session(), FlashKind::Success, text);
+    Ok(to_reviews(product_id))
+}
+
+/// `POST /admin/reviews/{id}/hide`.
+pub async fn hide(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_hidden(&req, &state, admin, &id, true).await
+}
+
+/// `POST /admin/reviews/{id}/show`.
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: AdminUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    set_hidden(&req, &state, admin, &id, false).await
+}
