@@ -130,34 +130,37 @@ pub fn app(
         // Accounts
         .service(
             aweb::resource("/signup")
-                .route(web::get().to(account::signup_form))
-                .route(aweb::post().to(account::signup)),
+                .route(web::get().to(account::signup::signup_form))
+                .route(aweb::post().to(account::signup::signup)),
         )
-        .route("/verify-email", web::get().to(account::verify_email))
+        .route(
+            "/verify-email",
+            web::get().to(account::signup::verify_email),
+        )
         .service(
             aweb::resource("/login")
-                .route(web::get().to(account::login_form))
-                .route(aweb::post().to(account::login)),
+                .route(web::get().to(account::login::login_form))
+                .route(aweb::post().to(account::login::login)),
         )
-        .route("/logout", aweb::post().to(account::logout))
+        .route("/logout", aweb::post().to(account::login::logout))
         .service(
             aweb::resource("/password/forgot")
-                .route(web::get().to(account::forgot_form))
-                .route(aweb::post().to(account::forgot)),
+                .route(web::get().to(account::password::forgot_form))
+                .route(aweb::post().to(account::password::forgot)),
         )
         .service(
             aweb::resource("/password/reset")
-                .route(web::get().to(account::reset_form))
-                .route(aweb::post().to(account::reset)),
+                .route(web::get().to(account::password::reset_form))
+                .route(aweb::post().to(account::password::reset)),
         )
-        .route("/account", web::get().to(account::account))
+        .route("/account", web::get().to(account::settings::account))
         .route(
             "/account/verify-email",
-            aweb::post().to(account::resend_verification),
+            aweb::post().to(account::signup::resend_verification),
         )
         .route(
             "/account/password",
-            aweb::post().to(account::change_password),
+            aweb::post().to(account::settings::change_password),
         )
         // Cart, checkout, orders
         .route("/cart", web::get().to(cart::show))

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConn};
 use crate::domain::OrderStatus;
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::models::order::{self};
 use crate::models::product;
 
@@ -40,7 +40,7 @@ pub fn cancel_and_restock(
     order_id: i32,
     from: OrderStatus,
     now: NaiveDateTime,
-) -> Result<Result<(), CannotCancel>, AppError> {
+) -> Outcome<(), CannotCancel> {
     if !order::change_status(conn, order_id, from, OrderStatus::Cancelled, now)? {
         let current = order::find(conn, order_id)?.map_or(OrderStatus::Cancelled, |o| o.status());
         return Ok(Err(CannotCancel(current)));

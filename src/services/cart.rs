@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use crate::db::{self, DbConn};
 use crate::domain::cart::{add_to_line, check_line, merged_quantity};
 use crate::domain::{LineChange, ProductStatus, Quantity};
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::models::cart::{self, CartOwner};
 use crate::models::product;
 
@@ -59,7 +59,7 @@ pub fn add(
     quantity: Quantity,
     max_lines: usize,
     now: NaiveDateTime,
-) -> Result<Result<Added, CartProblem>, AppError> {
+) -> Outcome<Added, CartProblem> {
     db::transaction(conn, |conn| {
         let Some(product) = product::find(conn, product_id)? else {
             return Ok(Err(CartProblem::UnknownProduct));
@@ -104,7 +104,7 @@ pub fn change(
     product_id: i32,
     change: LineChange,
     now: NaiveDateTime,
-) -> Result<Result<(), CartProblem>, AppError> {
+) -> Outcome<(), CartProblem> {
     db::transaction(conn, |conn| {
         let Some(cart_id) = cart::find(conn, owner)? else {
             return Ok(Err(CartProblem::NotInCart));

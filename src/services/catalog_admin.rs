@@ -8,7 +8,7 @@ use crate::db::{self, DbConn};
 use crate::domain::product::ProductDraft;
 use crate::domain::slug::Slug;
 use crate::domain::{Money, ProductStatus};
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::models::audit::Changes;
 use crate::models::category::{self, NewCategory};
 use crate::models::product::{self, NewProduct, Product, ProductValues};
@@ -44,7 +44,7 @@ pub fn create_product(
     draft: &ProductDraft,
     image: Option<&str>,
     now: NaiveDateTime,
-) -> Result<Result<i32, SaveProblem>, AppError> {
+) -> Outcome<i32, SaveProblem> {
     db::transaction(conn, |conn| {
         let Some(slug) = category_slug(conn, draft.category_id)? else {
             return Ok(Err(SaveProblem::UnknownCategory));
@@ -92,7 +92,7 @@ pub fn update_product(
     image: Option<&str>,
     stock_note: &str,
     now: NaiveDateTime,
-) -> Result<Result<Product, SaveProblem>, AppError> {
+) -> Outcome<Product, SaveProblem> {
     db::transaction(conn, |conn| {
         let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
         let Some(new_slug) = category_slug(conn, draft.category_id)? else {
@@ -186,7 +186,7 @@ pub fn create_category(
     name: &str,
     description: &str,
     now: NaiveDateTime,
-) -> Result<Result<i32, CategoryProblem>, AppError> {
+) -> Outcome<i32, CategoryProblem> {
     let created = db::transaction(conn, |conn| {
         let id = category::insert(
             conn,
@@ -221,7 +221,7 @@ pub fn update_category(
     name: &str,
     description: &str,
     now: NaiveDateTime,
-) -> Result<Result<(), CategoryProblem>, AppError> {
+) -> Outcome<(), CategoryProblem> {
     let updated = db::transaction(conn, |conn| {
         let before = category::find(conn, id)?.ok_or(AppError::NotFound)?;
         category::update(conn, id, slug.as_str(), name, description, now)?;
@@ -244,7 +244,7 @@ pub fn delete_category(
     actor: &Actor,
     id: i32,
     now: NaiveDateTime,
-) -> Result<Result<(), CategoryProblem>, AppError> {
+) -> Outcome<(), CategoryProblem> {
     db::transaction(conn, |conn| {
         let before = category::find(conn, id)?.ok_or(AppError::NotFound)?;
         let products = category::product_count(conn, id)?;
@@ -311,7 +311,7 @@ pub fn import_products(
     actor: &Actor,
     rows: &[ImportRow],
     now: NaiveDateTime,
-) -> Result<Result<ImportSummary, Vec<(u64, String)>>, AppError> {
+) -> Outcome<ImportSummary, Vec<(u64, String)>> {
     match db::transaction(conn, |conn| apply_import(conn, actor, rows, now)) {
         Ok(summary) => Ok(Ok(summary)),
         Err(ImportFailure::Rows(rows)) => Ok(Err(rows)),

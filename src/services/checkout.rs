@@ -8,7 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
 use crate::domain::{DiscountRule, Money, OrderStatus, ShippingAddress};
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::mail::compose;
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::order::{self, NewOrder, NewOrderItem};
@@ -264,7 +264,7 @@ pub fn place_order(
     conn: &mut DbConn,
     request: &CheckoutRequest<'_>,
     now: NaiveDateTime,
-) -> Result<Result<Placed, CheckoutProblem>, AppError> {
+) -> Outcome<Placed, CheckoutProblem> {
     match db::transaction(conn, |conn| place_in_transaction(conn, request, now)) {
         Ok(placed) => Ok(Ok(placed)),
         Err(Failure::Problem(problem)) => Ok(Err(problem)),

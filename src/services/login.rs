@@ -6,11 +6,15 @@
 use chrono::NaiveDateTime;
 
 use crate::config::LoginLimits;
-use crate::db::DbConn;
+use crate::db::{self, DbConn, DbPool};
 use crate::domain::account::Email;
 use crate::domain::throttle::{ClientKey, Limit};
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::models::login_failure::{self, Of};
+use crate::models::now;
+use crate::models::user::{self, User};
+use crate::services::cart::merge_guest_cart;
+use crate::services::hashing::Hasher;
 
 /// Why a login was refused before its password was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +50,7 @@ pub fn begin_login(
     client: Option<&ClientKey>,
     limits: LoginLimits,
     now: NaiveDateTime,
-) -> Result<Result<LoginAttempt, LoginRefused>, AppError> {
+) -> Outcome<LoginAttempt, LoginRefused> {
     let email = email.as_str();
     let client = client.map(ClientKey::as_str);
     let id = login_failure::record(conn, email, client, now)?;
@@ -90,4 +94,101 @@ pub fn login_succeeded(conn: &mut DbConn, attempt: &LoginAttempt) -> Result<(), 
         None => login_failure::forget(conn, attempt.id)?,
     };
     Ok(())
+}
+
+/// Why a login did not happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginProblem {
+    /// The line of password checks is full at this moment.
+    Busy {
+        /// Seconds until a place is likely free.
+        retry_after: u64,
+    },
+    /// A throttle refused the attempt before its password was checked.
+    Refused(LoginRefused),
+    /// No account has this address and password.
+    Mismatch,
+}
+
+/// A login as asked for: who, with what, from where, and the guest cart it brings.
+pub struct LoginRequest {
+    /// The address typed.
+    pub email: Email,
+    /// The password typed.
+    pub password: String,
+    /// The client, as the throttles count it.
+    pub client: Option<ClientKey>,
+    /// The guest cart of the browser, merged into the user's on success.
+    pub guest_cart: Option<String>,
+    /// The throttles' limits.
+    pub limits: LoginLimits,
+    /// The most lines a cart may hold after the merge.
+    pub max_lines: usize,
+}
+
+/// The login sequence: a place in the line of password checks first (a flood costs no
+/// database read), then the attempt recorded against the throttles, then the password
+/// checked; on success the client's failures are forgiven and the guest cart joins the
+/// user's. A failed check leaves its recorded attempt: it is the failure.
+pub async fn log_in(
+    pool: &DbPool,
+    hasher: &Hasher,
+    request: LoginRequest,
+) -> Outcome<User, LoginProblem> {
+    let admission = match hasher.admit() {
+        Ok(admission) => admission,
+        Err(AppError::TooManyRequests { retry_after }) => {
+            return Ok(Err(LoginProblem::Busy { retry_after }))
+        }
+        Err(e) => return Err(e),
+    };
+    let LoginRequest {
+        email,
+        password,
+        client,
+        guest_cart,
+        limits,
+        max_lines,
+    } = request;
+    let shown_client = client
+        .as_ref()
+        .map_or_else(|| "-".to_string(), ToString::to_string);
+    let address = email.clone();
+    let begun = db::run(pool, move |conn| {
+        let attempt = begin_login(conn, &address, client.as_ref(), limits, now())?;
+        let found = match attempt {
+            Ok(_) => user::find_by_email(conn, address.as_str())?,
+            Err(_) => None,
+        };
+        Ok((attempt, found))
+    })
+    .await?;
+    let (attempt, found) = match begun {
+        (Ok(attempt), found) => (attempt, found),
+        (Err(refused), _) => {
+            log::warn!("login throttled for {email} from {shown_client}: {refused:?}");
+            return Ok(Err(LoginProblem::Refused(refused)));
+        }
+    };
+    let hash = found.as_ref().map(|u| u.password_hash.clone());
+    let matches = hasher.verify_admitted(admission, password, hash).await?;
+    let user = match found {
+        Some(user) if matches => user,
+        _ => {
+            log::warn!("failed login for {email} from {shown_client}");
+            return Ok(Err(LoginProblem::Mismatch));
+        }
+    };
+    let user_id = user.id;
+    db::run(pool, move |conn| {
+        login_succeeded(conn, &attempt)?;
+        // The guest's cart joins the user's (quantities added, capped by the rules).
+        if let Some(token) = guest_cart {
+            merge_guest_cart(conn, &token, user_id, max_lines, now())?;
+        }
+        Ok(())
+    })
+    .await?;
+    log::info!("user {user_id} logged in");
+    Ok(Ok(user))
 }

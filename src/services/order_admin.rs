@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConn};
 use crate::domain::OrderStatus;
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::models::audit::Changes;
 use crate::models::order;
 use crate::services::cancellation::{cancel_and_restock, CannotCancel};
@@ -18,7 +18,7 @@ pub fn change_order_status(
     id: i32,
     to: OrderStatus,
     now: NaiveDateTime,
-) -> Result<Result<(), String>, AppError> {
+) -> Outcome<(), String> {
     db::transaction(conn, |conn| {
         let found = order::find(conn, id)?.ok_or(AppError::NotFound)?;
         let from = found.status();

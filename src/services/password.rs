@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConn};
 use crate::domain::account::{hash_token, issue_token, random_token, Email, TokenPurpose};
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::mail::{compose, Links};
 use crate::models::email_token::{self, TokenProblem};
 use crate::models::login_failure::{self};
@@ -52,7 +52,7 @@ pub fn reset_token_owner(
     conn: &mut DbConn,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Result<User, TokenProblem>, AppError> {
+) -> Outcome<User, TokenProblem> {
     match email_token::find_usable(conn, &hash_token(token), TokenPurpose::Reset, now)? {
         Ok(token) => Ok(Ok(
             user::find(conn, token.user_id)?.ok_or(AppError::NotFound)?
@@ -70,7 +70,7 @@ pub fn reset_password(
     password_hash: &str,
     links: &Links,
     now: NaiveDateTime,
-) -> Result<Result<User, TokenProblem>, AppError> {
+) -> Outcome<User, TokenProblem> {
     db::transaction(conn, |conn| {
         let found = email_token::find_usable(conn, &hash_token(token), TokenPurpose::Reset, now)?;
         let token = match found {

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use crate::db::{self, DbConn};
 use crate::domain::account::{hash_token, issue_token, random_token, Email, Role, TokenPurpose};
 use crate::domain::throttle::{Bucket, ClientKey, Limit};
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::mail::{compose, Links};
 use crate::models::email_token::{self, TokenProblem};
 use crate::models::user::{self, NewUser, User};
@@ -23,7 +23,7 @@ pub fn admit_signup(
     email: &Email,
     (signups, mails): (Limit, Limit),
     now: NaiveDateTime,
-) -> Result<Result<(), u64>, AppError> {
+) -> Outcome<(), u64> {
     let from_client = match client {
         Some(client) => match throttle::take(conn, Bucket::SignupsFrom(client), signups, now)? {
             Ok(taken) => Some(taken),
@@ -51,7 +51,7 @@ pub fn admit_mail_to(
     email: &Email,
     mails: Limit,
     now: NaiveDateTime,
-) -> Result<Result<(), u64>, AppError> {
+) -> Outcome<(), u64> {
     Ok(throttle::take(conn, Bucket::MailsTo(email.as_str()), mails, now)?.map(|_| ()))
 }
 
@@ -136,7 +136,7 @@ pub fn verify_email(
     conn: &mut DbConn,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Result<User, TokenProblem>, AppError> {
+) -> Outcome<User, TokenProblem> {
     db::transaction(conn, |conn| {
         let found = email_token::find_usable(conn, &hash_token(token), TokenPurpose::Verify, now)?;
         let token = match found {

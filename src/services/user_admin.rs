@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConn};
 use crate::domain::account::{random_token, Email, Role};
-use crate::error::AppError;
+use crate::error::{AppError, Outcome};
 use crate::models::audit::Changes;
 use crate::models::user::{self, NewUser};
 use crate::services::Actor;
@@ -19,7 +19,7 @@ pub fn change_role(
     user_id: i32,
     role: Role,
     now: NaiveDateTime,
-) -> Result<Result<(), String>, AppError> {
+) -> Outcome<(), String> {
     db::transaction(conn, |conn| {
         // Locked first, so the target's role below is read after any change in flight.
         let admins = user::lock_admins(conn)?;
