@@ -115,13 +115,17 @@ impl Role {
         }
     }
 
-    /// Reads a stored role; anything unknown has no privileges.
-    pub fn from_db(value: &str) -> Role {
-        if value == "admin" {
-            Role::Admin
-        } else {
-            Role::Customer
-        }
+    /// Reads a stored or submitted role.
+    pub fn parse(value: &str) -> Option<Role> {
+        [Role::Customer, Role::Admin]
+            .into_iter()
+            .find(|r| r.as_str() == value)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

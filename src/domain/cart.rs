@@ -135,6 +135,50 @@ pub fn merged_quantity(user: i32, guest: i32, stock: i32) -> Option<Quantity> {
     Quantity::new(capped).ok()
 }
 
+/// The total of a line: `quantity` items at `unit_price_cents`, saturating (a line is at most
+/// 99 of a price of at most 1,000,000.00, far below the limit).
+pub fn line_total(unit_price_cents: i64, quantity: i32) -> i64 {
+    unit_price_cents.saturating_mul(i64::from(quantity))
+}
+
+/// What stops a cart line from being ordered as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineProblem {
+    /// The product is no longer sold.
+    NotSold,
+    /// None are left.
+    SoldOut,
+    /// Fewer are left than the line holds.
+    OnlyLeft(i32),
+}
+
+impl LineProblem {
+    /// The problem of a line of `quantity` items of a product with `stock` on hand, if any.
+    pub fn of(on_sale: bool, quantity: i32, stock: i32) -> Option<LineProblem> {
+        if !on_sale {
+            Some(LineProblem::NotSold)
+        } else if stock <= 0 {
+            Some(LineProblem::SoldOut)
+        } else if quantity > stock {
+            Some(LineProblem::OnlyLeft(stock))
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineProblem::NotSold => f.write_str("No longer sold: please remove it."),
+            LineProblem::SoldOut => f.write_str("Sold out: please remove it."),
+            LineProblem::OnlyLeft(stock) => {
+                write!(f, "Only {stock} left: please lower the quantity.")
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +252,19 @@ mod tests {
                 prop_assert!(q.get() <= MAX_PER_LINE && q.get() <= stock && q.get() >= 1);
             }
         }
+    }
+
+    #[test]
+    fn a_line_names_what_stops_it_first() {
+        assert_eq!(LineProblem::of(false, 1, 0), Some(LineProblem::NotSold));
+        assert_eq!(LineProblem::of(true, 1, 0), Some(LineProblem::SoldOut));
+        assert_eq!(LineProblem::of(true, 3, 2), Some(LineProblem::OnlyLeft(2)));
+        assert_eq!(LineProblem::of(true, 2, 2), None);
+        assert_eq!(
+            LineProblem::OnlyLeft(2).to_string(),
+            "Only 2 left: please lower the quantity."
+        );
+        assert_eq!(line_total(4990, 3), 14970);
+        assert_eq!(line_total(i64::MAX, 2), i64::MAX);
     }
 }

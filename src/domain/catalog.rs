@@ -401,13 +401,17 @@ impl ProductStatus {
         }
     }
 
-    /// Reads a stored status; anything unknown counts as archived, so it is never sold.
-    pub fn from_db(value: &str) -> ProductStatus {
-        if value == "active" {
-            ProductStatus::Active
-        } else {
-            ProductStatus::Archived
-        }
+    /// Reads a stored or submitted status.
+    pub fn parse(value: &str) -> Option<ProductStatus> {
+        [ProductStatus::Active, ProductStatus::Archived]
+            .into_iter()
+            .find(|s| s.as_str() == value)
+    }
+}
+
+impl fmt::Display for ProductStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -17,5 +17,5 @@ pub use catalog::{
     PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
 };
 pub use money::Money;
-pub use order::{OrderStatus, ShippingAddress};
+pub use order::{AddressInput, OrderStatus, ShippingAddress};
 pub use pricing::{DiscountRule, Totals};

@@ -17,6 +17,12 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl OrderStatus {
     /// Every status, in the order an order lives them.
     pub const ALL: [OrderStatus; 5] = [
@@ -108,9 +114,9 @@ impl fmt::Display for IllegalMove {
 
 impl std::error::Error for IllegalMove {}
 
-/// Where an order goes, trimmed and checked.
+/// A shipping address as typed into the checkout form, kept to show the form again.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ShippingAddress {
+pub struct AddressInput {
     /// Who receives it.
     pub name: String,
     /// Street and number.
@@ -125,16 +131,28 @@ pub struct ShippingAddress {
     pub country: String,
 }
 
+/// Where an order goes, trimmed and checked: made only by [`ShippingAddress::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShippingAddress {
+    name: String,
+    address_line1: String,
+    address_line2: String,
+    postcode: String,
+    city: String,
+    country: String,
+}
+
 impl ShippingAddress {
-    /// Checks each field; the errors name the field and say what to fix.
-    pub fn parse(
-        name: &str,
-        address_line1: &str,
-        address_line2: &str,
-        postcode: &str,
-        city: &str,
-        country: &str,
-    ) -> Result<ShippingAddress, Vec<(&'static str, String)>> {
+    /// Checks each field of `typed`; the errors name the field and say what to fix.
+    pub fn parse(typed: &AddressInput) -> Result<ShippingAddress, Vec<(&'static str, String)>> {
+        let AddressInput {
+            name,
+            address_line1,
+            address_line2,
+            postcode,
+            city,
+            country,
+        } = typed;
         let mut errors = Vec::new();
         let mut field =
             |key: &'static str, value: &str, label: &str, required: bool, max: usize| {
@@ -182,6 +200,36 @@ impl ShippingAddress {
             Err(errors)
         }
     }
+
+    /// Who receives it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Street and number.
+    pub fn address_line1(&self) -> &str {
+        &self.address_line1
+    }
+
+    /// Flat, building, c/o (may be empty).
+    pub fn address_line2(&self) -> &str {
+        &self.address_line2
+    }
+
+    /// Postal code.
+    pub fn postcode(&self) -> &str {
+        &self.postcode
+    }
+
+    /// Town or city.
+    pub fn city(&self) -> &str {
+        &self.city
+    }
+
+    /// Country.
+    pub fn country(&self) -> &str {
+        &self.country
+    }
 }
 
 #[cfg(test)]
@@ -223,20 +271,34 @@ mod tests {
         assert_eq!(OrderStatus::parse("lost"), None);
     }
 
+    fn typed(fields: [&str; 6]) -> AddressInput {
+        let [name, address_line1, address_line2, postcode, city, country] =
+            fields.map(String::from);
+        AddressInput {
+            name,
+            address_line1,
+            address_line2,
+            postcode,
+            city,
+            country,
+        }
+    }
+
     #[test]
     fn addresses_are_trimmed_and_checked() {
-        let ok = ShippingAddress::parse(
+        let ok = ShippingAddress::parse(&typed([
             " Ada Lovelace ",
             "12 St James's Square",
             "",
             "SW1Y 4JH",
             "London",
             "United Kingdom",
-        )
+        ]))
         .unwrap();
-        assert_eq!(ok.name, "Ada Lovelace");
+        assert_eq!(ok.name(), "Ada Lovelace");
+        let too_long = "x".repeat(61);
         let errors =
-            ShippingAddress::parse("", " ", "", "SW1Y<4JH>", "", &"x".repeat(61)).unwrap_err();
+            ShippingAddress::parse(&typed(["", " ", "", "SW1Y<4JH>", "", &too_long])).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
         assert_eq!(
             fields,

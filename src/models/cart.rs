@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
+use crate::domain::cart::{line_total, LineProblem};
 use crate::domain::{Money, ProductStatus, StockState};
 use crate::schema::{cart_items, carts, products};
 
@@ -36,9 +37,9 @@ pub struct CartLine {
     /// Items on hand now.
     #[diesel(select_expression = products::stock)]
     pub stock: i32,
-    /// `active` or `archived`.
+    /// On sale or archived.
     #[diesel(select_expression = products::status)]
-    pub status: String,
+    pub status: ProductStatus,
 }
 
 impl CartLine {
@@ -47,31 +48,19 @@ impl CartLine {
         Money::from_cents(self.unit_price_cents)
     }
 
-    /// The line total (saturating: a cart line is at most 99 of a price of at most 1,000,000.00).
+    /// The line total.
     pub fn line_total_cents(&self) -> i64 {
-        self.unit_price_cents
-            .saturating_mul(i64::from(self.quantity))
+        line_total(self.unit_price_cents, self.quantity)
     }
 
     /// Whether the product can still be bought.
     pub fn on_sale(&self) -> bool {
-        ProductStatus::from_db(&self.status) == ProductStatus::Active
+        self.status == ProductStatus::Active
     }
 
     /// What stops this line from being ordered as it is, if anything.
-    pub fn problem(&self) -> Option<String> {
-        if !self.on_sale() {
-            Some("No longer sold: please remove it.".to_string())
-        } else if self.stock <= 0 {
-            Some("Sold out: please remove it.".to_string())
-        } else if self.quantity > self.stock {
-            Some(format!(
-                "Only {} left: please lower the quantity.",
-                self.stock
-            ))
-        } else {
-            None
-        }
+    pub fn problem(&self) -> Option<LineProblem> {
+        LineProblem::of(self.on_sale(), self.quantity, self.stock)
     }
 
     /// Availability as the shopper reads it.

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::domain::{Money, OrderStatus};
+use crate::domain::OrderStatus;
 use crate::schema::{order_items, orders};
 
 /// An order row.
@@ -17,7 +17,7 @@ pub struct Order {
     /// Who placed it.
     pub user_id: i32,
     /// Where it is in its life.
-    pub status: String,
+    pub status: OrderStatus,
     /// The sum of the lines.
     pub subtotal_cents: i64,
     /// Taken off the subtotal.
@@ -45,11 +45,6 @@ pub struct Order {
 }
 
 impl Order {
-    /// Its status (an unknown stored value reads as cancelled: nothing more happens to it).
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
-    }
-
     /// When it was placed, for people.
     pub fn placed_on(&self) -> String {
         self.created_at.format("%-d %B %Y, %H:%M UTC").to_string()
@@ -107,9 +102,7 @@ pub struct OrderItem {
 impl OrderItem {
     /// The line total.
     pub fn line_total_cents(&self) -> i64 {
-        Money::from_cents(self.unit_price_cents)
-            .checked_mul(i64::from(self.quantity))
-            .map_or(i64::MAX, Money::cents)
+        crate::domain::cart::line_total(self.unit_price_cents, self.quantity)
     }
 }
 
@@ -236,7 +229,7 @@ pub struct AdminOrderRow {
     /// Primary key.
     pub id: i32,
     /// Where it is.
-    pub status: String,
+    pub status: OrderStatus,
     /// What is paid.
     pub total_cents: i64,
     /// When it was placed.
@@ -247,11 +240,6 @@ pub struct AdminOrderRow {
 }
 
 impl AdminOrderRow {
-    /// Its status.
-    pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Cancelled)
-    }
-
     /// When it was placed, for people.
     pub fn placed_on(&self) -> String {
         self.created_at.format("%-d %b %Y %H:%M").to_string()

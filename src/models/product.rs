@@ -30,8 +30,8 @@ pub struct Product {
     pub price_cents: i64,
     /// Items on hand.
     pub stock: i32,
-    /// `active` or `archived`.
-    pub status: String,
+    /// On sale or archived.
+    pub status: ProductStatus,
     /// When it was created (UTC).
     pub created_at: NaiveDateTime,
     /// When it last changed (UTC).
@@ -44,13 +44,6 @@ pub struct Product {
     pub version: i32,
     /// The stored image's file name under `DATA_DIR/uploads`, if it has one.
     pub image: Option<String>,
-}
-
-impl Product {
-    /// Whether the product is on sale.
-    pub fn status(&self) -> ProductStatus {
-        ProductStatus::from_db(&self.status)
-    }
 }
 
 /// A product to insert.
@@ -228,8 +221,8 @@ pub struct AdminProductRow {
     pub price_cents: i64,
     /// Items on hand.
     pub stock: i32,
-    /// `active` or `archived`.
-    pub status: String,
+    /// On sale or archived.
+    pub status: ProductStatus,
     /// When it last changed.
     pub updated_at: NaiveDateTime,
     /// The category's name.

@@ -17,8 +17,8 @@ pub struct User {
     pub email: String,
     /// bcrypt hash of the password.
     pub password_hash: String,
-    /// `customer` or `admin`.
-    pub role: String,
+    /// What the user may do.
+    pub role: Role,
     /// When the address was confirmed, if it was.
     pub email_verified_at: Option<NaiveDateTime>,
     /// Changes whenever the password or role does; a login made under an older stamp is void.
@@ -30,11 +30,6 @@ pub struct User {
 }
 
 impl User {
-    /// What the user may do.
-    pub fn role(&self) -> Role {
-        Role::from_db(&self.role)
-    }
-
     /// Whether the address is confirmed.
     pub fn is_verified(&self) -> bool {
         self.email_verified_at.is_some()

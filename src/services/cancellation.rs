@@ -25,7 +25,7 @@ pub fn cancel_by_customer(
         let Some(found) = order::find_for_user(conn, order_id, user_id)? else {
             return Ok(None);
         };
-        let status = found.status();
+        let status = found.status;
         if !status.customer_can_cancel() {
             return Ok(Some(Err(CannotCancel(status))));
         }
@@ -42,7 +42,7 @@ pub fn cancel_and_restock(
     now: NaiveDateTime,
 ) -> Outcome<(), CannotCancel> {
     if !order::change_status(conn, order_id, from, OrderStatus::Cancelled, now)? {
-        let current = order::find(conn, order_id)?.map_or(OrderStatus::Cancelled, |o| o.status());
+        let current = order::find(conn, order_id)?.map_or(OrderStatus::Cancelled, |o| o.status);
         return Ok(Err(CannotCancel(current)));
     }
     for item in order::items(conn, order_id)? {

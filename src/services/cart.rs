@@ -64,7 +64,7 @@ pub fn add(
         let Some(product) = product::find(conn, product_id)? else {
             return Ok(Err(CartProblem::UnknownProduct));
         };
-        if product.status() != ProductStatus::Active {
+        if product.status != ProductStatus::Active {
             return Ok(Err(CartProblem::NotForSale));
         }
         let cart_id = match cart::find(conn, owner)? {
@@ -119,7 +119,7 @@ pub fn change(
             }
             LineChange::Set(quantity) => {
                 let product = product::find(conn, product_id)?.ok_or(AppError::NotFound)?;
-                if product.status() != ProductStatus::Active {
+                if product.status != ProductStatus::Active {
                     return Ok(Err(CartProblem::NotForSale));
                 }
                 if let Err(message) = check_line(i64::from(quantity.get()), product.stock) {

@@ -155,12 +155,12 @@ pub fn set_product_status(
 ) -> Result<(), AppError> {
     db::transaction(conn, |conn| {
         let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
-        if before.status() == status {
+        if before.status == status {
             return Ok(());
         }
         product::set_status(conn, id, status, now)?;
         let mut changes = Changes::new();
-        changes.field("status", before.status().as_str(), status.as_str());
+        changes.field("status", before.status.as_str(), status.as_str());
         let action = match status {
             ProductStatus::Archived => "product.archive",
             ProductStatus::Active => "product.unarchive",
@@ -392,7 +392,7 @@ fn apply_import(
                             ),
                         )]));
                 }
-                if before.status() != row.status {
+                if before.status != row.status {
                     product::set_status(conn, id, row.status, now)?;
                 }
                 let mut changes = Changes::new();
@@ -405,7 +405,7 @@ fn apply_import(
                         row.draft.price.to_decimal_string(),
                     )
                     .field("stock", before.stock, row.draft.stock)
-                    .field("status", before.status().as_str(), row.status.as_str())
+                    .field("status", before.status.as_str(), row.status.as_str())
                     .field(
                         "description",
                         gist(&before.description),

@@ -21,7 +21,7 @@ pub fn change_order_status(
 ) -> Outcome<(), String> {
     db::transaction(conn, |conn| {
         let found = order::find(conn, id)?.ok_or(AppError::NotFound)?;
-        let from = found.status();
+        let from = found.status;
         if let Err(illegal) = from.move_to(to) {
             return Ok(Err(illegal.to_string()));
         }

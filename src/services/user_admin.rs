@@ -24,7 +24,7 @@ pub fn change_role(
         // Locked first, so the target's role below is read after any change in flight.
         let admins = user::lock_admins(conn)?;
         let target = user::find(conn, user_id)?.ok_or(AppError::NotFound)?;
-        let before = target.role();
+        let before = target.role;
         if before == role {
             return Ok(Ok(()));
         }
@@ -71,11 +71,7 @@ pub fn create_admin(
                     "user {} promoted to admin from the command line",
                     existing.id
                 );
-                (
-                    existing.id,
-                    existing.role().as_str(),
-                    AdminOutcome::Promoted,
-                )
+                (existing.id, existing.role.as_str(), AdminOutcome::Promoted)
             }
             None => {
                 let id = user::insert(

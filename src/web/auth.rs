@@ -43,7 +43,7 @@ impl From<&User> for SessionUser {
         SessionUser {
             id: user.id,
             email: user.email.clone(),
-            role: user.role(),
+            role: user.role,
             verified: user.is_verified(),
         }
     }

@@ -382,7 +382,7 @@ pub async fn product_page(
         &ProductPage {
             page,
             stock: StockState::of(product.stock),
-            on_sale: product.status() == ProductStatus::Active,
+            on_sale: product.status == ProductStatus::Active,
             max_quantity: product.stock.clamp(1, MAX_PER_LINE),
             average: review::format_average(product.rating_sum, product.rating_count),
             has_own_review: own.is_some(),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::random_token;
-use crate::domain::{ShippingAddress, Totals};
+use crate::domain::{AddressInput, ShippingAddress, Totals};
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::now;
 use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
@@ -37,7 +37,7 @@ struct CheckoutPage {
     discount_percent: u32,
     summary: String,
     checkout_key: String,
-    address: ShippingAddress,
+    address: AddressInput,
     errors: FormErrors,
     notices: Vec<String>,
     blocked: bool,
@@ -46,7 +46,7 @@ struct CheckoutPage {
 /// What the page needs besides the cart.
 struct Shown {
     checkout_key: String,
-    address: ShippingAddress,
+    address: AddressInput,
     errors: FormErrors,
     notices: Vec<String>,
 }
@@ -106,7 +106,7 @@ pub async fn show(
     }
     let shown = Shown {
         checkout_key: random_token(),
-        address: ShippingAddress::default(),
+        address: AddressInput::default(),
         errors: FormErrors::new(),
         notices: Vec::new(),
     };
@@ -146,7 +146,7 @@ pub async fn place(
             "This checkout form is incomplete. Open the checkout page again and place the order from there.".into(),
         ));
     }
-    let typed = ShippingAddress {
+    let typed = AddressInput {
         name: form.name.trim().to_string(),
         address_line1: form.address_line1.trim().to_string(),
         address_line2: form.address_line2.trim().to_string(),
@@ -154,14 +154,7 @@ pub async fn place(
         city: form.city.trim().to_string(),
         country: form.country.trim().to_string(),
     };
-    let address = match ShippingAddress::parse(
-        &form.name,
-        &form.address_line1,
-        &form.address_line2,
-        &form.postcode,
-        &form.city,
-        &form.country,
-    ) {
+    let address = match ShippingAddress::parse(&typed) {
         Ok(address) => address,
         Err(problems) => {
             let mut errors = FormErrors::new();
@@ -225,7 +218,7 @@ pub async fn place(
                 .push("Nothing was ordered. Check the order below and place it again.".to_string());
             let shown = Shown {
                 checkout_key: form.checkout_key,
-                address,
+                address: typed,
                 errors: FormErrors::new(),
                 notices,
             };

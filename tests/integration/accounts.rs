@@ -54,7 +54,7 @@ fn signing_up_creates_an_unverified_customer_and_mails_a_link() {
         .db(|conn| user::find_by_email(conn, "ada@example.com"))
         .unwrap()
         .expect("stored lower-cased");
-    assert_eq!(stored.role(), Role::Customer);
+    assert_eq!(stored.role, Role::Customer);
     assert!(!stored.is_verified());
     assert!(stored.password_hash.starts_with("$2"), "bcrypt");
     assert!(!stored.password_hash.contains(PASSWORD));
@@ -360,7 +360,7 @@ fn extra_fields_in_the_sign_up_form_are_ignored() {
         .db(|conn| user::find_by_email(conn, "mallory@example.com"))
         .unwrap()
         .unwrap();
-    assert_eq!(stored.role(), Role::Customer);
+    assert_eq!(stored.role, Role::Customer);
     assert!(!stored.is_verified());
 }
 

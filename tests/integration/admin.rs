@@ -1199,3 +1199,31 @@ fn an_import_with_one_bad_row_applies_nothing() {
     assert!(no_header.texts(".import-problems li")[0]
         .contains("lacks the column(s) id, category, stock, status, description"));
 }
+
+#[test]
+fn an_unknown_status_or_role_read_from_the_database_is_an_error_never_a_guess() {
+    use diesel::dsl::sql;
+    use diesel::sql_types::Text;
+    use shopfront::domain::{OrderStatus, ProductStatus};
+    // The columns' CHECK constraints keep unknown values out today; a row written by a newer
+    // version (a status this one does not know) must still never be read as another status.
+    let app = TestApp::spawn();
+    let read = |value: &'static str| {
+        app.db(move |conn| {
+            let text = || sql::<Text>(&format!("'{value}'"));
+            Ok::<_, diesel::result::Error>((
+                diesel::select(text()).get_result::<OrderStatus>(conn).ok(),
+                diesel::select(text())
+                    .get_result::<ProductStatus>(conn)
+                    .ok(),
+                diesel::select(text()).get_result::<Role>(conn).ok(),
+            ))
+        })
+        .unwrap()
+    };
+    assert_eq!(read("cancelled").0, Some(OrderStatus::Cancelled));
+    assert_eq!(read("archived").1, Some(ProductStatus::Archived));
+    assert_eq!(read("admin").2, Some(Role::Admin));
+    assert_eq!(read("refunded"), (None, None, None));
+    assert_eq!(read("Admin"), (None, None, None));
+}

@@ -387,7 +387,7 @@ fn create_admin_reads_the_password_from_stdin_and_creates_or_promotes() {
     assert!(created.status.success(), "{}", stderr(&created));
     assert!(String::from_utf8_lossy(&created.stdout).contains("created the admin boss@example.com"));
     let boss = stored_user(&db, "boss@example.com").expect("created");
-    assert_eq!(boss.role(), shopfront::domain::account::Role::Admin);
+    assert_eq!(boss.role, shopfront::domain::account::Role::Admin);
     assert!(boss.is_verified());
     assert!(bcrypt::verify("violet tractor moonlight", &boss.password_hash).unwrap());
 

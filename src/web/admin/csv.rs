@@ -76,7 +76,7 @@ pub async fn export(
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS).map_err(csv_error)?;
     for (p, slug) in rows {
-        let status = p.status();
+        let status = p.status;
         writer
             .write_record([
                 p.id.to_string().as_str(),
