@@ -3,7 +3,11 @@
 
 use actix_session::{Session, SessionExt};
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -37,9 +41,30 @@ pub fn owner_of(session: &Session, user: Option<&SessionUser>) -> Option<CartOwn
     }
 }
 
-async fn owner(req: &HttpRequest) -> Result<Option<CartOwner>, AppError> {
-    let user = current_user(req).await?;
-    Ok(owner_of(&req.get_session(), user.as_ref()))
+/// Whose cart a request works on, worked out once: the logged-in user's, else the guest's
+/// the session names (`None` for a guest without a cart yet).
+pub struct Shopper {
+    /// The cart's owner, if there is a cart to speak of.
+    pub cart: Option<CartOwner>,
+    /// The request's session, which holds a guest's cart token.
+    pub session: Session,
+}
+
+impl FromRequest for Shopper {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Shopper, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = current_user(&req).await?;
+            let session = req.get_session();
+            Ok(Shopper {
+                cart: owner_of(&session, user.as_ref()),
+                session,
+            })
+        })
+    }
 }
 
 /// Takes the guest cart token out of the session (at login, to merge the cart).
@@ -137,12 +162,11 @@ async fn cart_page(
 /// `GET /cart`: lines, unit prices, line totals, subtotal, discount, total, and how much more
 /// would earn the discount.
 pub async fn show(
-    req: HttpRequest,
     state: web::Data<AppState>,
     page: PageContext,
+    shopper: Shopper,
 ) -> Result<HttpResponse, AppError> {
-    let owner = owner(&req).await?;
-    cart_page(&state, page, owner, Vec::new(), StatusCode::OK).await
+    cart_page(&state, page, shopper.cart, Vec::new(), StatusCode::OK).await
 }
 
 /// The add-to-cart form as posted.
@@ -162,6 +186,7 @@ pub async fn add(
     req: HttpRequest,
     state: web::Data<AppState>,
     page: PageContext,
+    shopper: Shopper,
     form: web::Form<AddForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
@@ -170,8 +195,14 @@ pub async fn add(
             product_id: None,
             text: CartProblem::UnknownProduct.message(),
         };
-        let owner = owner(&req).await?;
-        return cart_page(&state, page, owner, vec![message], StatusCode::BAD_REQUEST).await;
+        return cart_page(
+            &state,
+            page,
+            shopper.cart,
+            vec![message],
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     };
     let quantity = match Quantity::parse(&form.quantity) {
         Ok(quantity) => quantity,
@@ -180,9 +211,8 @@ pub async fn add(
                 .await
         }
     };
-    let user = current_user(&req).await?;
-    let session = req.get_session();
-    let (owner, new_token) = match owner_of(&session, user.as_ref()) {
+    let Shopper { cart, session } = shopper;
+    let (owner, new_token) = match cart.clone() {
         Some(owner) => (owner, None),
         None => {
             // A new guest cart, and with it a new session: within the client's hourly cap.
@@ -220,8 +250,7 @@ pub async fn add(
                 product_id: None,
                 text: problem.message(),
             };
-            let owner = owner_of(&session, user.as_ref());
-            cart_page(&state, page, owner, vec![message], StatusCode::BAD_REQUEST).await
+            cart_page(&state, page, cart, vec![message], StatusCode::BAD_REQUEST).await
         }
         Err(problem) => {
             refused_on_product_page(&state, page, product_id, &form.quantity, problem.message())
@@ -254,14 +283,17 @@ pub struct SetForm {
 
 /// `POST /cart/items/{product_id}`: sets the line's quantity; 0 removes it.
 pub async fn set(
-    req: HttpRequest,
     state: web::Data<AppState>,
     page: PageContext,
+    shopper: Shopper,
     product_id: web::Path<String>,
     form: web::Form<SetForm>,
 ) -> Result<HttpResponse, AppError> {
     let product_id = parse_id(&product_id).ok_or(AppError::NotFound)?;
-    let owner = owner(&req).await?;
+    let Shopper {
+        cart: owner,
+        session,
+    } = shopper;
     let refuse = |text: String| CartMessage {
         product_id: Some(product_id),
         text,
@@ -293,7 +325,7 @@ pub async fn set(
                 LineChange::Remove => "Removed from your cart.",
                 LineChange::Set(_) => "Your cart is updated.",
             };
-            flash::push(&req.get_session(), FlashKind::Success, text);
+            flash::push(&session, FlashKind::Success, text);
             Ok(redirect_to_cart())
         }
         Err(problem) => {

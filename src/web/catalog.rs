@@ -21,6 +21,7 @@ use crate::models::search;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
+use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 
 /// Products on the home page.
@@ -76,8 +77,7 @@ struct ListPage {
     pagination: Pagination,
     /// More products match the search than its results hold.
     more_matches: bool,
-    previous_url: Option<String>,
-    next_url: Option<String>,
+    links: PageLinks,
 }
 
 /// The HTML of the first "All products" page showing `products` out of `total`: the
@@ -88,6 +88,9 @@ pub fn product_list_html(
     total: i64,
 ) -> Result<String, askama::Error> {
     let sort = ProductSort::Newest;
+    let pagination = Pagination::new(PageNumber::FIRST, PAGE_SIZE, total);
+    let mut links = PageLinks::new(&pagination, |n| list_url(None, "", None, n, None));
+    links.of = page.count(pagination.last_page());
     ListPage {
         page,
         heading: "All products".to_string(),
@@ -95,10 +98,9 @@ pub fn product_list_html(
         query: String::new(),
         sort_choices: sort_choices(sort, false),
         products,
-        pagination: Pagination::new(PageNumber::FIRST, PAGE_SIZE, total),
+        pagination,
         more_matches: false,
-        previous_url: None,
-        next_url: (total > PAGE_SIZE).then(|| list_url(None, "", None, 2, None)),
+        links,
     }
     .render()
 }
@@ -221,19 +223,15 @@ pub async fn list(
         (false, Some(first), Some(last)) => (Some(first.id), Some(last.id)),
         _ => (None, None),
     };
-    let previous_url = pagination.previous().map(|n| {
-        let cursor = first_id.filter(|_| n > 1).map(PageCursor::Before);
+    let mut links = PageLinks::new(&pagination, |n| {
+        let cursor = if n < pagination.page {
+            first_id.filter(|_| n > 1).map(PageCursor::Before)
+        } else {
+            last_id.map(PageCursor::After)
+        };
         list_url(slug, &query, explicit_sort, n, cursor)
     });
-    let next_url = pagination.next().map(|n| {
-        list_url(
-            slug,
-            &query,
-            explicit_sort,
-            n,
-            last_id.map(PageCursor::After),
-        )
-    });
+    links.of = page.count(pagination.last_page());
     let mut heading = match (&category, searching) {
         (Some(c), true) => format!("“{query}” in {}", c.name),
         (None, true) => format!("Search: “{query}”"),
@@ -256,8 +254,7 @@ pub async fn list(
             products,
             pagination,
             more_matches,
-            previous_url,
-            next_url,
+            links,
         },
     )
 }
@@ -312,6 +309,7 @@ struct ProductPage {
     average: Option<String>,
     reviews: Vec<ReviewView>,
     reviews_pagination: Pagination,
+    reviews_links: PageLinks,
     has_own_review: bool,
 }
 
@@ -319,13 +317,14 @@ impl ProductPage {
     fn stars(&self, rating: &i32) -> String {
         review::stars(*rating)
     }
+}
 
-    fn reviews_url(&self, page: &i64) -> String {
-        if *page > 1 {
-            format!("/products/{}?reviews_page={page}#reviews", self.product.id)
-        } else {
-            format!("/products/{}#reviews", self.product.id)
-        }
+/// The address of page `page` of product `id`'s reviews.
+fn reviews_url(id: i32, page: i64) -> String {
+    if page > 1 {
+        format!("/products/{id}?reviews_page={page}#reviews")
+    } else {
+        format!("/products/{id}#reviews")
     }
 }
 
@@ -391,6 +390,8 @@ pub async fn product_page(
             paragraphs,
             state: view,
             reviews,
+            reviews_links: PageLinks::new(&reviews_pagination, |n| reviews_url(id, n))
+                .labelled("← Newer reviews", "Older reviews →"),
             reviews_pagination,
         },
     )

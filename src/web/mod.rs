@@ -19,6 +19,7 @@ pub mod key_rotation;
 pub mod new_sessions;
 pub mod orders;
 pub mod page;
+pub mod pagination;
 pub mod reviews;
 pub mod security_headers;
 pub mod session_store;

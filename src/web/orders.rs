@@ -16,6 +16,7 @@ use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
+use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 
 /// Orders on one page of the list.
@@ -33,6 +34,7 @@ struct OrdersPage {
     page: PageContext,
     orders: Vec<Order>,
     pagination: Pagination,
+    links: PageLinks,
 }
 
 /// `GET /orders`: the user's orders, newest first.
@@ -59,6 +61,11 @@ pub async fn list(
         &OrdersPage {
             page,
             orders,
+            links: PageLinks::new(&pagination, |n| match n {
+                1 => "/orders".to_string(),
+                n => format!("/orders?page={n}"),
+            })
+            .newest_first(),
             pagination,
         },
     )

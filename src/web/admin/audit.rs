@@ -13,6 +13,7 @@ use crate::web::admin::list_url;
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::page::{render, PageContext};
+use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 
 /// Entries on one page.
@@ -38,8 +39,7 @@ struct AuditPage {
     admin: String,
     entities: [&'static str; 5],
     admins: Vec<(i32, String)>,
-    previous_url: Option<String>,
-    next_url: Option<String>,
+    links: PageLinks,
 }
 
 impl AuditPage {
@@ -101,12 +101,8 @@ pub async fn list(
         StatusCode::OK,
         &AuditPage {
             page,
-            previous_url: pagination
-                .previous()
-                .map(|n| list_url("/admin/audit", &params, n)),
-            next_url: pagination
-                .next()
-                .map(|n| list_url("/admin/audit", &params, n)),
+            links: PageLinks::new(&pagination, |n| list_url("/admin/audit", &params, n))
+                .newest_first(),
             rows,
             pagination,
             entity,

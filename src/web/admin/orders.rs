@@ -17,6 +17,7 @@ use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
+use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 
 /// Orders on one page of the admin list.
@@ -39,8 +40,7 @@ struct ListPage {
     status: String,
     q: String,
     statuses: [OrderStatus; 5],
-    previous_url: Option<String>,
-    next_url: Option<String>,
+    links: PageLinks,
 }
 
 /// `GET /admin/orders`.
@@ -77,12 +77,7 @@ pub async fn list(
         StatusCode::OK,
         &ListPage {
             page,
-            previous_url: pagination
-                .previous()
-                .map(|n| list_url("/admin/orders", &params, n)),
-            next_url: pagination
-                .next()
-                .map(|n| list_url("/admin/orders", &params, n)),
+            links: PageLinks::new(&pagination, |n| list_url("/admin/orders", &params, n)),
             rows,
             pagination,
             status: status_text,

@@ -25,6 +25,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
+use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 use crate::web::uploads::{self, ImageProblem};
 
@@ -61,8 +62,7 @@ struct ListPage {
     status: String,
     sort: AdminSort,
     sorts: [AdminSort; 4],
-    previous_url: Option<String>,
-    next_url: Option<String>,
+    links: PageLinks,
 }
 
 impl ListPage {
@@ -146,12 +146,7 @@ pub async fn list(
         StatusCode::OK,
         &ListPage {
             page,
-            previous_url: pagination
-                .previous()
-                .map(|n| list_url("/admin/products", &params, n)),
-            next_url: pagination
-                .next()
-                .map(|n| list_url("/admin/products", &params, n)),
+            links: PageLinks::new(&pagination, |n| list_url("/admin/products", &params, n)),
             rows,
             pagination,
             categories,

@@ -18,6 +18,7 @@ use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
+use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 
 /// Users on one page of the admin list.
@@ -42,8 +43,7 @@ struct ListPage {
     role: String,
     verified: String,
     error: Option<String>,
-    previous_url: Option<String>,
-    next_url: Option<String>,
+    links: PageLinks,
 }
 
 async fn list_page(
@@ -96,12 +96,7 @@ async fn list_page(
         status,
         &ListPage {
             page,
-            previous_url: pagination
-                .previous()
-                .map(|n| list_url("/admin/users", &params, n)),
-            next_url: pagination
-                .next()
-                .map(|n| list_url("/admin/users", &params, n)),
+            links: PageLinks::new(&pagination, |n| list_url("/admin/users", &params, n)),
             users,
             pagination,
             q,
