@@ -1,4 +1,4 @@
-//! The shop's rules as plain types and functions: no actix, no diesel. Handlers turn raw
+//! The shop's rules as plain types and functions, free of the web framework and the database. Handlers turn raw
 //! input into these types, and once a value exists it is valid.
 
 pub mod account;

@@ -8,7 +8,7 @@ use crate::domain::account::{check_new_password, Email};
 use crate::models::now;
 use crate::ops::{CommandError, CommandResult};
 use crate::services::hashing::hash_blocking;
-use crate::services::user_admin::{create_admin, AdminOutcome};
+use crate::services::users_admin::{create_admin, AdminOutcome};
 
 /// Reads the password: without echo from a terminal, else one line from standard input.
 fn read_password(email: &str) -> std::io::Result<String> {

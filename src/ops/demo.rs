@@ -338,6 +338,16 @@ pub fn seed_if_empty(conn: &mut DbConn) -> Result<Option<SeedSummary>, SeedError
     }
 }
 
+/// `shopfront seed-demo`: loads the demo catalogue into an empty database.
+pub fn run(conn: &mut DbConn) -> CommandResult {
+    let summary = seed_demo(conn).map_err(|e| CommandError::Failed(e.to_string()))?;
+    println!(
+        "loaded the demo catalogue: {} categories, {} products",
+        summary.categories, summary.products
+    );
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,14 +369,4 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), products.len(), "product names are unique");
     }
-}
-
-/// `shopfront seed-demo`: loads the demo catalogue into an empty database.
-pub fn run(conn: &mut DbConn) -> CommandResult {
-    let summary = seed_demo(conn).map_err(|e| CommandError::Failed(e.to_string()))?;
-    println!(
-        "loaded the demo catalogue: {} categories, {} products",
-        summary.categories, summary.products
-    );
-    Ok(())
 }

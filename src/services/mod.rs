@@ -20,7 +20,7 @@ pub mod order_admin;
 pub mod password;
 pub mod reviews;
 pub mod signup;
-pub mod user_admin;
+pub mod users_admin;
 
 /// The admin making a change.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use crate::domain::account::Role;
 use crate::domain::{PageNumber, Pagination};
 use crate::models::now;
 use crate::models::user::{self, User, UserFilter};
-use crate::services::user_admin;
+use crate::services::users_admin;
 use crate::web::admin::{actor, list_url};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
@@ -155,7 +155,7 @@ pub async fn set_role(
     };
     let actor = actor(&admin);
     let changed = db::run(&state.pool, move |conn| {
-        user_admin::change_role(conn, &actor, id, role, now())
+        users_admin::change_role(conn, &actor, id, role, now())
     })
     .await?;
     match changed {
