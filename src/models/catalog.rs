@@ -209,49 +209,33 @@ pub fn page(
         }};
     }
 
+    // A list sorted by one column (down or up), ties broken by id in the same direction.
+    macro_rules! by_column {
+        (down $col:expr, |$k:ident| $key:expr) => {
+            by_column!(@ $col, |$k| $key, desc asc le lt ge gt)
+        };
+        (up $col:expr, |$k:ident| $key:expr) => {
+            by_column!(@ $col, |$k| $key, asc desc ge gt le lt)
+        };
+        (@ $col:expr, |$k:ident| $key:expr, $dir:ident $rev:ident $to:ident $past:ident $back:ident $beyond:ident) => {
+            page_in_order!(
+                order: ($col.$dir(), id.$dir()),
+                reversed: ($col.$rev(), id.$rev()),
+                after: |$k| $col.$to($key).and($col.$past($key).or(id.$past($k.id))),
+                before: |$k| $col.$back($key).and($col.$beyond($key).or(id.$beyond($k.id)))
+            )
+        };
+    }
+
     // Each keyset condition leads with a plain range on the first sort column, which the
     // index turns into a seek; the OR after it only settles ties at the boundary.
     match sort {
-        ProductSort::Newest | ProductSort::Relevance => page_in_order!(
-            order: (created_at.desc(), id.desc()),
-            reversed: (created_at.asc(), id.asc()),
-            after: |k| created_at
-                .le(k.created_at)
-                .and(created_at.lt(k.created_at).or(id.lt(k.id))),
-            before: |k| created_at
-                .ge(k.created_at)
-                .and(created_at.gt(k.created_at).or(id.gt(k.id)))
-        ),
-        ProductSort::PriceAsc => page_in_order!(
-            order: (price_cents.asc(), id.asc()),
-            reversed: (price_cents.desc(), id.desc()),
-            after: |k| price_cents
-                .ge(k.price_cents)
-                .and(price_cents.gt(k.price_cents).or(id.gt(k.id))),
-            before: |k| price_cents
-                .le(k.price_cents)
-                .and(price_cents.lt(k.price_cents).or(id.lt(k.id)))
-        ),
-        ProductSort::PriceDesc => page_in_order!(
-            order: (price_cents.desc(), id.desc()),
-            reversed: (price_cents.asc(), id.asc()),
-            after: |k| price_cents
-                .le(k.price_cents)
-                .and(price_cents.lt(k.price_cents).or(id.lt(k.id))),
-            before: |k| price_cents
-                .ge(k.price_cents)
-                .and(price_cents.gt(k.price_cents).or(id.gt(k.id)))
-        ),
-        ProductSort::Name => page_in_order!(
-            order: (lower(products::name).asc(), id.asc()),
-            reversed: (lower(products::name).desc(), id.desc()),
-            after: |k| lower(products::name)
-                .ge(k.name_key.as_str())
-                .and(lower(products::name).gt(k.name_key.as_str()).or(id.gt(k.id))),
-            before: |k| lower(products::name)
-                .le(k.name_key.as_str())
-                .and(lower(products::name).lt(k.name_key.as_str()).or(id.lt(k.id)))
-        ),
+        ProductSort::Newest | ProductSort::Relevance => {
+            by_column!(down created_at, |k| k.created_at)
+        }
+        ProductSort::PriceAsc => by_column!(up price_cents, |k| k.price_cents),
+        ProductSort::PriceDesc => by_column!(down price_cents, |k| k.price_cents),
+        ProductSort::Name => by_column!(up lower(products::name), |k| k.name_key.as_str()),
         ProductSort::Rating => page_in_order!(
             order: (RatingKey.desc(), rating_count.desc(), id.desc()),
             reversed: (RatingKey.asc(), rating_count.asc(), id.asc()),

@@ -36,11 +36,12 @@ pub fn insert(
         .execute(conn)
 }
 
-/// Replaces the state of a live session; 0 when it is gone (expired or logged out).
+/// Extends a live session and, given a `state`, replaces its state; 0 when it is gone
+/// (expired or logged out).
 pub fn update(
     conn: &mut DbConn,
     key_hash: &str,
-    state: &str,
+    state: Option<&str>,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -50,26 +51,7 @@ pub fn update(
             .filter(sessions::expires_at.gt(now)),
     )
     .set((
-        sessions::state.eq(state),
-        sessions::expires_at.eq(expires_at),
-        sessions::updated_at.eq(now),
-    ))
-    .execute(conn)
-}
-
-/// Extends a live session.
-pub fn touch(
-    conn: &mut DbConn,
-    key_hash: &str,
-    expires_at: NaiveDateTime,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::update(
-        sessions::table
-            .find(key_hash)
-            .filter(sessions::expires_at.gt(now)),
-    )
-    .set((
+        state.map(|state| sessions::state.eq(state)),
         sessions::expires_at.eq(expires_at),
         sessions::updated_at.eq(now),
     ))

@@ -2,7 +2,7 @@
 //! 0 removes). Guests have carts too; the session holds only their cart's random token.
 
 use actix_session::{Session, SessionExt};
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -21,7 +21,7 @@ use crate::services::cart::CartProblem;
 use crate::web::auth::{current_user, SessionUser};
 use crate::web::catalog;
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self, see_other, FlashKind};
 use crate::web::new_sessions;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
@@ -75,12 +75,6 @@ pub fn take_guest_token(session: &Session) -> Option<String> {
     session
         .remove_as::<String>(GUEST_CART_KEY)
         .and_then(Result::ok)
-}
-
-fn redirect_to_cart() -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/cart"))
-        .finish()
 }
 
 /// A problem shown on the cart page: for one line, or for the cart as a whole.
@@ -243,7 +237,7 @@ pub async fn add(
                     added.name, added.quantity
                 ),
             );
-            Ok(redirect_to_cart())
+            Ok(see_other("/cart"))
         }
         Err(problem @ (CartProblem::UnknownProduct | CartProblem::TooManyLines(_))) => {
             let message = CartMessage {
@@ -326,7 +320,7 @@ pub async fn set(
                 LineChange::Set(_) => "Your cart is updated.",
             };
             flash::push(&session, FlashKind::Success, text);
-            Ok(redirect_to_cart())
+            Ok(see_other("/cart"))
         }
         Err(problem) => {
             cart_page(

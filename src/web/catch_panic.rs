@@ -5,13 +5,13 @@
 //! a response of our own (routing needs the only reference to it), so the panic becomes an
 //! `AppError`, whose response carries the security headers itself.
 
-use std::future::{ready, Future, Ready};
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse};
 use futures_util::FutureExt;
 
 use crate::web::error::AppError;
@@ -20,23 +20,7 @@ use crate::web::error::AppError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CatchPanic;
 
-impl<S, B> Transform<S, ServiceRequest> for CatchPanic
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<BoxBody>;
-    type Error = actix_web::Error;
-    type Transform = CatchPanicService<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CatchPanicService {
-            service: Rc::new(service),
-        }))
-    }
-}
+rc_middleware!(CatchPanic => CatchPanicService);
 
 /// The service `CatchPanic` wraps around the app.
 pub struct CatchPanicService<S> {

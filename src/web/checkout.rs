@@ -3,7 +3,7 @@
 //! same order) and the lines as shown (a changed price or cart places nothing).
 
 use actix_session::SessionExt;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -17,16 +17,10 @@ use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, 
 use crate::web::auth::CurrentUser;
 use crate::web::cart::totals_of;
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self, see_other, FlashKind};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
 
 #[derive(Template)]
 #[template(path = "checkout/checkout.html")]
@@ -97,12 +91,11 @@ pub async fn show(
     CurrentUser(user): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     if user_lines(&state, user.id).await?.is_empty() {
-        flash::push(
-            &req.get_session(),
-            FlashKind::Info,
+        return Ok(flash::info(
+            &req,
             "Your cart is empty: add something before checking out.",
-        );
-        return Ok(redirect("/cart"));
+            "/cart",
+        ));
     }
     let shown = Shown {
         checkout_key: random_token(),
@@ -201,16 +194,16 @@ pub async fn place(
                 FlashKind::Success,
                 format!("Thank you! Your order #{id} is placed."),
             );
-            Ok(redirect(&format!("/orders/{id}")))
+            Ok(see_other(&format!("/orders/{id}")))
         }
-        Ok(placed @ Placed::Earlier(_)) => Ok(redirect(&format!("/orders/{}", placed.id()))),
+        Ok(placed @ Placed::Earlier(_)) => Ok(see_other(&format!("/orders/{}", placed.id()))),
         Err(CheckoutProblem::EmptyCart) => {
             flash::push(
                 &session,
                 FlashKind::Info,
                 "Your cart is empty: add something before checking out.",
             );
-            Ok(redirect("/cart"))
+            Ok(see_other("/cart"))
         }
         Err(CheckoutProblem::Changed(notices)) | Err(CheckoutProblem::SoldOut(notices)) => {
             let mut notices = notices;

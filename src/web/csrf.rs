@@ -15,7 +15,7 @@
 //! boundary (400 otherwise, unread); their token is checked by the handler's own parse
 //! ([`read_multipart`]), so the body is read once, by the crate that owns the format.
 
-use std::future::{ready, Future, Ready};
+use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
@@ -23,7 +23,7 @@ use actix_multipart::form::{MultipartCollect, MultipartForm};
 use actix_session::{Session, SessionExt};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::cookie::{Cookie, CookieJar, SameSite};
-use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::web::{self, BytesMut};
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
@@ -324,23 +324,7 @@ async fn read_body(req: &mut ServiceRequest, limit: usize) -> Result<web::Bytes,
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsrfProtection;
 
-impl<S, B> Transform<S, ServiceRequest> for CsrfProtection
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<BoxBody>;
-    type Error = actix_web::Error;
-    type Transform = CsrfService<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(CsrfService {
-            service: Rc::new(service),
-        }))
-    }
-}
+rc_middleware!(CsrfProtection => CsrfService);
 
 /// The service `CsrfProtection` wraps around the app.
 pub struct CsrfService<S> {

@@ -1,6 +1,8 @@
 //! Flash messages: set by a POST handler before its redirect, shown once by the next page.
 
-use actix_session::Session;
+use actix_session::{Session, SessionExt};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::config::limits;
@@ -65,4 +67,23 @@ pub fn take(session: &Session) -> Vec<Flash> {
         .remove(SESSION_KEY)
         .and_then(|json| serde_json::from_str(&json).ok())
         .unwrap_or_default()
+}
+
+/// A 303 See Other to `to`: where a form post sends the browser next.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// Says `text` as a success on the next page, which is `to` (303 See Other).
+pub fn success(req: &HttpRequest, text: impl Into<String>, to: &str) -> HttpResponse {
+    push(&req.get_session(), FlashKind::Success, text);
+    see_other(to)
+}
+
+/// Says `text` as a note on the next page, which is `to` (303 See Other).
+pub fn info(req: &HttpRequest, text: impl Into<String>, to: &str) -> HttpResponse {
+    push(&req.get_session(), FlashKind::Info, text);
+    see_other(to)
 }

@@ -1,5 +1,33 @@
 //! The HTTP side: one module per area, plus the pieces every area shares.
 
+/// Implements actix's `Transform` for a middleware factory `$factory` whose service
+/// `$service { service: Rc<S> }` answers with a boxed body.
+macro_rules! rc_middleware {
+    ($factory:ty => $service:ident) => {
+        impl<S, B> actix_web::dev::Transform<S, actix_web::dev::ServiceRequest> for $factory
+        where
+            S: actix_web::dev::Service<
+                    actix_web::dev::ServiceRequest,
+                    Response = actix_web::dev::ServiceResponse<B>,
+                    Error = actix_web::Error,
+                > + 'static,
+            B: actix_web::body::MessageBody + 'static,
+        {
+            type Response = actix_web::dev::ServiceResponse<actix_web::body::BoxBody>;
+            type Error = actix_web::Error;
+            type Transform = $service<S>;
+            type InitError = ();
+            type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+            fn new_transform(&self, service: S) -> Self::Future {
+                std::future::ready(Ok($service {
+                    service: std::rc::Rc::new(service),
+                }))
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod admin;
 pub mod assets;

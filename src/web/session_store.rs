@@ -32,6 +32,42 @@ impl DbSessionStore {
     }
 }
 
+/// What a write does to a session's row.
+enum Write {
+    /// Inserts the row with this state.
+    New(String),
+    /// Replaces the state of the live row and extends it.
+    Replace(String),
+    /// Only extends the live row.
+    Extend,
+}
+
+impl DbSessionStore {
+    /// Writes the row of session `key`, to expire after `ttl`; returns the rows written.
+    async fn write(
+        &self,
+        key: &SessionKey,
+        ttl: &Duration,
+        write: Write,
+    ) -> Result<usize, anyhow::Error> {
+        let key_hash = hash_token(key.as_ref());
+        let ttl = *ttl;
+        db::run(&self.pool, move |conn| {
+            let now = now();
+            let expires = expires_at(&ttl, now);
+            Ok(match &write {
+                Write::New(state) => session::insert(conn, &key_hash, state, expires, now)?,
+                Write::Replace(state) => {
+                    session::update(conn, &key_hash, Some(state), expires, now)?
+                }
+                Write::Extend => session::update(conn, &key_hash, None, expires, now)?,
+            })
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
 fn expires_at(ttl: &Duration, now: NaiveDateTime) -> NaiveDateTime {
     now + TimeDelta::seconds(ttl.whole_seconds())
 }
@@ -80,20 +116,9 @@ impl SessionStore for DbSessionStore {
             // The cookie names no row: the next request starts an empty session.
             return Ok(key);
         }
-        let key_hash = hash_token(key.as_ref());
-        let ttl = *ttl;
-        db::run(&self.pool, move |conn| {
-            let now = now();
-            Ok(session::insert(
-                conn,
-                &key_hash,
-                &text,
-                expires_at(&ttl, now),
-                now,
-            )?)
-        })
-        .await
-        .map_err(|e| SaveError::Other(anyhow::anyhow!("{e}")))?;
+        self.write(&key, ttl, Write::New(text))
+            .await
+            .map_err(SaveError::Other)?;
         Ok(key)
     }
 
@@ -108,20 +133,10 @@ impl SessionStore for DbSessionStore {
             // What is stored stays as it was.
             return Ok(key);
         }
-        let key_hash = hash_token(key.as_ref());
-        let ttl = *ttl;
-        let updated = db::run(&self.pool, move |conn| {
-            let now = now();
-            Ok(session::update(
-                conn,
-                &key_hash,
-                &text,
-                expires_at(&ttl, now),
-                now,
-            )?)
-        })
-        .await
-        .map_err(|e| UpdateError::Other(anyhow::anyhow!("{e}")))?;
+        let updated = self
+            .write(&key, ttl, Write::Replace(text))
+            .await
+            .map_err(UpdateError::Other)?;
         if updated == 1 {
             return Ok(key);
         }
@@ -133,14 +148,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn update_ttl(&self, key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
-        let key_hash = hash_token(key.as_ref());
-        let ttl = *ttl;
-        db::run(&self.pool, move |conn| {
-            let now = now();
-            Ok(session::touch(conn, &key_hash, expires_at(&ttl, now), now)?)
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.write(key, ttl, Write::Extend).await?;
         Ok(())
     }
 

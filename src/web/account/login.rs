@@ -11,12 +11,12 @@ use crate::services::login::{self, LoginProblem, LoginRequest};
 use crate::web::auth::{self};
 use crate::web::cart;
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
-use super::{client_of, redirect, refusal, session, with_retry_after, AFTER_LOGIN};
+use super::{client_of, refusal, session, with_retry_after, AFTER_LOGIN};
 
 /// `?next=` of the login page.
 #[derive(Debug, Deserialize)]
@@ -143,8 +143,11 @@ pub async fn login(
         }
     };
     auth::log_in(&req, &user)?;
-    flash::push(&session(&req), FlashKind::Success, "You are logged in.");
-    Ok(redirect(next.as_deref().unwrap_or(AFTER_LOGIN)))
+    Ok(flash::success(
+        &req,
+        "You are logged in.",
+        next.as_deref().unwrap_or(AFTER_LOGIN),
+    ))
 }
 
 /// `POST /logout`: ends the login and the session (its row is deleted).
@@ -153,6 +156,5 @@ pub async fn logout(req: HttpRequest) -> Result<HttpResponse, AppError> {
         log::info!("user {} logged out", user.id);
     }
     auth::log_out(&req);
-    flash::push(&session(&req), FlashKind::Info, "You have logged out.");
-    Ok(redirect("/"))
+    Ok(flash::info(&req, "You have logged out.", "/"))
 }

@@ -31,12 +31,6 @@ use crate::web::state::AppState;
 /// Where a login goes when it has no `next`.
 const AFTER_LOGIN: &str = "/account";
 
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
-
 fn session(req: &HttpRequest) -> actix_session::Session {
     actix_session::SessionExt::get_session(req)
 }

@@ -14,12 +14,12 @@ use crate::models::now;
 use crate::services::password;
 use crate::services::signup::{self};
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
-use super::{minutes, redirect, session, token_problem, with_retry_after, TokenQuery};
+use super::{minutes, token_problem, with_retry_after, TokenQuery};
 
 /// The "forgot password" form as posted.
 #[derive(Debug, Deserialize)]
@@ -102,14 +102,9 @@ pub async fn forgot(
         return Ok(with_retry_after(response, retry_after));
     }
     state.wake_mailer();
-    flash::push(
-        &session(&req),
-        FlashKind::Info,
-        format!(
+    Ok(flash::info(&req, format!(
             "If {email} has an account, we have sent it a link to set a new password. The link works for one hour."
-        ),
-    );
-    Ok(redirect("/password/forgot"))
+        ), "/password/forgot"))
 }
 
 /// The reset form as posted.
@@ -214,12 +209,7 @@ pub async fn reset(
     match result {
         Ok(_) => {
             state.wake_mailer();
-            flash::push(
-                &session(&req),
-                FlashKind::Success,
-                "Your password has been changed, and you have been logged out everywhere. Log in with the new password.",
-            );
-            Ok(redirect("/login"))
+            Ok(flash::success(&req, "Your password has been changed, and you have been logged out everywhere. Log in with the new password.", "/login"))
         }
         Err(problem) => Ok(no_referrer(token_problem(page, problem, true)?)),
     }

@@ -13,12 +13,12 @@ use crate::services::login::{self};
 use crate::services::password;
 use crate::web::auth::{self, CurrentUser, SessionUser};
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
-use super::{begin_attempt, client_of, redirect, refusal, session, with_retry_after};
+use super::{begin_attempt, client_of, refusal, with_retry_after};
 
 #[derive(Template)]
 #[template(path = "account/account.html")]
@@ -123,10 +123,9 @@ pub async fn change_password(
     state.wake_mailer();
     // The stamp changed: log this browser in again under the new one; the others are out.
     auth::log_in(&req, &user)?;
-    flash::push(
-        &session(&req),
-        FlashKind::Success,
+    Ok(flash::success(
+        &req,
         "Your password has been changed. Every other place you were logged in has been logged out.",
-    );
-    Ok(redirect("/account"))
+        "/account",
+    ))
 }

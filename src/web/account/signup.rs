@@ -13,14 +13,12 @@ use crate::models::{now, user};
 use crate::services::signup::{self, SignupOutcome};
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
 
-use super::{
-    client_of, minutes, redirect, session, shown, token_problem, with_retry_after, TokenQuery,
-};
+use super::{client_of, minutes, shown, token_problem, with_retry_after, TokenQuery};
 
 /// The sign-up form as posted.
 #[derive(Debug, Deserialize, Validate)]
@@ -130,14 +128,9 @@ pub async fn signup(
         SignupOutcome::Created(id) => log::info!("user {id} signed up"),
         SignupOutcome::AlreadyRegistered => log::info!("sign-up attempt for an existing account"),
     }
-    flash::push(
-        &session(&req),
-        FlashKind::Success,
-        format!(
+    Ok(flash::success(&req, format!(
             "Thanks! We have sent a message to {email}. Open the link in it to confirm your address, then log in."
-        ),
-    );
-    Ok(redirect("/login"))
+        ), "/login"))
 }
 
 #[derive(Template)]
@@ -184,12 +177,11 @@ pub async fn resend_verification(
     CurrentUser(current): CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     if current.verified {
-        flash::push(
-            &session(&req),
-            FlashKind::Info,
+        return Ok(flash::info(
+            &req,
             "Your address is already verified.",
-        );
-        return Ok(redirect("/account"));
+            "/account",
+        ));
     }
     let address = Email::parse(&current.email).map_err(|e| AppError::Internal(e.to_string()))?;
     let mails = Limit::per_hour(state.config.mails_per_address_per_hour);
@@ -204,10 +196,9 @@ pub async fn resend_verification(
     })
     .await?;
     state.wake_mailer();
-    flash::push(
-        &session(&req),
-        FlashKind::Success,
+    Ok(flash::success(
+        &req,
         format!("We have sent a new link to {}.", current.email),
-    );
-    Ok(redirect("/account"))
+        "/account",
+    ))
 }

@@ -6,18 +6,15 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db;
 use crate::domain::{PageNumber, Pagination};
 use crate::models::audit::{self, AuditFilter, AuditRow};
-use crate::web::admin::list_url;
+use crate::web::admin::{list_url, read_page};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 
-/// Entries on one page.
-const PER_PAGE: i64 = 50;
 /// The kinds of things the log records.
 const ENTITIES: [&str; 5] = ["product", "category", "order", "user", "review"];
 
@@ -89,13 +86,11 @@ pub async fn list(
         entity: (!entity.is_empty()).then(|| entity.clone()),
         admin_id,
     };
-    let (rows, total, admins) = db::run(&state.pool, move |conn| {
-        let total = audit::count(conn, &filter)?;
-        let rows = audit::page(conn, &filter, PER_PAGE, (number.get() - 1) * PER_PAGE)?;
-        Ok((rows, total, audit::admins(conn)?))
+    let ((rows, admins), pagination) = read_page(&state, number, move |conn, limit, offset| {
+        let rows = audit::page(conn, &filter, limit, offset)?;
+        Ok(((rows, audit::admins(conn)?), audit::count(conn, &filter)?))
     })
     .await?;
-    let pagination = Pagination::new(number, PER_PAGE, total).checked()?;
     let params = [("entity", entity.as_str()), ("admin", admin_text.as_str())];
     render(
         StatusCode::OK,

@@ -1,7 +1,6 @@
 //! Categories in the admin area: list, create, edit, and delete an empty one.
 
-use actix_session::SessionExt;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -14,16 +13,10 @@ use crate::services::catalog_admin::{self, CategoryProblem};
 use crate::web::admin::actor;
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
 
 #[derive(Template)]
 #[template(path = "admin/categories.html")]
@@ -164,12 +157,11 @@ pub async fn create(
     match created {
         Ok(_) => {
             state.nav.invalidate();
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
+            Ok(flash::success(
+                &req,
                 "The category is created.",
-            );
-            Ok(redirect("/admin/categories"))
+                "/admin/categories",
+            ))
         }
         Err(_) => render(
             StatusCode::BAD_REQUEST,
@@ -236,12 +228,11 @@ pub async fn update(
     match updated {
         Ok(()) => {
             state.nav.invalidate();
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
+            Ok(flash::success(
+                &req,
                 "The category is saved.",
-            );
-            Ok(redirect("/admin/categories"))
+                "/admin/categories",
+            ))
         }
         Err(_) => render(
             StatusCode::BAD_REQUEST,
@@ -267,12 +258,11 @@ pub async fn delete(
     match deleted {
         Ok(()) => {
             state.nav.invalidate();
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
+            Ok(flash::success(
+                &req,
                 "The category is deleted.",
-            );
-            Ok(redirect("/admin/categories"))
+                "/admin/categories",
+            ))
         }
         Err(CategoryProblem::HasProducts(n)) => {
             let message = format!(

@@ -11,8 +11,46 @@ pub mod products;
 pub mod reviews;
 pub mod users;
 
+use crate::db::{self, DbConn};
+use crate::domain::catalog::{PageNumber, Pagination};
 use crate::services::Actor;
 use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
+
+/// Rows on a page of an admin list.
+pub const PER_PAGE: i64 = 50;
+
+/// Reads page `number` of an admin list: `read(conn, limit, offset)` returns what the page
+/// shows and how many rows the whole list has. A page past the end is refused.
+pub async fn read_page<T, F>(
+    state: &AppState,
+    number: PageNumber,
+    read: F,
+) -> Result<(T, Pagination), AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, i64, i64) -> Result<(T, i64), AppError> + Send + 'static,
+{
+    let offset = (number.get() - 1) * PER_PAGE;
+    let (shown, total) = db::run(&state.pool, move |conn| read(conn, PER_PAGE, offset)).await?;
+    Ok((shown, Pagination::new(number, PER_PAGE, total).checked()?))
+}
+
+/// A list filter's choice: empty or `all` filters nothing; otherwise `parse` must know the
+/// text, or the request is refused with `message`.
+pub fn choice<T>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+    message: &str,
+) -> Result<Option<T>, AppError> {
+    match text {
+        "" | "all" => Ok(None),
+        text => parse(text)
+            .map(Some)
+            .ok_or_else(|| AppError::BadRequest(message.to_string())),
+    }
+}
 
 /// The admin behind a request, as the audit log names them.
 pub fn actor(admin: &AdminUser) -> Actor {

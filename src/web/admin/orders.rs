@@ -12,16 +12,13 @@ use crate::domain::{OrderStatus, PageNumber, Pagination};
 use crate::models::now;
 use crate::models::order::{self, AdminOrderRow, Order, OrderFilter, OrderItem};
 use crate::services::order_admin;
-use crate::web::admin::{actor, list_url};
+use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
-
-/// Orders on one page of the admin list.
-const PER_PAGE: i64 = 50;
 
 /// The list's query string.
 #[derive(Debug, Deserialize)]
@@ -52,26 +49,18 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let status_text = query.status.unwrap_or_default();
-    let status = match status_text.as_str() {
-        "" | "all" => None,
-        s => Some(
-            OrderStatus::parse(s)
-                .ok_or_else(|| AppError::BadRequest("Unknown order status.".into()))?,
-        ),
-    };
+    let status = choice(&status_text, OrderStatus::parse, "Unknown order status.")?;
     let q = query.q.unwrap_or_default().trim().to_string();
     let number = PageNumber::parse(query.page.as_deref())?;
     let filter = OrderFilter {
         status,
         search: (!q.is_empty()).then(|| q.clone()),
     };
-    let (rows, total) = db::run(&state.pool, move |conn| {
-        let total = order::admin_count(conn, &filter)?;
-        let rows = order::admin_page(conn, &filter, PER_PAGE, (number.get() - 1) * PER_PAGE)?;
-        Ok((rows, total))
+    let (rows, pagination) = read_page(&state, number, move |conn, limit, offset| {
+        let rows = order::admin_page(conn, &filter, limit, offset)?;
+        Ok((rows, order::admin_count(conn, &filter)?))
     })
     .await?;
-    let pagination = Pagination::new(number, PER_PAGE, total).checked()?;
     let params = [("status", status_text.as_str()), ("q", q.as_str())];
     render(
         StatusCode::OK,

@@ -5,8 +5,7 @@
 //! with 409 and the form shows what is stored now beside what was typed.
 
 use actix_multipart::form::{bytes::Bytes as UploadBytes, text::Text, MultipartForm};
-use actix_session::SessionExt;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -18,25 +17,16 @@ use crate::models::category::{self, CategoryLink};
 use crate::models::now;
 use crate::models::product::{self, AdminFilter, AdminProductRow, AdminSort, Product};
 use crate::services::catalog_admin::{self, SaveProblem};
-use crate::web::admin::{actor, list_url};
+use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::auth::AdminUser;
 use crate::web::csrf::{read_multipart, CarriesToken};
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 use crate::web::uploads::{self, ImageProblem};
-
-/// Products on one page of the admin list.
-pub const PER_PAGE: i64 = 50;
-
-fn redirect(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, to))
-        .finish()
-}
 
 // ---------------------------------------------------------------- the list
 
@@ -97,16 +87,11 @@ pub async fn list(
         ),
     };
     let status_text = query.status.unwrap_or_default();
-    let status = match status_text.as_str() {
-        "" | "all" => None,
-        "active" => Some(ProductStatus::Active),
-        "archived" => Some(ProductStatus::Archived),
-        _ => {
-            return Err(AppError::BadRequest(
-                "Status is active, archived or all.".into(),
-            ))
-        }
-    };
+    let status = choice(
+        &status_text,
+        ProductStatus::parse,
+        "Status is active, archived or all.",
+    )?;
     let sort = match query.sort.as_deref().unwrap_or("") {
         "" => AdminSort::Updated,
         s => AdminSort::ALL
@@ -120,14 +105,12 @@ pub async fn list(
         category_id: category,
         status,
     };
-    let (rows, total, categories) = db::run(&state.pool, move |conn| {
+    let ((rows, categories), pagination) = read_page(&state, number, move |conn, limit, offset| {
+        let rows = product::admin_page(conn, &filter, sort, limit, offset)?;
         let total = product::admin_count(conn, &filter)?;
-        let offset = (number.get() - 1) * PER_PAGE;
-        let rows = product::admin_page(conn, &filter, sort, PER_PAGE, offset)?;
-        Ok((rows, total, category::all_links(conn)?))
+        Ok(((rows, category::all_links(conn)?), total))
     })
     .await?;
-    let pagination = Pagination::new(number, PER_PAGE, total).checked()?;
     let category_text = category.map(|c| c.to_string()).unwrap_or_default();
     let params = [
         ("q", q.as_str()),
@@ -421,14 +404,11 @@ pub async fn create(
         }
     };
     match created {
-        Ok(id) => {
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
-                "The product is created and on sale.",
-            );
-            Ok(redirect(&format!("/admin/products/{id}/edit")))
-        }
+        Ok(id) => Ok(flash::success(
+            &req,
+            "The product is created and on sale.",
+            &format!("/admin/products/{id}/edit"),
+        )),
         Err(_) => {
             discard(&state, &image).await;
             let mut errors = FormErrors::new();
@@ -508,8 +488,11 @@ pub async fn update(
             if let (Some(_), Some(old)) = (&image, &before.image) {
                 uploads::remove(&state, old).await;
             }
-            flash::push(&req.get_session(), FlashKind::Success, "Saved.");
-            return Ok(redirect(&format!("/admin/products/{id}/edit")));
+            return Ok(flash::success(
+                &req,
+                "Saved.",
+                &format!("/admin/products/{id}/edit"),
+            ));
         }
         Ok(Err(problem)) => {
             discard(&state, &image).await;
@@ -572,8 +555,11 @@ async fn set_status(
         }
         ProductStatus::Active => "The product is on sale again.",
     };
-    flash::push(&req.get_session(), FlashKind::Success, text);
-    Ok(redirect(&format!("/admin/products/{id}/edit")))
+    Ok(flash::success(
+        req,
+        text,
+        &format!("/admin/products/{id}/edit"),
+    ))
 }
 
 /// `POST /products/{id}/archive`.

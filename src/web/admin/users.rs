@@ -13,16 +13,13 @@ use crate::domain::{PageNumber, Pagination};
 use crate::models::now;
 use crate::models::user::{self, User, UserFilter};
 use crate::services::users_admin;
-use crate::web::admin::{actor, list_url};
+use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
-
-/// Users on one page of the admin list.
-const PER_PAGE: i64 = 50;
 
 /// The list's query string.
 #[derive(Debug, Default, Deserialize)]
@@ -55,38 +52,25 @@ async fn list_page(
 ) -> Result<HttpResponse, AppError> {
     let q = query.q.unwrap_or_default().trim().to_string();
     let role_text = query.role.unwrap_or_default();
-    let role = match role_text.as_str() {
-        "" | "all" => None,
-        "customer" => Some(Role::Customer),
-        "admin" => Some(Role::Admin),
-        _ => {
-            return Err(AppError::BadRequest(
-                "Role is customer, admin or all.".into(),
-            ))
-        }
-    };
+    let role = choice(&role_text, Role::parse, "Role is customer, admin or all.")?;
     let verified_text = query.verified.unwrap_or_default();
-    let verified = match verified_text.as_str() {
-        "" | "all" => None,
+    let yes_or_no = |text: &str| match text {
         "yes" => Some(true),
         "no" => Some(false),
-        _ => return Err(AppError::BadRequest("Verified is yes, no or all.".into())),
+        _ => None,
     };
+    let verified = choice(&verified_text, yes_or_no, "Verified is yes, no or all.")?;
     let number = PageNumber::parse(query.page.as_deref())?;
     let filter = UserFilter {
         email: (!q.is_empty()).then(|| q.clone()),
         role,
         verified,
     };
-    let (users, total) = db::run(&state.pool, move |conn| {
-        let total = user::count(conn, &filter)?;
-        Ok((
-            user::page(conn, &filter, PER_PAGE, (number.get() - 1) * PER_PAGE)?,
-            total,
-        ))
+    let (users, pagination) = read_page(state, number, move |conn, limit, offset| {
+        let users = user::page(conn, &filter, limit, offset)?;
+        Ok((users, user::count(conn, &filter)?))
     })
     .await?;
-    let pagination = Pagination::new(number, PER_PAGE, total).checked()?;
     let params = [
         ("q", q.as_str()),
         ("role", role_text.as_str()),
