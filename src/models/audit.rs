@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
+use crate::models::Window;
 use crate::schema::audit_log;
 
 /// The fields a change touched, each with its value before and after (as people read them).
@@ -152,24 +153,14 @@ fn filtered(filter: &AuditFilter) -> audit_log::BoxedQuery<'static, crate::db::M
     query
 }
 
-/// One page of entries, newest first.
+/// A window of the entries the filter admits, newest first, and how many it admits.
 pub fn page(
     conn: &mut DbConn,
     filter: &AuditFilter,
-    limit: i64,
-    offset: i64,
-) -> QueryResult<Vec<AuditRow>> {
-    filtered(filter)
-        .order((audit_log::created_at.desc(), audit_log::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .select(AuditRow::as_select())
-        .load(conn)
-}
-
-/// How many entries the filter admits.
-pub fn count(conn: &mut DbConn, filter: &AuditFilter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
+    window: Window,
+) -> QueryResult<(Vec<AuditRow>, i64)> {
+    let newest_first = (audit_log::created_at.desc(), audit_log::id.desc());
+    window_and_total!(conn, filtered(filter), newest_first, AuditRow, window)
 }
 
 /// Every admin who appears in the log, for the filter menu.

@@ -1,6 +1,30 @@
 //! Diesel structs and the queries on them, one file per table family. Every query function
 //! takes the connection first and returns diesel's `QueryResult`.
 
+/// A slice of a long list: `limit` rows after skipping `offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Rows at most.
+    pub limit: i64,
+    /// Rows skipped first.
+    pub offset: i64,
+}
+
+/// Loads the rows of a filtered list in a window, in an order, and counts the whole list:
+/// `$filtered` is an expression that builds the boxed, filtered query (it is built twice).
+macro_rules! window_and_total {
+    ($conn:expr, $filtered:expr, $order:expr, $row:ty, $window:expr) => {{
+        let rows = $filtered
+            .order($order)
+            .limit($window.limit)
+            .offset($window.offset)
+            .select(<$row>::as_select())
+            .load($conn)?;
+        let total: i64 = $filtered.count().get_result($conn)?;
+        Ok((rows, total))
+    }};
+}
+
 pub mod audit;
 pub mod cart;
 pub mod catalog;

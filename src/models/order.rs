@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::domain::OrderStatus;
+use crate::models::Window;
 use crate::schema::{order_items, orders};
 
 /// An order row.
@@ -283,24 +284,21 @@ fn admin_filtered(
     query
 }
 
-/// One page of all orders, newest first, with the customers' addresses.
+/// A window of the orders the filter admits, newest first, with the customers' addresses,
+/// and how many it admits.
 pub fn admin_page(
     conn: &mut DbConn,
     filter: &OrderFilter,
-    limit: i64,
-    offset: i64,
-) -> QueryResult<Vec<AdminOrderRow>> {
-    admin_filtered(filter)
-        .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .select(AdminOrderRow::as_select())
-        .load(conn)
-}
-
-/// How many orders the filter admits.
-pub fn admin_count(conn: &mut DbConn, filter: &OrderFilter) -> QueryResult<i64> {
-    admin_filtered(filter).count().get_result(conn)
+    window: Window,
+) -> QueryResult<(Vec<AdminOrderRow>, i64)> {
+    let newest_first = (orders::created_at.desc(), orders::id.desc());
+    window_and_total!(
+        conn,
+        admin_filtered(filter),
+        newest_first,
+        AdminOrderRow,
+        window
+    )
 }
 
 /// How many orders are in each status.
@@ -331,7 +329,8 @@ pub fn revenue_since(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<i64
 
 /// The newest orders, with the customers' addresses.
 pub fn latest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<AdminOrderRow>> {
-    admin_page(conn, &OrderFilter::default(), limit, 0)
+    let window = Window { limit, offset: 0 };
+    Ok(admin_page(conn, &OrderFilter::default(), window)?.0)
 }
 
 /// The address of the customer who placed order `id`.

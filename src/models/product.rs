@@ -7,6 +7,7 @@ use crate::db::{DbConn, MultiBackend};
 use crate::domain::review;
 use crate::domain::{ProductStatus, StockState};
 use crate::models::category::CategoryLink;
+use crate::models::Window;
 use crate::schema::{categories, products};
 
 diesel::define_sql_function! {
@@ -318,14 +319,13 @@ fn admin_filtered(
     query
 }
 
-/// One page of the admin product list.
+/// A window of the admin product list, and how many products the filter admits.
 pub fn admin_page(
     conn: &mut DbConn,
     filter: &AdminFilter,
     sort: AdminSort,
-    limit: i64,
-    offset: i64,
-) -> QueryResult<Vec<AdminProductRow>> {
+    window: Window,
+) -> QueryResult<(Vec<AdminProductRow>, i64)> {
     let query = admin_filtered(filter);
     let query = match sort {
         AdminSort::Name => query.order((lower(products::name).asc(), products::id.asc())),
@@ -333,16 +333,12 @@ pub fn admin_page(
         AdminSort::Stock => query.order((products::stock.asc(), products::id.asc())),
         AdminSort::Updated => query.order((products::updated_at.desc(), products::id.desc())),
     };
-    query
-        .limit(limit)
-        .offset(offset)
+    let rows = query
+        .limit(window.limit)
+        .offset(window.offset)
         .select(AdminProductRow::as_select())
-        .load(conn)
-}
-
-/// How many products the admin filter admits.
-pub fn admin_count(conn: &mut DbConn, filter: &AdminFilter) -> QueryResult<i64> {
-    admin_filtered(filter).count().get_result(conn)
+        .load(conn)?;
+    Ok((rows, admin_filtered(filter).count().get_result(conn)?))
 }
 
 /// What an admin save sets.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::domain::account::Role;
+use crate::models::Window;
 use crate::schema::users;
 
 /// A user row.
@@ -158,24 +159,14 @@ fn filtered(filter: &UserFilter) -> users::BoxedQuery<'static, crate::db::MultiB
     query
 }
 
-/// One page of users, newest first.
+/// A window of the users the filter admits, newest first, and how many it admits.
 pub fn page(
     conn: &mut DbConn,
     filter: &UserFilter,
-    limit: i64,
-    offset: i64,
-) -> QueryResult<Vec<User>> {
-    filtered(filter)
-        .order((users::created_at.desc(), users::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .select(User::as_select())
-        .load(conn)
-}
-
-/// How many users the filter admits.
-pub fn count(conn: &mut DbConn, filter: &UserFilter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
+    window: Window,
+) -> QueryResult<(Vec<User>, i64)> {
+    let newest_first = (users::created_at.desc(), users::id.desc());
+    window_and_total!(conn, filtered(filter), newest_first, User, window)
 }
 
 /// Locks every admin row until the transaction ends and returns their ids. A role change

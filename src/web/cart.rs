@@ -25,6 +25,7 @@ use crate::web::flash::{self, see_other, FlashKind};
 use crate::web::new_sessions;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 /// Where the session keeps a guest's cart token.
 const GUEST_CART_KEY: &str = "cart";
@@ -155,11 +156,8 @@ async fn cart_page(
 
 /// `GET /cart`: lines, unit prices, line totals, subtotal, discount, total, and how much more
 /// would earn the discount.
-pub async fn show(
-    state: web::Data<AppState>,
-    page: PageContext,
-    shopper: Shopper,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(v: Visit, shopper: Shopper) -> Reply {
+    let Visit { state, page, .. } = v;
     cart_page(&state, page, shopper.cart, Vec::new(), StatusCode::OK).await
 }
 
@@ -176,13 +174,8 @@ fn parse_id(text: &str) -> Option<i32> {
 
 /// `POST /cart/items`: adds `quantity` of `product_id`. A bad quantity, too many, an archived
 /// or unknown product: 400 with the page re-rendered and the message, cart unchanged.
-pub async fn add(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    shopper: Shopper,
-    form: web::Form<AddForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn add(v: Visit, shopper: Shopper, form: web::Form<AddForm>) -> Reply {
+    let Visit { req, state, page } = v;
     let form = form.into_inner();
     let Some(product_id) = parse_id(&form.product_id) else {
         let message = CartMessage {
@@ -277,12 +270,12 @@ pub struct SetForm {
 
 /// `POST /cart/items/{product_id}`: sets the line's quantity; 0 removes it.
 pub async fn set(
-    state: web::Data<AppState>,
-    page: PageContext,
+    v: Visit,
     shopper: Shopper,
     product_id: web::Path<String>,
     form: web::Form<SetForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
+    let Visit { state, page, .. } = v;
     let product_id = parse_id(&product_id).ok_or(AppError::NotFound)?;
     let Shopper {
         cart: owner,

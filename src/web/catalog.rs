@@ -23,6 +23,7 @@ use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 /// Products on the home page.
 const HOME_NEWEST: i64 = 8;
@@ -153,11 +154,10 @@ fn list_url(
 /// `GET /products`: the products on sale, filtered by `category`, searched with `q`, in
 /// `sort` order, [`PAGE_SIZE`] to a page. Without search words, the "next" and "previous"
 /// links carry `after=` or `before=` (a product id), so a deep page costs what the first does.
-pub async fn list(
-    state: web::Data<AppState>,
-    mut page: PageContext,
-    params: web::Query<ListParams>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
+    let Visit {
+        state, mut page, ..
+    } = v;
     let params = params.into_inner();
     let query = params.q.as_deref().unwrap_or("").trim().to_string();
     if query.chars().count() > MAX_QUERY_CHARS {
@@ -404,12 +404,8 @@ pub struct ProductQuery {
 }
 
 /// `GET /products/{id}`: one product. An id that is not a number, or names no product, is a 404.
-pub async fn show(
-    state: web::Data<AppState>,
-    page: PageContext,
-    id: web::Path<String>,
-    query: web::Query<ProductQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(v: Visit, id: web::Path<String>, query: web::Query<ProductQuery>) -> Reply {
+    let Visit { state, page, .. } = v;
     let id = product_id(&id)?;
     let view = ProductPageState {
         reviews_page: PageNumber::parse(query.reviews_page.as_deref())?,

@@ -4,7 +4,7 @@
 
 use actix_session::SessionExt;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -21,6 +21,7 @@ use crate::web::flash::{self, see_other, FlashKind};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 #[derive(Template)]
 #[template(path = "checkout/checkout.html")]
@@ -84,12 +85,8 @@ async fn checkout_page(
 }
 
 /// `GET /checkout`.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    CurrentUser(user): CurrentUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
+    let Visit { req, state, page } = v;
     if user_lines(&state, user.id).await?.is_empty() {
         return Ok(flash::info(
             &req,
@@ -127,12 +124,11 @@ fn plausible_key(key: &str) -> bool {
 
 /// `POST /checkout`: places the order in one transaction, then 303 to it.
 pub async fn place(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
+    v: Visit,
     CurrentUser(user): CurrentUser,
     form: web::Form<CheckoutForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
+    let Visit { req, state, page } = v;
     let form = form.into_inner();
     if !plausible_key(&form.checkout_key) {
         return Err(AppError::BadRequest(

@@ -53,6 +53,7 @@ pub mod security_headers;
 pub mod session_store;
 pub mod state;
 pub mod uploads;
+pub mod visit;
 
 use actix_web::{guard, web, HttpRequest, HttpResponse, Route};
 

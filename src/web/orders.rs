@@ -3,7 +3,7 @@
 
 use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -18,6 +18,7 @@ use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 /// Orders on one page of the list.
 const ORDERS_PER_PAGE: i64 = 20;
@@ -38,12 +39,8 @@ struct OrdersPage {
 }
 
 /// `GET /orders`: the user's orders, newest first.
-pub async fn list(
-    state: web::Data<AppState>,
-    page: PageContext,
-    CurrentUser(user): CurrentUser,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(v: Visit, CurrentUser(user): CurrentUser, query: web::Query<ListQuery>) -> Reply {
+    let Visit { state, page, .. } = v;
     let number = PageNumber::parse(query.page.as_deref())?;
     let (orders, pagination) = db::run(&state.pool, move |conn| {
         let pagination = Pagination::new(
@@ -113,23 +110,14 @@ async fn order_page(
 }
 
 /// `GET /orders/{id}`: items, totals, status, address.
-pub async fn show(
-    state: web::Data<AppState>,
-    page: PageContext,
-    CurrentUser(user): CurrentUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<String>) -> Reply {
+    let Visit { state, page, .. } = v;
     order_page(&state, page, order_id(&id)?, user.id, None, StatusCode::OK).await
 }
 
 /// `POST /orders/{id}/cancel`: while pending; the stock goes back in the same transaction.
-pub async fn cancel(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    CurrentUser(user): CurrentUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn cancel(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<String>) -> Reply {
+    let Visit { req, state, page } = v;
     let id = order_id(&id)?;
     let user_id = user.id;
     let result = db::run(&state.pool, move |conn| {

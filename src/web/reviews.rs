@@ -3,7 +3,7 @@
 
 use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
-use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 /// Back to the reviews on the product page.
 pub(crate) fn to_reviews(product_id: i32) -> HttpResponse {
@@ -41,13 +41,8 @@ struct UnverifiedPage {
 }
 
 /// `POST /products/{id}/reviews` (`rating`, `body`): posts the user's review, or edits it.
-pub async fn post(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    id: web::Path<String>,
-    form: web::Form<ReviewForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn post(v: Visit, id: web::Path<String>, form: web::Form<ReviewForm>) -> Reply {
+    let Visit { req, state, page } = v;
     let product_id = catalog::product_id(&id)?;
     let Some(user) = current_user(&req).await? else {
         // Back to the product after logging in, not to this POST-only address.

@@ -14,7 +14,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
-use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 use super::{client_of, refusal, session, with_retry_after, AFTER_LOGIN};
 
@@ -72,12 +72,8 @@ pub async fn login_form(
 /// `POST /login`: one message for a wrong address or password. The attempt is counted
 /// before the password is checked: a client with too many recent failures on the account (or
 /// on any), or an account with too many from everywhere, waits (429) even with the right one.
-pub async fn login(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    form: web::Form<LoginForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn login(v: Visit, form: web::Form<LoginForm>) -> Reply {
+    let Visit { req, state, page } = v;
     let form = form.into_inner();
     let next = form.next.as_deref().and_then(safe_next).map(str::to_string);
     let mut errors = match form.validate() {

@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
@@ -17,7 +17,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
-use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 use super::{minutes, token_problem, with_retry_after, TokenQuery};
 
@@ -49,12 +49,8 @@ pub async fn forgot_form(page: PageContext) -> Result<HttpResponse, AppError> {
 
 /// `POST /password/forgot`: mails a reset link if the address has an account; the answer
 /// is the same either way.
-pub async fn forgot(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    form: web::Form<ForgotForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn forgot(v: Visit, form: web::Form<ForgotForm>) -> Reply {
+    let Visit { req, state, page } = v;
     let form = form.into_inner();
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
@@ -135,11 +131,8 @@ fn no_referrer(mut response: HttpResponse) -> HttpResponse {
 }
 
 /// `GET /password/reset?token=`: the form to choose a new password.
-pub async fn reset_form(
-    state: web::Data<AppState>,
-    page: PageContext,
-    query: web::Query<TokenQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn reset_form(v: Visit, query: web::Query<TokenQuery>) -> Reply {
+    let Visit { state, page, .. } = v;
     let token = query.into_inner().token.unwrap_or_default();
     let lookup = token.clone();
     let owner = db::run(&state.pool, move |conn| {
@@ -161,12 +154,8 @@ pub async fn reset_form(
 }
 
 /// `POST /password/reset`: sets the new password, which logs the user out everywhere.
-pub async fn reset(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    form: web::Form<ResetForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn reset(v: Visit, form: web::Form<ResetForm>) -> Reply {
+    let Visit { req, state, page } = v;
     let form = form.into_inner();
     let lookup = form.token.clone();
     let owner = match db::run(&state.pool, move |conn| {

@@ -1,7 +1,7 @@
 //! The account page: the address, whether it is verified, and "change password".
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 use validator::Validate;
@@ -16,7 +16,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
-use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 use super::{begin_attempt, client_of, refusal, with_retry_after};
 
@@ -55,12 +55,11 @@ pub struct ChangePasswordForm {
 
 /// `POST /account/password`: needs the current password; ends every other session.
 pub async fn change_password(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
+    v: Visit,
     CurrentUser(current): CurrentUser,
     form: web::Form<ChangePasswordForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
+    let Visit { req, state, page } = v;
     let form = form.into_inner();
     let email = Email::parse(&current.email).ok();
     let account_page = |page, errors| AccountPage {

@@ -17,6 +17,7 @@ use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
+use crate::web::visit::{Reply, Visit};
 
 use super::{client_of, minutes, shown, token_problem, with_retry_after, TokenQuery};
 
@@ -53,12 +54,8 @@ pub async fn signup_form(page: PageContext) -> Result<HttpResponse, AppError> {
 
 /// `POST /signup`: creates the account (or tells the owner of a known address by mail) and
 /// answers the same page either way.
-pub async fn signup(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    form: web::Form<SignupForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn signup(v: Visit, form: web::Form<SignupForm>) -> Reply {
+    let Visit { req, state, page } = v;
     let form = form.into_inner();
     let mut errors = match form.validate() {
         Ok(()) => FormErrors::new(),
@@ -141,11 +138,8 @@ struct VerifiedPage {
 }
 
 /// `GET /verify-email?token=`: marks the address verified (once; for 24 hours).
-pub async fn verify_email(
-    state: web::Data<AppState>,
-    page: PageContext,
-    query: web::Query<TokenQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn verify_email(v: Visit, query: web::Query<TokenQuery>) -> Reply {
+    let Visit { state, page, .. } = v;
     let token = query.into_inner().token.unwrap_or_default();
     let result = db::run(&state.pool, move |conn| {
         signup::verify_email(conn, &token, now())

@@ -2,18 +2,17 @@
 //! by kind of thing and by admin, 50 a page, newest first.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::web;
 use askama::Template;
 use serde::Deserialize;
 
 use crate::domain::{PageNumber, Pagination};
 use crate::models::audit::{self, AuditFilter, AuditRow};
 use crate::web::admin::{list_url, read_page};
-use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
-use crate::web::state::AppState;
+use crate::web::visit::{AdminVisit, Reply};
 
 /// The kinds of things the log records.
 const ENTITIES: [&str; 5] = ["product", "category", "order", "user", "review"];
@@ -59,12 +58,8 @@ impl AuditPage {
 }
 
 /// `GET /admin/audit`.
-pub async fn list(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(v: AdminVisit, query: web::Query<AuditQuery>) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     let query = query.into_inner();
     let entity = query.entity.unwrap_or_default();
     if !entity.is_empty() && !ENTITIES.contains(&entity.as_str()) {
@@ -86,9 +81,9 @@ pub async fn list(
         entity: (!entity.is_empty()).then(|| entity.clone()),
         admin_id,
     };
-    let ((rows, admins), pagination) = read_page(&state, number, move |conn, limit, offset| {
-        let rows = audit::page(conn, &filter, limit, offset)?;
-        Ok(((rows, audit::admins(conn)?), audit::count(conn, &filter)?))
+    let ((rows, admins), pagination) = read_page(&state, number, move |conn, window| {
+        let (rows, total) = audit::page(conn, &filter, window)?;
+        Ok(((rows, audit::admins(conn)?), total))
     })
     .await?;
     let params = [("entity", entity.as_str()), ("admin", admin_text.as_str())];

@@ -1,7 +1,7 @@
 //! Categories in the admin area: list, create, edit, and delete an empty one.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -17,6 +17,7 @@ use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
+use crate::web::visit::{AdminVisit, Reply};
 
 #[derive(Template)]
 #[template(path = "admin/categories.html")]
@@ -44,11 +45,8 @@ async fn list_page(
 }
 
 /// `GET /admin/categories`.
-pub async fn list(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(v: AdminVisit) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     list_page(&state, page, None, StatusCode::OK).await
 }
 
@@ -132,13 +130,13 @@ pub async fn new_form(page: PageContext, _admin: AdminUser) -> Result<HttpRespon
 }
 
 /// `POST /admin/categories`.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
-    form: web::Form<CategoryForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn create(v: AdminVisit, form: web::Form<CategoryForm>) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let form = form.into_inner();
     let (name, slug, description) = match check(&form) {
         Ok(checked) => checked,
@@ -178,12 +176,8 @@ fn category_id(raw: &str) -> Result<i32, AppError> {
 }
 
 /// `GET /admin/categories/{id}/edit`.
-pub async fn edit_form(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     let id = category_id(&id)?;
     let found = db::run(&state.pool, move |conn| {
         category::find(conn, id)?.ok_or(AppError::NotFound)
@@ -201,14 +195,13 @@ pub async fn edit_form(
 }
 
 /// `POST /admin/categories/{id}`.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
-    id: web::Path<String>,
-    form: web::Form<CategoryForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn update(v: AdminVisit, id: web::Path<String>, form: web::Form<CategoryForm>) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let id = category_id(&id)?;
     let form = form.into_inner();
     let (name, slug, description) = match check(&form) {
@@ -242,13 +235,13 @@ pub async fn update(
 }
 
 /// `POST /admin/categories/{id}/delete`: only a category without products.
-pub async fn delete(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn delete(v: AdminVisit, id: web::Path<String>) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let id = category_id(&id)?;
     let actor = actor(&admin);
     let deleted = db::run(&state.pool, move |conn| {

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use actix_multipart::form::{bytes::Bytes as UploadBytes, text::Text, MultipartForm};
 use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::db;
@@ -23,12 +23,11 @@ use crate::domain::{Money, ProductStatus};
 use crate::models::{category, now, product};
 use crate::services::catalog_admin::{self, ImportRow};
 use crate::web::admin::actor;
-use crate::web::auth::AdminUser;
 use crate::web::csrf::{read_multipart, CarriesToken};
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
-use crate::web::state::AppState;
+use crate::web::visit::{AdminPost, AdminVisit, Reply};
 
 /// The columns, in the order the export writes them.
 pub const COLUMNS: [&str; 7] = [
@@ -68,10 +67,8 @@ fn csv_error(e: impl std::fmt::Display) -> AppError {
 }
 
 /// `GET /admin/products.csv`.
-pub async fn export(
-    state: web::Data<AppState>,
-    _admin: AdminUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn export(v: AdminPost) -> Reply {
+    let AdminPost { state, .. } = v;
     let rows = db::run(&state.pool, |conn| Ok(product::all_for_export(conn)?)).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS).map_err(csv_error)?;
@@ -248,13 +245,13 @@ fn read_rows(
 }
 
 /// `POST /admin/products/import`.
-pub async fn import(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
+pub async fn import(v: AdminVisit, payload: web::Payload) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let upload: ImportUpload = read_multipart(&req, payload).await?;
     let Some(file) = upload.file.filter(|f| !f.data.is_empty()) else {
         return refuse(page, whole_file("Choose a CSV file to import."));

@@ -2,7 +2,6 @@
 //! last 30 days, the ten latest orders, and links to everything.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::TimeDelta;
 
@@ -11,10 +10,8 @@ use crate::domain::OrderStatus;
 use crate::models::now;
 use crate::models::order::{self, AdminOrderRow};
 use crate::models::product::{self, StockCounts};
-use crate::web::auth::AdminUser;
-use crate::web::error::AppError;
 use crate::web::page::{render, PageContext};
-use crate::web::state::AppState;
+use crate::web::visit::{AdminVisit, Reply};
 
 #[derive(Template)]
 #[template(path = "admin/dashboard.html")]
@@ -27,11 +24,8 @@ struct DashboardPage {
 }
 
 /// `GET /admin`.
-pub async fn dashboard(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn dashboard(v: AdminVisit) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     let (stock, counts, revenue_cents, latest) = db::run(&state.pool, |conn| {
         Ok((
             product::stock_counts(conn)?,

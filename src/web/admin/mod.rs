@@ -13,6 +13,7 @@ pub mod users;
 
 use crate::db::{self, DbConn};
 use crate::domain::catalog::{PageNumber, Pagination};
+use crate::models::Window;
 use crate::services::Actor;
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
@@ -21,8 +22,8 @@ use crate::web::state::AppState;
 /// Rows on a page of an admin list.
 pub const PER_PAGE: i64 = 50;
 
-/// Reads page `number` of an admin list: `read(conn, limit, offset)` returns what the page
-/// shows and how many rows the whole list has. A page past the end is refused.
+/// Reads page `number` of an admin list: `read(conn, window)` returns what the page shows and
+/// how many rows the whole list has. A page past the end is refused.
 pub async fn read_page<T, F>(
     state: &AppState,
     number: PageNumber,
@@ -30,10 +31,13 @@ pub async fn read_page<T, F>(
 ) -> Result<(T, Pagination), AppError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConn, i64, i64) -> Result<(T, i64), AppError> + Send + 'static,
+    F: FnOnce(&mut DbConn, Window) -> Result<(T, i64), AppError> + Send + 'static,
 {
-    let offset = (number.get() - 1) * PER_PAGE;
-    let (shown, total) = db::run(&state.pool, move |conn| read(conn, PER_PAGE, offset)).await?;
+    let window = Window {
+        limit: PER_PAGE,
+        offset: (number.get() - 1) * PER_PAGE,
+    };
+    let (shown, total) = db::run(&state.pool, move |conn| read(conn, window)).await?;
     Ok((shown, Pagination::new(number, PER_PAGE, total).checked()?))
 }
 

@@ -3,7 +3,7 @@
 
 use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -13,12 +13,12 @@ use crate::models::now;
 use crate::models::order::{self, AdminOrderRow, Order, OrderFilter, OrderItem};
 use crate::services::order_admin;
 use crate::web::admin::{actor, choice, list_url, read_page};
-use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
+use crate::web::visit::{AdminVisit, Reply};
 
 /// The list's query string.
 #[derive(Debug, Deserialize)]
@@ -41,12 +41,8 @@ struct ListPage {
 }
 
 /// `GET /admin/orders`.
-pub async fn list(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(v: AdminVisit, query: web::Query<ListQuery>) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     let query = query.into_inner();
     let status_text = query.status.unwrap_or_default();
     let status = choice(&status_text, OrderStatus::parse, "Unknown order status.")?;
@@ -56,9 +52,8 @@ pub async fn list(
         status,
         search: (!q.is_empty()).then(|| q.clone()),
     };
-    let (rows, pagination) = read_page(&state, number, move |conn, limit, offset| {
-        let rows = order::admin_page(conn, &filter, limit, offset)?;
-        Ok((rows, order::admin_count(conn, &filter)?))
+    let (rows, pagination) = read_page(&state, number, move |conn, window| {
+        Ok(order::admin_page(conn, &filter, window)?)
     })
     .await?;
     let params = [("status", status_text.as_str()), ("q", q.as_str())];
@@ -120,12 +115,8 @@ fn order_id(raw: &str) -> Result<i32, AppError> {
 }
 
 /// `GET /admin/orders/{id}`.
-pub async fn show(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(v: AdminVisit, id: web::Path<String>) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     order_page(&state, page, order_id(&id)?, None, StatusCode::OK).await
 }
 
@@ -139,13 +130,16 @@ pub struct StatusForm {
 /// `POST /admin/orders/{id}/status`: only the moves the status machine allows; cancelling
 /// puts the stock back in the same transaction.
 pub async fn set_status(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
+    v: AdminVisit,
     id: web::Path<String>,
     form: web::Form<StatusForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let id = order_id(&id)?;
     let Some(to) = OrderStatus::parse(form.status.trim()) else {
         let message =

@@ -27,6 +27,7 @@ use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 use crate::web::uploads::{self, ImageProblem};
+use crate::web::visit::{AdminPost, AdminVisit, Reply};
 
 // ---------------------------------------------------------------- the list
 
@@ -66,12 +67,8 @@ impl ListPage {
 }
 
 /// `GET /admin/products`.
-pub async fn list(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(v: AdminVisit, query: web::Query<ListQuery>) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     let query = query.into_inner();
     let q = query.q.unwrap_or_default().trim().to_string();
     let category = match query
@@ -105,9 +102,8 @@ pub async fn list(
         category_id: category,
         status,
     };
-    let ((rows, categories), pagination) = read_page(&state, number, move |conn, limit, offset| {
-        let rows = product::admin_page(conn, &filter, sort, limit, offset)?;
-        let total = product::admin_count(conn, &filter)?;
+    let ((rows, categories), pagination) = read_page(&state, number, move |conn, window| {
+        let (rows, total) = product::admin_page(conn, &filter, sort, window)?;
         Ok(((rows, category::all_links(conn)?), total))
     })
     .await?;
@@ -201,11 +197,8 @@ async fn categories(state: &AppState) -> Result<Vec<CategoryLink>, AppError> {
 }
 
 /// `GET /admin/products/new`.
-pub async fn new_form(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn new_form(v: AdminVisit) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     let form = FormPage {
         page,
         product: None,
@@ -222,12 +215,8 @@ pub async fn new_form(
 }
 
 /// `GET /admin/products/{id}/edit`.
-pub async fn edit_form(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     let id = crate::web::catalog::product_id(&id)?;
     let (found, categories) = db::run(&state.pool, move |conn| {
         let found = product::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -359,13 +348,13 @@ async fn discard(state: &AppState, image: &Option<String>) {
 }
 
 /// `POST /products`: creates a product.
-pub async fn create(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
+pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let upload: ProductUpload = read_multipart(&req, payload).await?;
     if too_large(&upload) {
         return Err(AppError::PayloadTooLarge);
@@ -423,14 +412,13 @@ pub async fn create(
 }
 
 /// `POST /products/{id}`: saves a product, if nobody saved it since the form was shown.
-pub async fn update(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
+pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let id = crate::web::catalog::product_id(&id)?;
     let upload: ProductUpload = read_multipart(&req, payload).await?;
     if too_large(&upload) {
@@ -563,21 +551,13 @@ async fn set_status(
 }
 
 /// `POST /products/{id}/archive`.
-pub async fn archive(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn archive(v: AdminPost, id: web::Path<String>) -> Reply {
+    let AdminPost { req, state, admin } = v;
     set_status(&req, &state, &admin, &id, ProductStatus::Archived).await
 }
 
 /// `POST /products/{id}/unarchive`.
-pub async fn unarchive(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn unarchive(v: AdminPost, id: web::Path<String>) -> Reply {
+    let AdminPost { req, state, admin } = v;
     set_status(&req, &state, &admin, &id, ProductStatus::Active).await
 }

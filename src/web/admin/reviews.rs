@@ -12,6 +12,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::reviews::to_reviews;
 use crate::web::state::AppState;
+use crate::web::visit::{AdminPost, Reply};
 
 async fn set_hidden(
     req: &HttpRequest,
@@ -40,21 +41,13 @@ async fn set_hidden(
 }
 
 /// `POST /admin/reviews/{id}/hide`.
-pub async fn hide(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn hide(v: AdminPost, id: web::Path<String>) -> Reply {
+    let AdminPost { req, state, admin } = v;
     set_hidden(&req, &state, admin, &id, true).await
 }
 
 /// `POST /admin/reviews/{id}/show`.
-pub async fn show(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    admin: AdminUser,
-    id: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+pub async fn show(v: AdminPost, id: web::Path<String>) -> Reply {
+    let AdminPost { req, state, admin } = v;
     set_hidden(&req, &state, admin, &id, false).await
 }

@@ -3,7 +3,7 @@
 
 use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -14,12 +14,12 @@ use crate::models::now;
 use crate::models::user::{self, User, UserFilter};
 use crate::services::users_admin;
 use crate::web::admin::{actor, choice, list_url, read_page};
-use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
+use crate::web::visit::{AdminVisit, Reply};
 
 /// The list's query string.
 #[derive(Debug, Default, Deserialize)]
@@ -66,9 +66,8 @@ async fn list_page(
         role,
         verified,
     };
-    let (users, pagination) = read_page(state, number, move |conn, limit, offset| {
-        let users = user::page(conn, &filter, limit, offset)?;
-        Ok((users, user::count(conn, &filter)?))
+    let (users, pagination) = read_page(state, number, move |conn, window| {
+        Ok(user::page(conn, &filter, window)?)
     })
     .await?;
     let params = [
@@ -92,12 +91,8 @@ async fn list_page(
 }
 
 /// `GET /admin/users`.
-pub async fn list(
-    state: web::Data<AppState>,
-    page: PageContext,
-    _admin: AdminUser,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn list(v: AdminVisit, query: web::Query<ListQuery>) -> Reply {
+    let AdminVisit { state, page, .. } = v;
     list_page(&state, page, query.into_inner(), None, StatusCode::OK).await
 }
 
@@ -109,14 +104,13 @@ pub struct RoleForm {
 }
 
 /// `POST /admin/users/{id}/role`.
-pub async fn set_role(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    page: PageContext,
-    admin: AdminUser,
-    id: web::Path<String>,
-    form: web::Form<RoleForm>,
-) -> Result<HttpResponse, AppError> {
+pub async fn set_role(v: AdminVisit, id: web::Path<String>, form: web::Form<RoleForm>) -> Reply {
+    let AdminVisit {
+        req,
+        state,
+        page,
+        admin,
+    } = v;
     let id: i32 = id
         .parse()
         .ok()

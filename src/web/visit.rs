@@ -1,0 +1,114 @@
+//! What a handler starts from, taken from the request in one extractor: the request, the
+//! shop's state, the page context and (on admin pages) the admin. Handlers name one of these
+//! and the input they take, so a signature reads in one line.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+
+use crate::web::auth::AdminUser;
+use crate::web::error::AppError;
+use crate::web::page::PageContext;
+use crate::web::state::AppState;
+
+/// What a handler answers: a page or a redirect, or an error `AppError` renders.
+pub type Reply = Result<HttpResponse, AppError>;
+
+/// The shop's state registered with the app.
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("AppState is not registered".into()))
+}
+
+/// A visitor's request to a page of the shop.
+pub struct Visit {
+    /// The request.
+    pub req: HttpRequest,
+    /// The shop's state.
+    pub state: web::Data<AppState>,
+    /// What the layout shows.
+    pub page: PageContext,
+}
+
+/// An admin's request to a page of the admin area (anonymous visitors are sent to log in,
+/// customers get a 403 page).
+pub struct AdminVisit {
+    /// The request.
+    pub req: HttpRequest,
+    /// The shop's state.
+    pub state: web::Data<AppState>,
+    /// What the layout shows.
+    pub page: PageContext,
+    /// The admin.
+    pub admin: AdminUser,
+}
+
+/// An admin's request that shows no page of its own (it redirects): the page context, which
+/// would take the messages waiting for the next page, is not read.
+pub struct AdminPost {
+    /// The request.
+    pub req: HttpRequest,
+    /// The shop's state.
+    pub state: web::Data<AppState>,
+    /// The admin.
+    pub admin: AdminUser,
+}
+
+type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+
+impl FromRequest for Visit {
+    type Error = AppError;
+    type Future = Extracting<Visit>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let page = PageContext::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            Ok(Visit {
+                state: state_of(&req)?,
+                page: page.await?,
+                req,
+            })
+        })
+    }
+}
+
+impl FromRequest for AdminVisit {
+    type Error = AppError;
+    type Future = Extracting<AdminVisit>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let page = PageContext::from_request(req, payload);
+        let admin = AdminUser::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let page = page.await?;
+            Ok(AdminVisit {
+                state: state_of(&req)?,
+                admin: admin.await?,
+                page,
+                req,
+            })
+        })
+    }
+}
+
+impl FromRequest for AdminPost {
+    type Error = AppError;
+    type Future = Extracting<AdminPost>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let admin = AdminUser::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            Ok(AdminPost {
+                state: state_of(&req)?,
+                admin: admin.await?,
+                req,
+            })
+        })
+    }
+}
