@@ -175,7 +175,7 @@ fn parse_id(text: &str) -> Option<i32> {
 /// `POST /cart/items`: adds `quantity` of `product_id`. A bad quantity, too many, an archived
 /// or unknown product: 400 with the page re-rendered and the message, cart unchanged.
 pub async fn add(v: Visit, shopper: Shopper, form: web::Form<AddForm>) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     let Some(product_id) = parse_id(&form.product_id) else {
         let message = CartMessage {

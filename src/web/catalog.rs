@@ -23,7 +23,7 @@ use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
-use crate::web::visit::{Reply, Visit};
+use crate::web::visit::{path_id, Reply, Visit};
 
 /// Products on the home page.
 const HOME_NEWEST: i64 = 8;
@@ -406,20 +406,12 @@ pub struct ProductQuery {
 /// `GET /products/{id}`: one product. An id that is not a number, or names no product, is a 404.
 pub async fn show(v: Visit, id: web::Path<String>, query: web::Query<ProductQuery>) -> Reply {
     let Visit { state, page, .. } = v;
-    let id = product_id(&id)?;
+    let id = path_id(&id)?;
     let view = ProductPageState {
         reviews_page: PageNumber::parse(query.reviews_page.as_deref())?,
         ..ProductPageState::default()
     };
     product_page(&state, page, id, view, StatusCode::OK).await
-}
-
-/// A product id from a path: a positive number, or the product does not exist.
-pub fn product_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
 }
 
 #[cfg(test)]

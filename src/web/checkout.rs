@@ -86,7 +86,7 @@ async fn checkout_page(
 
 /// `GET /checkout`.
 pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     if user_lines(&state, user.id).await?.is_empty() {
         return Ok(flash::info(
             &req,
@@ -128,7 +128,7 @@ pub async fn place(
     CurrentUser(user): CurrentUser,
     form: web::Form<CheckoutForm>,
 ) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     if !plausible_key(&form.checkout_key) {
         return Err(AppError::BadRequest(

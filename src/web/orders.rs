@@ -1,8 +1,7 @@
 //! A customer's orders: the list, one order, and cancelling while it is pending. Another
 //! user's order is a 404, never a 403 that would confirm it exists.
 
-use actix_session::SessionExt;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -14,11 +13,11 @@ use crate::models::order::{self, Order, OrderItem};
 use crate::services::cancellation::{self, CannotCancel};
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
-use crate::web::visit::{Reply, Visit};
+use crate::web::visit::{path_id, Reply, Visit};
 
 /// Orders on one page of the list.
 const ORDERS_PER_PAGE: i64 = 20;
@@ -77,13 +76,6 @@ struct OrderPage {
     error: Option<String>,
 }
 
-fn order_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
-}
-
 async fn order_page(
     state: &AppState,
     page: PageContext,
@@ -112,13 +104,13 @@ async fn order_page(
 /// `GET /orders/{id}`: items, totals, status, address.
 pub async fn show(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<String>) -> Reply {
     let Visit { state, page, .. } = v;
-    order_page(&state, page, order_id(&id)?, user.id, None, StatusCode::OK).await
+    order_page(&state, page, path_id(&id)?, user.id, None, StatusCode::OK).await
 }
 
 /// `POST /orders/{id}/cancel`: while pending; the stock goes back in the same transaction.
 pub async fn cancel(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<String>) -> Reply {
-    let Visit { req, state, page } = v;
-    let id = order_id(&id)?;
+    let (req, state, page) = v.into_parts();
+    let id = path_id(&id)?;
     let user_id = user.id;
     let result = db::run(&state.pool, move |conn| {
         cancellation::cancel_by_customer(conn, id, user_id, now())
@@ -128,14 +120,11 @@ pub async fn cancel(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<Stri
         None => Err(AppError::NotFound),
         Some(Ok(())) => {
             log::info!("order {id} cancelled by its customer");
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
+            Ok(flash::success(
+                &req,
                 format!("Order #{id} is cancelled."),
-            );
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("/orders/{id}")))
-                .finish())
+                &format!("/orders/{id}"),
+            ))
         }
         Some(Err(CannotCancel(status))) => {
             let message = format!(

@@ -17,7 +17,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
-use crate::web::visit::{Reply, Visit};
+use crate::web::visit::{path_id, Reply, Visit};
 
 /// Back to the reviews on the product page.
 pub(crate) fn to_reviews(product_id: i32) -> HttpResponse {
@@ -42,8 +42,8 @@ struct UnverifiedPage {
 
 /// `POST /products/{id}/reviews` (`rating`, `body`): posts the user's review, or edits it.
 pub async fn post(v: Visit, id: web::Path<String>, form: web::Form<ReviewForm>) -> Reply {
-    let Visit { req, state, page } = v;
-    let product_id = catalog::product_id(&id)?;
+    let (req, state, page) = v.into_parts();
+    let product_id = path_id(&id)?;
     let Some(user) = current_user(&req).await? else {
         // Back to the product after logging in, not to this POST-only address.
         return Err(AppError::LoginRequired {

@@ -57,6 +57,28 @@ pub struct AdminPost {
     pub admin: AdminUser,
 }
 
+impl AdminVisit {
+    /// The request, the state, the page context and the admin, in that order.
+    pub fn into_parts(self) -> (HttpRequest, web::Data<AppState>, PageContext, AdminUser) {
+        (self.req, self.state, self.page, self.admin)
+    }
+}
+
+impl Visit {
+    /// The request, the state and the page context, in that order.
+    pub fn into_parts(self) -> (HttpRequest, web::Data<AppState>, PageContext) {
+        (self.req, self.state, self.page)
+    }
+}
+
+/// The id in a path such as `/orders/{id}`: a positive number, or there is nothing there.
+pub fn path_id(raw: &str) -> Result<i32, AppError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(AppError::NotFound)
+}
+
 type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
 
 impl FromRequest for Visit {

@@ -73,7 +73,7 @@ pub async fn login_form(
 /// before the password is checked: a client with too many recent failures on the account (or
 /// on any), or an account with too many from everywhere, waits (429) even with the right one.
 pub async fn login(v: Visit, form: web::Form<LoginForm>) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     let next = form.next.as_deref().and_then(safe_next).map(str::to_string);
     let mut errors = match form.validate() {

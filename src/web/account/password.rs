@@ -50,7 +50,7 @@ pub async fn forgot_form(page: PageContext) -> Result<HttpResponse, AppError> {
 /// `POST /password/forgot`: mails a reset link if the address has an account; the answer
 /// is the same either way.
 pub async fn forgot(v: Visit, form: web::Form<ForgotForm>) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     let email = match Email::parse(&form.email) {
         Ok(email) => email,
@@ -155,7 +155,7 @@ pub async fn reset_form(v: Visit, query: web::Query<TokenQuery>) -> Reply {
 
 /// `POST /password/reset`: sets the new password, which logs the user out everywhere.
 pub async fn reset(v: Visit, form: web::Form<ResetForm>) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     let lookup = form.token.clone();
     let owner = match db::run(&state.pool, move |conn| {

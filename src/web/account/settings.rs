@@ -59,7 +59,7 @@ pub async fn change_password(
     CurrentUser(current): CurrentUser,
     form: web::Form<ChangePasswordForm>,
 ) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     let email = Email::parse(&current.email).ok();
     let account_page = |page, errors| AccountPage {

@@ -55,7 +55,7 @@ pub async fn signup_form(page: PageContext) -> Result<HttpResponse, AppError> {
 /// `POST /signup`: creates the account (or tells the owner of a known address by mail) and
 /// answers the same page either way.
 pub async fn signup(v: Visit, form: web::Form<SignupForm>) -> Reply {
-    let Visit { req, state, page } = v;
+    let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     let mut errors = match form.validate() {
         Ok(()) => FormErrors::new(),

@@ -17,7 +17,7 @@ use crate::web::flash::{self};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::state::AppState;
-use crate::web::visit::{AdminVisit, Reply};
+use crate::web::visit::{path_id, AdminVisit, Reply};
 
 #[derive(Template)]
 #[template(path = "admin/categories.html")]
@@ -131,12 +131,7 @@ pub async fn new_form(page: PageContext, _admin: AdminUser) -> Result<HttpRespon
 
 /// `POST /admin/categories`.
 pub async fn create(v: AdminVisit, form: web::Form<CategoryForm>) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
+    let (req, state, page, admin) = v.into_parts();
     let form = form.into_inner();
     let (name, slug, description) = match check(&form) {
         Ok(checked) => checked,
@@ -168,17 +163,10 @@ pub async fn create(v: AdminVisit, form: web::Form<CategoryForm>) -> Reply {
     }
 }
 
-fn category_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
-}
-
 /// `GET /admin/categories/{id}/edit`.
 pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
     let AdminVisit { state, page, .. } = v;
-    let id = category_id(&id)?;
+    let id = path_id(&id)?;
     let found = db::run(&state.pool, move |conn| {
         category::find(conn, id)?.ok_or(AppError::NotFound)
     })
@@ -196,13 +184,8 @@ pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
 
 /// `POST /admin/categories/{id}`.
 pub async fn update(v: AdminVisit, id: web::Path<String>, form: web::Form<CategoryForm>) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
-    let id = category_id(&id)?;
+    let (req, state, page, admin) = v.into_parts();
+    let id = path_id(&id)?;
     let form = form.into_inner();
     let (name, slug, description) = match check(&form) {
         Ok(checked) => checked,
@@ -236,13 +219,8 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, form: web::Form<Catego
 
 /// `POST /admin/categories/{id}/delete`: only a category without products.
 pub async fn delete(v: AdminVisit, id: web::Path<String>) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
-    let id = category_id(&id)?;
+    let (req, state, page, admin) = v.into_parts();
+    let id = path_id(&id)?;
     let actor = actor(&admin);
     let deleted = db::run(&state.pool, move |conn| {
         catalog_admin::delete_category(conn, &actor, id, now())

@@ -12,7 +12,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use actix_multipart::form::{bytes::Bytes as UploadBytes, text::Text, MultipartForm};
-use actix_session::SessionExt;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -25,7 +24,7 @@ use crate::services::catalog_admin::{self, ImportRow};
 use crate::web::admin::actor;
 use crate::web::csrf::{read_multipart, CarriesToken};
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::page::{render, PageContext};
 use crate::web::visit::{AdminPost, AdminVisit, Reply};
 
@@ -246,12 +245,7 @@ fn read_rows(
 
 /// `POST /admin/products/import`.
 pub async fn import(v: AdminVisit, payload: web::Payload) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
+    let (req, state, page, admin) = v.into_parts();
     let upload: ImportUpload = read_multipart(&req, payload).await?;
     let Some(file) = upload.file.filter(|f| !f.data.is_empty()) else {
         return refuse(page, whole_file("Choose a CSV file to import."));
@@ -282,17 +276,14 @@ pub async fn import(v: AdminVisit, payload: web::Payload) -> Reply {
                 summary.created,
                 summary.updated
             );
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
+            Ok(flash::success(
+                &req,
                 format!(
                     "Imported: {} created, {} updated.",
                     summary.created, summary.updated
                 ),
-            );
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/admin/products"))
-                .finish())
+                "/admin/products",
+            ))
         }
         Err(missing) => refuse(
             page,

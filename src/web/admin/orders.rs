@@ -1,8 +1,7 @@
 //! Orders in the admin area: the list (status filter, search by address or number), one
 //! order, and moving it along the status machine.
 
-use actix_session::SessionExt;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -14,11 +13,11 @@ use crate::models::order::{self, AdminOrderRow, Order, OrderFilter, OrderItem};
 use crate::services::order_admin;
 use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
-use crate::web::visit::{AdminVisit, Reply};
+use crate::web::visit::{path_id, AdminVisit, Reply};
 
 /// The list's query string.
 #[derive(Debug, Deserialize)]
@@ -107,17 +106,10 @@ async fn order_page(
     )
 }
 
-fn order_id(raw: &str) -> Result<i32, AppError> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)
-}
-
 /// `GET /admin/orders/{id}`.
 pub async fn show(v: AdminVisit, id: web::Path<String>) -> Reply {
     let AdminVisit { state, page, .. } = v;
-    order_page(&state, page, order_id(&id)?, None, StatusCode::OK).await
+    order_page(&state, page, path_id(&id)?, None, StatusCode::OK).await
 }
 
 /// The status form as posted.
@@ -134,13 +126,8 @@ pub async fn set_status(
     id: web::Path<String>,
     form: web::Form<StatusForm>,
 ) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
-    let id = order_id(&id)?;
+    let (req, state, page, admin) = v.into_parts();
+    let id = path_id(&id)?;
     let Some(to) = OrderStatus::parse(form.status.trim()) else {
         let message =
             "Choose a status: pending, paid, shipped, delivered or cancelled.".to_string();
@@ -154,14 +141,11 @@ pub async fn set_status(
     match moved {
         Ok(()) => {
             log::info!("admin {} moved order {id} to {}", admin.0.id, to.as_str());
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
+            Ok(flash::success(
+                &req,
                 format!("Order #{id} is now {}.", to.label().to_lowercase()),
-            );
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, format!("/admin/orders/{id}")))
-                .finish())
+                &format!("/admin/orders/{id}"),
+            ))
         }
         Err(reason) => order_page(&state, page, id, Some(reason), StatusCode::BAD_REQUEST).await,
     }

@@ -27,7 +27,7 @@ use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 use crate::web::uploads::{self, ImageProblem};
-use crate::web::visit::{AdminPost, AdminVisit, Reply};
+use crate::web::visit::{path_id, AdminPost, AdminVisit, Reply};
 
 // ---------------------------------------------------------------- the list
 
@@ -217,7 +217,7 @@ pub async fn new_form(v: AdminVisit) -> Reply {
 /// `GET /admin/products/{id}/edit`.
 pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
     let AdminVisit { state, page, .. } = v;
-    let id = crate::web::catalog::product_id(&id)?;
+    let id = path_id(&id)?;
     let (found, categories) = db::run(&state.pool, move |conn| {
         let found = product::find(conn, id)?.ok_or(AppError::NotFound)?;
         Ok((found, category::all_links(conn)?))
@@ -349,12 +349,7 @@ async fn discard(state: &AppState, image: &Option<String>) {
 
 /// `POST /products`: creates a product.
 pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
+    let (req, state, page, admin) = v.into_parts();
     let upload: ProductUpload = read_multipart(&req, payload).await?;
     if too_large(&upload) {
         return Err(AppError::PayloadTooLarge);
@@ -413,13 +408,8 @@ pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
 
 /// `POST /products/{id}`: saves a product, if nobody saved it since the form was shown.
 pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
-    let id = crate::web::catalog::product_id(&id)?;
+    let (req, state, page, admin) = v.into_parts();
+    let id = path_id(&id)?;
     let upload: ProductUpload = read_multipart(&req, payload).await?;
     if too_large(&upload) {
         return Err(AppError::PayloadTooLarge);
@@ -531,7 +521,7 @@ async fn set_status(
     id: &str,
     status: ProductStatus,
 ) -> Result<HttpResponse, AppError> {
-    let id = crate::web::catalog::product_id(id)?;
+    let id = path_id(id)?;
     let actor = actor(admin);
     db::run(&state.pool, move |conn| {
         catalog_admin::set_product_status(conn, &actor, id, status, now())

@@ -12,7 +12,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::reviews::to_reviews;
 use crate::web::state::AppState;
-use crate::web::visit::{AdminPost, Reply};
+use crate::web::visit::{path_id, AdminPost, Reply};
 
 async fn set_hidden(
     req: &HttpRequest,
@@ -21,11 +21,7 @@ async fn set_hidden(
     id: &str,
     hidden: bool,
 ) -> Result<HttpResponse, AppError> {
-    let review_id: i32 = id
-        .parse()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)?;
+    let review_id = path_id(id)?;
     let actor = actor(&admin);
     let product_id = db::run(&state.pool, move |conn| {
         moderation::set_review_hidden(conn, &actor, review_id, hidden, now())

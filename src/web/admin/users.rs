@@ -1,8 +1,7 @@
 //! Users in the admin area: the list (search by address, filter by role and verification)
 //! and changing a role. The last admin cannot be demoted.
 
-use actix_session::SessionExt;
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
@@ -15,11 +14,11 @@ use crate::models::user::{self, User, UserFilter};
 use crate::services::users_admin;
 use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::error::AppError;
-use crate::web::flash::{self, FlashKind};
+use crate::web::flash::{self};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
-use crate::web::visit::{AdminVisit, Reply};
+use crate::web::visit::{path_id, AdminVisit, Reply};
 
 /// The list's query string.
 #[derive(Debug, Default, Deserialize)]
@@ -105,17 +104,8 @@ pub struct RoleForm {
 
 /// `POST /admin/users/{id}/role`.
 pub async fn set_role(v: AdminVisit, id: web::Path<String>, form: web::Form<RoleForm>) -> Reply {
-    let AdminVisit {
-        req,
-        state,
-        page,
-        admin,
-    } = v;
-    let id: i32 = id
-        .parse()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(AppError::NotFound)?;
+    let (req, state, page, admin) = v.into_parts();
+    let id = path_id(&id)?;
     let role = match form.role.trim() {
         "customer" => Role::Customer,
         "admin" => Role::Admin,
@@ -137,16 +127,11 @@ pub async fn set_role(v: AdminVisit, id: web::Path<String>, form: web::Form<Role
     })
     .await?;
     match changed {
-        Ok(()) => {
-            flash::push(
-                &req.get_session(),
-                FlashKind::Success,
-                format!("The role is now {}.", role.as_str()),
-            );
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/admin/users"))
-                .finish())
-        }
+        Ok(()) => Ok(flash::success(
+            &req,
+            format!("The role is now {}.", role.as_str()),
+            "/admin/users",
+        )),
         Err(reason) => {
             list_page(
                 &state,
