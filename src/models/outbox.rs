@@ -59,17 +59,6 @@ pub fn claim_next(
     now: NaiveDateTime,
     lease: TimeDelta,
 ) -> QueryResult<Option<OutboxMail>> {
-    // Takes the lease on `id` inside the engine's transaction; the same three lines for both.
-    macro_rules! lease {
-        ($conn:expr, $id:expr) => {
-            diesel::update(outbox::table.filter(outbox::id.eq($id)))
-                .set((
-                    outbox::locked_until.eq(now + lease),
-                    outbox::attempts.eq(outbox::attempts + 1),
-                ))
-                .execute($conn)?
-        };
-    }
     let due = outbox::sent_at
         .is_null()
         .and(outbox::next_attempt_at.le(now))
@@ -78,33 +67,33 @@ pub fn claim_next(
                 .is_null()
                 .or(outbox::locked_until.lt(now)),
         );
+    // Picks the first due mail (`$lock` locks the row where the engine can) and takes the
+    // lease on it, inside the engine's transaction `$begin`.
+    macro_rules! claim {
+        ($conn:expr, $begin:ident $(, $lock:ident)*) => {
+            $conn.$begin(|conn| {
+                let id: Option<i32> = outbox::table
+                    .filter(due)
+                    .order(outbox::id.asc())
+                    .select(outbox::id)
+                    $(.$lock())*
+                    .first(conn)
+                    .optional()?;
+                if let Some(id) = id {
+                    diesel::update(outbox::table.filter(outbox::id.eq(id)))
+                        .set((
+                            outbox::locked_until.eq(now + lease),
+                            outbox::attempts.eq(outbox::attempts + 1),
+                        ))
+                        .execute(conn)?;
+                }
+                Ok::<_, diesel::result::Error>(id)
+            })?
+        };
+    }
     let candidate = match conn {
-        DbConn::Sqlite(conn) => conn.immediate_transaction(|conn| {
-            let id: Option<i32> = outbox::table
-                .filter(due)
-                .order(outbox::id.asc())
-                .select(outbox::id)
-                .first(conn)
-                .optional()?;
-            if let Some(id) = id {
-                lease!(conn, id);
-            }
-            Ok::<_, diesel::result::Error>(id)
-        })?,
-        DbConn::Pg(conn) => conn.transaction(|conn| {
-            let id: Option<i32> = outbox::table
-                .filter(due)
-                .order(outbox::id.asc())
-                .select(outbox::id)
-                .for_update()
-                .skip_locked()
-                .first(conn)
-                .optional()?;
-            if let Some(id) = id {
-                lease!(conn, id);
-            }
-            Ok::<_, diesel::result::Error>(id)
-        })?,
+        DbConn::Sqlite(conn) => claim!(conn, immediate_transaction),
+        DbConn::Pg(conn) => claim!(conn, transaction, for_update, skip_locked),
     };
     match candidate {
         Some(id) => outbox::table

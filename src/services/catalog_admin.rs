@@ -339,7 +339,7 @@ fn apply_import(
     let mut summary = ImportSummary::default();
     for row in rows {
         let slug = category_slug(conn, row.draft.category_id)?.ok_or(AppError::NotFound)?;
-        match row.id {
+        let (id, changes) = match row.id {
             None => {
                 let id = product::insert(
                     conn,
@@ -362,15 +362,8 @@ fn apply_import(
                     .field("price", "", row.draft.price.to_decimal_string())
                     .field("stock", "", row.draft.stock)
                     .field("status", "", row.status.as_str());
-                actor.record(
-                    conn,
-                    "product.import",
-                    ("product", id),
-                    changes,
-                    "CSV import",
-                    now,
-                )?;
                 summary.created += 1;
+                (id, changes)
             }
             Some(id) => {
                 let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
@@ -411,18 +404,19 @@ fn apply_import(
                         gist(&before.description),
                         gist(&row.draft.description),
                     );
-                if !changes.is_empty() {
-                    actor.record(
-                        conn,
-                        "product.import",
-                        ("product", id),
-                        changes,
-                        "CSV import",
-                        now,
-                    )?;
-                }
                 summary.updated += 1;
+                (id, changes)
             }
+        };
+        if !changes.is_empty() {
+            actor.record(
+                conn,
+                "product.import",
+                ("product", id),
+                changes,
+                "CSV import",
+                now,
+            )?;
         }
     }
     Ok(summary)

@@ -4,12 +4,9 @@
 //! actix-identity keeps `"{user id}:{security stamp}"` in the session. A stamp that no longer
 //! matches the user's (the password or role changed since) makes the request anonymous.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use actix_identity::{Identity, IdentityExt};
 use actix_session::SessionExt;
-use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{web, HttpMessage, HttpRequest};
 
 use crate::db;
 use crate::domain::account::Role;
@@ -128,39 +125,23 @@ fn login_required(req: &HttpRequest) -> AppError {
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub SessionUser);
 
-impl FromRequest for CurrentUser {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<CurrentUser, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            match current_user(&req).await? {
-                Some(user) => Ok(CurrentUser(user)),
-                None => Err(login_required(&req)),
-            }
-        })
+extract_async!(CurrentUser, |req| {
+    match current_user(&req).await? {
+        Some(user) => Ok(CurrentUser(user)),
+        None => Err(login_required(&req)),
     }
-}
+});
 
 /// A logged-in admin; anonymous visitors are sent to log in, customers get a 403 page.
 #[derive(Debug, Clone)]
 pub struct AdminUser(pub SessionUser);
 
-impl FromRequest for AdminUser {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<AdminUser, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            match current_user(&req).await? {
-                Some(user) if user.is_admin() => Ok(AdminUser(user)),
-                Some(_) => Err(AppError::Forbidden(
-                    "This page is for the shop's administrators.".into(),
-                )),
-                None => Err(login_required(&req)),
-            }
-        })
+extract_async!(AdminUser, |req| {
+    match current_user(&req).await? {
+        Some(user) if user.is_admin() => Ok(AdminUser(user)),
+        Some(_) => Err(AppError::Forbidden(
+            "This page is for the shop's administrators.".into(),
+        )),
+        None => Err(login_required(&req)),
     }
-}
+});

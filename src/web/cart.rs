@@ -3,11 +3,8 @@
 
 use actix_session::{Session, SessionExt};
 use actix_web::http::StatusCode;
-use std::future::Future;
-use std::pin::Pin;
 
-use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
@@ -51,22 +48,14 @@ pub struct Shopper {
     pub session: Session,
 }
 
-impl FromRequest for Shopper {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Shopper, AppError>>>>;
-
-    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = current_user(&req).await?;
-            let session = req.get_session();
-            Ok(Shopper {
-                cart: owner_of(&session, user.as_ref()),
-                session,
-            })
-        })
-    }
-}
+extract_async!(Shopper, |req| {
+    let user = current_user(&req).await?;
+    let session = req.get_session();
+    Ok(Shopper {
+        cart: owner_of(&session, user.as_ref()),
+        session,
+    })
+});
 
 /// Takes the guest cart token out of the session (at login, to merge the cart).
 pub fn take_guest_token(session: &Session) -> Option<String> {

@@ -28,6 +28,27 @@ macro_rules! rc_middleware {
     };
 }
 
+/// Implements actix's `FromRequest` for `$t`, read by an async block from a clone of the
+/// request named `$req` (the body is never read).
+macro_rules! extract_async {
+    ($t:ty, |$req:ident| $body:block) => {
+        impl actix_web::FromRequest for $t {
+            type Error = crate::web::error::AppError;
+            type Future = std::pin::Pin<
+                Box<dyn std::future::Future<Output = Result<$t, crate::web::error::AppError>>>,
+            >;
+
+            fn from_request(
+                req: &actix_web::HttpRequest,
+                _: &mut actix_web::dev::Payload,
+            ) -> Self::Future {
+                let $req = req.clone();
+                Box::pin(async move $body)
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod admin;
 pub mod assets;

@@ -2,11 +2,7 @@
 //! shop's state, the page context and (on admin pages) the admin. Handlers name one of these
 //! and the input they take, so a signature reads in one line.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
@@ -79,58 +75,28 @@ pub fn path_id(raw: &str) -> Result<i32, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-type Extracting<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+extract_async!(Visit, |req| {
+    Ok(Visit {
+        state: state_of(&req)?,
+        page: PageContext::extract(&req).await?,
+        req,
+    })
+});
 
-impl FromRequest for Visit {
-    type Error = AppError;
-    type Future = Extracting<Visit>;
+extract_async!(AdminVisit, |req| {
+    let page = PageContext::extract(&req).await?;
+    Ok(AdminVisit {
+        state: state_of(&req)?,
+        admin: AdminUser::extract(&req).await?,
+        page,
+        req,
+    })
+});
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let page = PageContext::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            Ok(Visit {
-                state: state_of(&req)?,
-                page: page.await?,
-                req,
-            })
-        })
-    }
-}
-
-impl FromRequest for AdminVisit {
-    type Error = AppError;
-    type Future = Extracting<AdminVisit>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let page = PageContext::from_request(req, payload);
-        let admin = AdminUser::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            let page = page.await?;
-            Ok(AdminVisit {
-                state: state_of(&req)?,
-                admin: admin.await?,
-                page,
-                req,
-            })
-        })
-    }
-}
-
-impl FromRequest for AdminPost {
-    type Error = AppError;
-    type Future = Extracting<AdminPost>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let admin = AdminUser::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            Ok(AdminPost {
-                state: state_of(&req)?,
-                admin: admin.await?,
-                req,
-            })
-        })
-    }
-}
+extract_async!(AdminPost, |req| {
+    Ok(AdminPost {
+        state: state_of(&req)?,
+        admin: AdminUser::extract(&req).await?,
+        req,
+    })
+});

@@ -129,38 +129,41 @@ pub async fn new_form(page: PageContext, _admin: AdminUser) -> Result<HttpRespon
     )
 }
 
-/// `POST /admin/categories`.
-pub async fn create(v: AdminVisit, form: web::Form<CategoryForm>) -> Reply {
+/// Saves the category form: a new category when `id` is `None`, else category `id`.
+async fn save(v: AdminVisit, id: Option<i32>, form: CategoryForm) -> Reply {
     let (req, state, page, admin) = v.into_parts();
-    let form = form.into_inner();
     let (name, slug, description) = match check(&form) {
         Ok(checked) => checked,
-        Err(errors) => {
-            return render(
-                StatusCode::BAD_REQUEST,
-                &form_page(page, None, form, errors),
-            )
-        }
+        Err(errors) => return render(StatusCode::BAD_REQUEST, &form_page(page, id, form, errors)),
     };
     let actor = actor(&admin);
-    let created = db::run(&state.pool, move |conn| {
-        catalog_admin::create_category(conn, &actor, &slug, &name, &description, now())
+    let saved = db::run(&state.pool, move |conn| {
+        let (slug, name, description) = (&slug, name.as_str(), description.as_str());
+        Ok(match id {
+            None => catalog_admin::create_category(conn, &actor, slug, name, description, now())?
+                .map(|_| "The category is created."),
+            Some(id) => {
+                catalog_admin::update_category(conn, &actor, id, slug, name, description, now())?
+                    .map(|()| "The category is saved.")
+            }
+        })
     })
     .await?;
-    match created {
-        Ok(_) => {
+    match saved {
+        Ok(text) => {
             state.nav.invalidate();
-            Ok(flash::success(
-                &req,
-                "The category is created.",
-                "/admin/categories",
-            ))
+            Ok(flash::success(&req, text, "/admin/categories"))
         }
         Err(_) => render(
             StatusCode::BAD_REQUEST,
-            &form_page(page, None, form, slug_taken()),
+            &form_page(page, id, form, slug_taken()),
         ),
     }
+}
+
+/// `POST /admin/categories`.
+pub async fn create(v: AdminVisit, form: web::Form<CategoryForm>) -> Reply {
+    save(v, None, form.into_inner()).await
 }
 
 /// `GET /admin/categories/{id}/edit`.
@@ -184,37 +187,7 @@ pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
 
 /// `POST /admin/categories/{id}`.
 pub async fn update(v: AdminVisit, id: web::Path<String>, form: web::Form<CategoryForm>) -> Reply {
-    let (req, state, page, admin) = v.into_parts();
-    let id = path_id(&id)?;
-    let form = form.into_inner();
-    let (name, slug, description) = match check(&form) {
-        Ok(checked) => checked,
-        Err(errors) => {
-            return render(
-                StatusCode::BAD_REQUEST,
-                &form_page(page, Some(id), form, errors),
-            )
-        }
-    };
-    let actor = actor(&admin);
-    let updated = db::run(&state.pool, move |conn| {
-        catalog_admin::update_category(conn, &actor, id, &slug, &name, &description, now())
-    })
-    .await?;
-    match updated {
-        Ok(()) => {
-            state.nav.invalidate();
-            Ok(flash::success(
-                &req,
-                "The category is saved.",
-                "/admin/categories",
-            ))
-        }
-        Err(_) => render(
-            StatusCode::BAD_REQUEST,
-            &form_page(page, Some(id), form, slug_taken()),
-        ),
-    }
+    save(v, Some(path_id(&id)?), form.into_inner()).await
 }
 
 /// `POST /admin/categories/{id}/delete`: only a category without products.
