@@ -43,7 +43,7 @@ pub struct Product {
     pub rating_count: i32,
     /// Bumped by every admin save; a save made from an older version is refused.
     pub version: i32,
-    /// The stored image's file name under `DATA_DIR/uploads`, if it has one.
+    /// The name of its stored image (a row of `images`, served at `/uploads/{name}`), if any.
     pub image: Option<String>,
 }
 

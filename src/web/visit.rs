@@ -42,9 +42,9 @@ pub struct AdminVisit {
     pub admin: AdminUser,
 }
 
-/// An admin's request that shows no page of its own (it redirects): the page context, which
-/// would take the messages waiting for the next page, is not read.
-pub struct AdminPost {
+/// An admin's request that shows no page of its own (it redirects, or sends a file): the page
+/// context, which would take the messages waiting for the next page, is not read.
+pub struct AdminAction {
     /// The request.
     pub req: HttpRequest,
     /// The shop's state.
@@ -93,8 +93,8 @@ extract_async!(AdminVisit, |req| {
     })
 });
 
-extract_async!(AdminPost, |req| {
-    Ok(AdminPost {
+extract_async!(AdminAction, |req| {
+    Ok(AdminAction {
         state: state_of(&req)?,
         admin: AdminUser::extract(&req).await?,
         req,

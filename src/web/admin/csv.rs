@@ -26,7 +26,7 @@ use crate::web::csrf::{read_multipart, CarriesToken};
 use crate::web::error::AppError;
 use crate::web::flash::{self};
 use crate::web::page::{render, PageContext};
-use crate::web::visit::{AdminPost, AdminVisit, Reply};
+use crate::web::visit::{AdminAction, AdminVisit, Reply};
 
 /// The columns, in the order the export writes them.
 pub const COLUMNS: [&str; 7] = [
@@ -66,8 +66,8 @@ fn csv_error(e: impl std::fmt::Display) -> AppError {
 }
 
 /// `GET /admin/products.csv`.
-pub async fn export(v: AdminPost) -> Reply {
-    let AdminPost { state, .. } = v;
+pub async fn export(v: AdminAction) -> Reply {
+    let AdminAction { state, .. } = v;
     let rows = db::run(&state.pool, |conn| Ok(product::all_for_export(conn)?)).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS).map_err(csv_error)?;

@@ -27,7 +27,7 @@ use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
 use crate::web::uploads::{self, ImageProblem};
-use crate::web::visit::{path_id, AdminPost, AdminVisit, Reply};
+use crate::web::visit::{path_id, AdminAction, AdminVisit, Reply};
 
 // ---------------------------------------------------------------- the list
 
@@ -541,13 +541,13 @@ async fn set_status(
 }
 
 /// `POST /products/{id}/archive`.
-pub async fn archive(v: AdminPost, id: web::Path<String>) -> Reply {
-    let AdminPost { req, state, admin } = v;
+pub async fn archive(v: AdminAction, id: web::Path<String>) -> Reply {
+    let AdminAction { req, state, admin } = v;
     set_status(&req, &state, &admin, &id, ProductStatus::Archived).await
 }
 
 /// `POST /products/{id}/unarchive`.
-pub async fn unarchive(v: AdminPost, id: web::Path<String>) -> Reply {
-    let AdminPost { req, state, admin } = v;
+pub async fn unarchive(v: AdminAction, id: web::Path<String>) -> Reply {
+    let AdminAction { req, state, admin } = v;
     set_status(&req, &state, &admin, &id, ProductStatus::Active).await
 }

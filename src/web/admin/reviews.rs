@@ -12,7 +12,7 @@ use crate::web::error::AppError;
 use crate::web::flash::{self, FlashKind};
 use crate::web::reviews::to_reviews;
 use crate::web::state::AppState;
-use crate::web::visit::{path_id, AdminPost, Reply};
+use crate::web::visit::{path_id, AdminAction, Reply};
 
 async fn set_hidden(
     req: &HttpRequest,
@@ -37,13 +37,13 @@ async fn set_hidden(
 }
 
 /// `POST /admin/reviews/{id}/hide`.
-pub async fn hide(v: AdminPost, id: web::Path<String>) -> Reply {
-    let AdminPost { req, state, admin } = v;
+pub async fn hide(v: AdminAction, id: web::Path<String>) -> Reply {
+    let AdminAction { req, state, admin } = v;
     set_hidden(&req, &state, admin, &id, true).await
 }
 
 /// `POST /admin/reviews/{id}/show`.
-pub async fn show(v: AdminPost, id: web::Path<String>) -> Reply {
-    let AdminPost { req, state, admin } = v;
+pub async fn show(v: AdminAction, id: web::Path<String>) -> Reply {
+    let AdminAction { req, state, admin } = v;
     set_hidden(&req, &state, admin, &id, false).await
 }
