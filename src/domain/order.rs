@@ -145,14 +145,6 @@ pub struct ShippingAddress {
 impl ShippingAddress {
     /// Checks each field of `typed`; the errors name the field and say what to fix.
     pub fn parse(typed: &AddressInput) -> Result<ShippingAddress, Vec<(&'static str, String)>> {
-        let AddressInput {
-            name,
-            address_line1,
-            address_line2,
-            postcode,
-            city,
-            country,
-        } = typed;
         let mut errors = Vec::new();
         let mut field =
             |key: &'static str, value: &str, label: &str, required: bool, max: usize| {
@@ -170,18 +162,24 @@ impl ShippingAddress {
                 value.to_string()
             };
         let address = ShippingAddress {
-            name: field("name", name, "name to ship to", true, 100),
-            address_line1: field("address_line1", address_line1, "street address", true, 200),
+            name: field("name", &typed.name, "name to ship to", true, 100),
+            address_line1: field(
+                "address_line1",
+                &typed.address_line1,
+                "street address",
+                true,
+                200,
+            ),
             address_line2: field(
                 "address_line2",
-                address_line2,
+                &typed.address_line2,
                 "second address line",
                 false,
                 200,
             ),
-            postcode: field("postcode", postcode, "postcode", true, 20),
-            city: field("city", city, "town or city", true, 100),
-            country: field("country", country, "country", true, 60),
+            postcode: field("postcode", &typed.postcode, "postcode", true, 20),
+            city: field("city", &typed.city, "town or city", true, 100),
+            country: field("country", &typed.country, "country", true, 60),
         };
         if !address.postcode.is_empty()
             && !address
