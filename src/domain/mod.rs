@@ -1,11 +1,12 @@
-//! The shop's rules as plain types and functions, free of the web framework and the database. Handlers turn raw
-//! input into these types, and once a value exists it is valid.
+//! The shop's rules as plain types and functions, free of the web framework and the database.
+//! Handlers turn raw input into these types, and once a value exists it is valid.
 
 pub mod account;
 pub mod cart;
 pub mod catalog;
 pub mod money;
 pub mod order;
+pub mod payment;
 pub mod pricing;
 pub mod product;
 pub mod review;
