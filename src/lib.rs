@@ -153,6 +153,7 @@ pub fn app(
                 .route(web::get().to(account::password::reset_form))
                 .route(aweb::post().to(account::password::reset)),
         )
+        .route("/account/credit", web::get().to(account::credit::show))
         .route("/account", web::get().to(account::settings::account))
         .route(
             "/account/verify-email",
@@ -227,6 +228,10 @@ pub fn app(
         .route(
             "/admin/users/{id}/role",
             aweb::post().to(web::admin::users::set_role),
+        )
+        .route(
+            "/admin/users/{id}/credit",
+            aweb::post().to(web::admin::users::adjust_credit),
         )
         .route("/admin/audit", web::get().to(web::admin::audit::list))
         .route(

@@ -77,6 +77,7 @@ diesel::table! {
         security_stamp -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        credit_cents -> BigInt,
     }
 }
 
@@ -203,6 +204,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_ledger (id) {
+        id -> Integer,
+        user_id -> Integer,
+        amount_cents -> BigInt,
+        balance_cents -> BigInt,
+        reason -> Text,
+        order_id -> Nullable<Integer>,
+        admin_id -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(orders -> users (user_id));
@@ -226,4 +240,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reviews,
     audit_log,
     catalog_counts,
+    credit_ledger,
 );

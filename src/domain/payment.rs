@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::domain::account::{constant_time_eq, hex};
+use crate::domain::money::MoneyError;
 use crate::domain::Money;
 
 /// How long a signed webhook stays acceptable, either side of now (Stripe's default).
@@ -180,6 +181,23 @@ pub fn check_credit_payment(
     Ok(())
 }
 
+/// A store-credit change as an admin types it: `25.00` grants, `-5.00` takes away.
+pub fn parse_credit_amount(typed: &str) -> Result<Money, String> {
+    let typed = typed.trim();
+    let (sign, magnitude) = match typed.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, typed.strip_prefix('+').unwrap_or(typed)),
+    };
+    let amount = Money::parse_price(magnitude).map_err(|e| match e {
+        MoneyError::TooPrecise | MoneyError::TooLarge => e.to_string().replace("price", "amount"),
+        _ => "Enter an amount like 25.00, or -5.00 to take credit away.".to_string(),
+    })?;
+    if amount.cents() == 0 {
+        return Err("Enter an amount other than zero.".to_string());
+    }
+    Ok(Money::from_cents(sign * amount.cents()))
+}
+
 /// Why a refund was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefundProblem {
@@ -302,6 +320,16 @@ mod tests {
             check_credit_payment(m(90000), m(4000), m(46000), m(50000)),
             Ok(())
         );
+    }
+
+    #[test]
+    fn a_credit_amount_grants_or_takes_away_but_is_never_zero() {
+        assert_eq!(parse_credit_amount(" 25.00 "), Ok(Money::from_cents(2500)));
+        assert_eq!(parse_credit_amount("-5"), Ok(Money::from_cents(-500)));
+        assert_eq!(parse_credit_amount("+$1.50"), Ok(Money::from_cents(150)));
+        for bad in ["", "0", "-0.00", "abc", "--5", "1.234"] {
+            assert!(parse_credit_amount(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

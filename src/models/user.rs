@@ -28,6 +28,8 @@ pub struct User {
     pub created_at: NaiveDateTime,
     /// When it last changed (UTC).
     pub updated_at: NaiveDateTime,
+    /// Store credit, in cents; never below zero.
+    pub credit_cents: i64,
 }
 
 impl User {

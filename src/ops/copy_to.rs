@@ -63,7 +63,7 @@ macro_rules! shop_tables {
             $each!($($args)* users by id: i32, BATCH, [
                 id: i32, email: Text, password_hash: Text, role: Text,
                 email_verified_at: Maybe<Time>, security_stamp: Text, created_at: Time,
-                updated_at: Time,
+                updated_at: Time, credit_cents: i64,
             ]),
             $each!($($args)* categories by id: i32, BATCH, [
                 id: i32, slug: Text, name: Text, description: Text, created_at: Time,
@@ -122,6 +122,10 @@ macro_rules! shop_tables {
             $each!($($args)* order_items by id: i32, BATCH, [
                 id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
                 quantity: i32,
+            ]),
+            $each!($($args)* credit_ledger by id: i32, BATCH, [
+                id: i32, user_id: i32, amount_cents: i64, balance_cents: i64, reason: Text,
+                order_id: Maybe<i32>, admin_id: Maybe<i32>, created_at: Time,
             ]),
         ]
     }};

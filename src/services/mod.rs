@@ -13,6 +13,7 @@ pub mod cancellation;
 pub mod cart;
 pub mod catalog_admin;
 pub mod checkout;
+pub mod credit;
 pub mod hashing;
 pub mod login;
 pub mod moderation;

@@ -8,6 +8,7 @@ mod admin;
 mod cart;
 mod catalogue;
 mod cli;
+mod credit;
 mod limits;
 mod mail;
 mod migrations;

@@ -8,9 +8,11 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::Role;
+use crate::domain::payment::parse_credit_amount;
 use crate::domain::{PageNumber, Pagination};
 use crate::models::now;
 use crate::models::user::{self, User, UserFilter};
+use crate::services::credit::{self, CreditRefused};
 use crate::services::users_admin;
 use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::error::AppError;
@@ -141,6 +143,60 @@ pub async fn set_role(v: AdminVisit, id: web::Path<String>, form: web::Form<Role
                 StatusCode::BAD_REQUEST,
             )
             .await
+        }
+    }
+}
+
+/// The store-credit form as posted.
+#[derive(Debug, Deserialize)]
+pub struct CreditForm {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /admin/users/{id}/credit` (`amount`, `reason`): grants store credit, or takes some
+/// away with a negative amount, never below a zero balance.
+pub async fn adjust_credit(
+    v: AdminVisit,
+    id: web::Path<String>,
+    form: web::Form<CreditForm>,
+) -> Reply {
+    let (req, state, page, admin) = v.into_parts();
+    let id = path_id(&id)?;
+    let reason = form.reason.trim().to_string();
+    let checked = match parse_credit_amount(&form.amount) {
+        Ok(_) if reason.is_empty() => Err("Give a reason: the customer sees it.".to_string()),
+        Ok(_) if reason.chars().count() > 200 => {
+            Err("The reason can be at most 200 characters.".to_string())
+        }
+        other => other,
+    };
+    let amount = match checked {
+        Ok(amount) => amount,
+        Err(message) => {
+            let query = ListQuery::default();
+            return list_page(&state, page, query, Some(message), StatusCode::BAD_REQUEST).await;
+        }
+    };
+    let actor = actor(&admin);
+    let adjusted = db::run(&state.pool, move |conn| {
+        credit::adjust(conn, &actor, id, (amount, &reason), now())
+    })
+    .await?;
+    match adjusted {
+        Ok(balance) => {
+            let text = format!("The store credit is now {}.", page.money(balance));
+            Ok(flash::success(&req, text, "/admin/users"))
+        }
+        Err(CreditRefused::BelowZero(balance)) => {
+            let message = format!(
+                "That would take the store credit below zero: it is {}.",
+                page.money(balance)
+            );
+            let query = ListQuery::default();
+            list_page(&state, page, query, Some(message), StatusCode::BAD_REQUEST).await
         }
     }
 }
