@@ -116,6 +116,11 @@ pub struct Config {
     pub cart_max_lines: usize,
     /// Sessions one client may start in an hour (`GUEST_SESSIONS_PER_HOUR`).
     pub guest_sessions_per_hour: usize,
+    /// The signing secret of the Stripe webhook endpoint (`STRIPE_WEBHOOK_SECRET`); without
+    /// it every webhook is refused.
+    pub stripe_webhook_secret: Option<Secret>,
+    /// ISO 4217 code of the shop's currency, lower case as Stripe writes it (`CURRENCY`).
+    pub currency: String,
 }
 
 /// The limits on failed logins, from the configuration.
@@ -173,6 +178,19 @@ where
             var,
             format!("expected a whole number from {min} to {max}, got {value:?}"),
         )),
+    }
+}
+
+/// A currency code as ISO 4217 writes it (`usd`, `EUR`), kept in lower case.
+fn parse_currency(value: &str) -> Result<String, ConfigError> {
+    let code = value.trim().to_ascii_lowercase();
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_lowercase()) {
+        Ok(code)
+    } else {
+        Err(invalid(
+            "CURRENCY",
+            format!("expected a three-letter ISO 4217 code like usd or eur, got {value:?}"),
+        ))
     }
 }
 
@@ -380,6 +398,13 @@ impl Config {
         let mails_per_address_per_hour = count("MAILS_PER_ADDRESS_PER_HOUR", 3, 1_000)?;
         let cart_max_lines = count("CART_MAX_LINES", 100, 10_000)?;
         let guest_sessions_per_hour = count("GUEST_SESSIONS_PER_HOUR", 200, 1_000_000)?;
+        let stripe_webhook_secret = lookup("STRIPE_WEBHOOK_SECRET")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Secret(v.trim().to_string()));
+        let currency = match lookup("CURRENCY") {
+            Some(v) => parse_currency(&v)?,
+            None => "usd".to_string(),
+        };
         Ok(Config {
             bind,
             data_dir,
@@ -407,6 +432,8 @@ impl Config {
             mails_per_address_per_hour,
             cart_max_lines,
             guest_sessions_per_hour,
+            stripe_webhook_secret,
+            currency,
         })
     }
 
@@ -456,6 +483,7 @@ impl Config {
             ("DEMO_DATA", on_off(self.demo_data)),
             ("DB_POOL_SIZE", self.db_pool_size.to_string()),
             ("CURRENCY_SYMBOL", self.currency_symbol.clone()),
+            ("CURRENCY", self.currency.clone()),
             ("BCRYPT_COST", self.bcrypt_cost.to_string()),
             ("PUBLIC_URL", self.public_url.clone()),
             ("COOKIE_SECURE", on_off(self.cookie_secure)),
@@ -506,6 +534,14 @@ impl Config {
             (
                 "GUEST_SESSIONS_PER_HOUR",
                 self.guest_sessions_per_hour.to_string(),
+            ),
+            (
+                "STRIPE_WEBHOOK_SECRET",
+                self.stripe_webhook_secret
+                    .as_ref()
+                    .map_or("(none: webhooks are refused)".to_string(), |_| {
+                        "***".to_string()
+                    }),
             ),
         ]
     }
@@ -737,12 +773,28 @@ mod tests {
             ("CART_MAX_LINES", "10001"),
             ("GUEST_SESSIONS_PER_HOUR", "0"),
             ("MAILS_PER_ADDRESS_PER_HOUR", "1.5"),
+            ("CURRENCY", "dollars"),
+            ("CURRENCY", "u$d"),
             ("LOGIN_CLIENT_MAX_FAILURES", ""),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");
             assert!(err.to_string().starts_with(var));
         }
+    }
+
+    #[test]
+    fn the_currency_is_an_iso_code_in_lower_case_and_the_webhook_secret_is_masked() {
+        assert_eq!(parse(&[]).unwrap().currency, "usd");
+        let eur = parse(&[("CURRENCY", " EUR "), ("STRIPE_WEBHOOK_SECRET", "whsec_x")]).unwrap();
+        assert_eq!(eur.currency, "eur");
+        assert_eq!(
+            eur.stripe_webhook_secret.as_ref().map(Secret::expose),
+            Some("whsec_x")
+        );
+        let described = eur.describe();
+        assert!(described.contains(&("STRIPE_WEBHOOK_SECRET", "***".to_string())));
+        assert!(!format!("{described:?}").contains("whsec_x"));
     }
 
     #[test]

@@ -233,6 +233,10 @@ pub fn app(
             "/admin/users/{id}/credit",
             aweb::post().to(web::admin::users::adjust_credit),
         )
+        .route(
+            web::payments::STRIPE_WEBHOOK_PATH,
+            aweb::post().to(web::payments::stripe_webhook),
+        )
         .route("/admin/audit", web::get().to(web::admin::audit::list))
         .route(
             "/admin/reviews/{id}/hide",

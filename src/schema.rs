@@ -190,6 +190,17 @@ diesel::table! {
         checkout_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        payment_intent_id -> Nullable<Text>,
+        payment_problem -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    payment_events (event_id) {
+        event_id -> Text,
+        event_type -> Text,
+        order_id -> Nullable<Integer>,
+        received_at -> Timestamp,
     }
 }
 
@@ -241,4 +252,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     catalog_counts,
     credit_ledger,
+    payment_events,
 );

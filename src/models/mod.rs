@@ -36,6 +36,7 @@ pub mod image;
 pub mod login_failure;
 pub mod order;
 pub mod outbox;
+pub mod payment_event;
 pub mod product;
 pub mod reset_request;
 pub mod review;

@@ -43,6 +43,8 @@ pub struct Order {
     pub created_at: NaiveDateTime,
     /// When it last changed (UTC).
     pub updated_at: NaiveDateTime,
+    /// Why a payment for it could not be accepted, for an admin to look at.
+    pub payment_problem: Option<String>,
 }
 
 impl Order {
@@ -221,6 +223,43 @@ pub fn change_status(
     .set((orders::status.eq(to.as_str()), orders::updated_at.eq(now)))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Marks a pending order paid by the payment `payment_intent` (the provider's id, kept for
+/// refunds); false when the order is no longer pending.
+pub fn mark_paid(
+    conn: &mut DbConn,
+    id: i32,
+    payment_intent: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::status.eq(OrderStatus::Pending.as_str())),
+    )
+    .set((
+        orders::status.eq(OrderStatus::Paid.as_str()),
+        orders::payment_intent_id.eq(payment_intent),
+        orders::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Notes on the order why a payment for it could not be accepted, for an admin to look at.
+pub fn flag_payment_problem(
+    conn: &mut DbConn,
+    id: i32,
+    problem: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::payment_problem.eq(problem),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// A row of the admin order list.

@@ -117,7 +117,8 @@ macro_rules! shop_tables {
                 id: i32, user_id: i32, status: Text, subtotal_cents: i64, discount_cents: i64,
                 total_cents: i64, ship_name: Text, ship_line1: Text, ship_line2: Text,
                 ship_postcode: Text, ship_city: Text, ship_country: Text, checkout_key: Text,
-                created_at: Time, updated_at: Time,
+                created_at: Time, updated_at: Time, payment_intent_id: Maybe<Text>,
+                payment_problem: Maybe<Text>,
             ]),
             $each!($($args)* order_items by id: i32, BATCH, [
                 id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
@@ -126,6 +127,9 @@ macro_rules! shop_tables {
             $each!($($args)* credit_ledger by id: i32, BATCH, [
                 id: i32, user_id: i32, amount_cents: i64, balance_cents: i64, reason: Text,
                 order_id: Maybe<i32>, admin_id: Maybe<i32>, created_at: Time,
+            ]),
+            $each!($($args)* payment_events by event_id: Text, BATCH, [
+                event_id: Text, event_type: Text, order_id: Maybe<i32>, received_at: Time,
             ]),
         ]
     }};

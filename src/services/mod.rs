@@ -19,6 +19,7 @@ pub mod login;
 pub mod moderation;
 pub mod order_admin;
 pub mod password;
+pub mod payments;
 pub mod reviews;
 pub mod signup;
 pub mod users_admin;

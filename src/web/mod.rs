@@ -69,6 +69,7 @@ pub mod new_sessions;
 pub mod orders;
 pub mod page;
 pub mod pagination;
+pub mod payments;
 pub mod reviews;
 pub mod security_headers;
 pub mod session_store;

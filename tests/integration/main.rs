@@ -15,5 +15,6 @@ mod migrations;
 mod operations;
 mod orders;
 mod pages;
+mod payments;
 mod races;
 mod reviews;

@@ -1,0 +1,64 @@
+//! The card provider's side door: `POST /payments/stripe/webhook`. It is the one POST taken
+//! without a CSRF token or a session; it trusts only a valid `Stripe-Signature` over the raw
+//! body, and answers a plain-text 400 to anything else, before parsing it.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::db;
+use crate::domain::payment::verify_webhook;
+use crate::models::now;
+use crate::services::payments::{self, EventOutcome, StripeEvent};
+use crate::web::state::AppState;
+use crate::web::visit::Reply;
+
+/// The address Stripe posts events to; the CSRF check leaves it alone.
+pub const STRIPE_WEBHOOK_PATH: &str = "/payments/stripe/webhook";
+
+fn refused(why: &str) -> HttpResponse {
+    log::warn!("refused a Stripe webhook: {why}");
+    HttpResponse::BadRequest()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{why}\n"))
+}
+
+/// `POST /payments/stripe/webhook`: verifies the signature, then applies the event once.
+/// Replays and event types the shop does not use answer 200, so Stripe stops sending them.
+pub async fn stripe_webhook(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Reply {
+    let Some(secret) = &state.config.stripe_webhook_secret else {
+        return Ok(refused(
+            "webhooks are not configured (STRIPE_WEBHOOK_SECRET)",
+        ));
+    };
+    let header = req
+        .headers()
+        .get("Stripe-Signature")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let unix_now = now().and_utc().timestamp();
+    if let Err(problem) = verify_webhook(header, &body, secret.expose(), unix_now) {
+        return Ok(refused(&problem.to_string()));
+    }
+    let event: StripeEvent = match serde_json::from_slice(&body) {
+        Ok(event) => event,
+        Err(e) => return Ok(refused(&format!("not a Stripe event: {e}"))),
+    };
+    let currency = state.config.currency.clone();
+    let (id, kind) = (event.id.clone(), event.kind.clone());
+    let outcome = db::run(&state.pool, move |conn| {
+        payments::apply_stripe_event(conn, &event, &currency, now())
+    })
+    .await?;
+    match &outcome {
+        EventOutcome::Paid(order) => log::info!("order {order} paid ({kind} {id})"),
+        EventOutcome::Refused(order, why) => log::warn!("order {order} not paid by {id}: {why}"),
+        EventOutcome::Replay => log::info!("Stripe event {id} was applied before"),
+        EventOutcome::Ignored => log::info!("Stripe event {id} ({kind}) needs nothing"),
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n"))
+}
