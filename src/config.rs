@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use crate::domain::account::LOGIN_WINDOW_MINUTES;
+use crate::domain::payment::PaymentMethod;
 use crate::domain::throttle::Limit;
 
 /// The minimum length of `SECRET_KEY`, in characters.
@@ -121,6 +122,13 @@ pub struct Config {
     pub stripe_webhook_secret: Option<Secret>,
     /// ISO 4217 code of the shop's currency, lower case as Stripe writes it (`CURRENCY`).
     pub currency: String,
+    /// The ways checkout offers to pay, in order (`PAYMENT_METHODS`).
+    pub payment_methods: Vec<PaymentMethod>,
+    /// What a bank-transfer customer is told to pay to (`BANK_TRANSFER_DETAILS`).
+    pub bank_transfer_details: String,
+    /// The most an account may pay with store credit in one UTC day, in cents
+    /// (`STORE_CREDIT_DAILY_LIMIT_CENTS`).
+    pub store_credit_daily_limit_cents: i64,
 }
 
 /// The limits on failed logins, from the configuration.
@@ -179,6 +187,19 @@ where
             format!("expected a whole number from {min} to {max}, got {value:?}"),
         )),
     }
+}
+
+/// The payment methods checkout offers. Card payments need the Stripe Checkout integration,
+/// which this version does not have yet, so `card` is refused with that reason.
+fn parse_payment_methods(value: &str) -> Result<Vec<PaymentMethod>, ConfigError> {
+    let methods = PaymentMethod::parse_list(value).map_err(|e| invalid("PAYMENT_METHODS", e))?;
+    if methods.contains(&PaymentMethod::Card) {
+        return Err(invalid(
+            "PAYMENT_METHODS",
+            "expected store_credit or bank_transfer: card payments are not available in this version",
+        ));
+    }
+    Ok(methods)
 }
 
 /// A currency code as ISO 4217 writes it (`usd`, `EUR`), kept in lower case.
@@ -405,6 +426,17 @@ impl Config {
             Some(v) => parse_currency(&v)?,
             None => "usd".to_string(),
         };
+        let payment_methods = match lookup("PAYMENT_METHODS") {
+            Some(v) => parse_payment_methods(&v)?,
+            None => vec![PaymentMethod::BankTransfer, PaymentMethod::StoreCredit],
+        };
+        let bank_transfer_details = lookup("BANK_TRANSFER_DETAILS")
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default();
+        let store_credit_daily_limit_cents = match lookup("STORE_CREDIT_DAILY_LIMIT_CENTS") {
+            Some(v) => parse_in_range("STORE_CREDIT_DAILY_LIMIT_CENTS", &v, 0i64, 100_000_000_000)?,
+            None => 50_000,
+        };
         Ok(Config {
             bind,
             data_dir,
@@ -434,6 +466,9 @@ impl Config {
             guest_sessions_per_hour,
             stripe_webhook_secret,
             currency,
+            payment_methods,
+            bank_transfer_details,
+            store_credit_daily_limit_cents,
         })
     }
 
@@ -484,6 +519,19 @@ impl Config {
             ("DB_POOL_SIZE", self.db_pool_size.to_string()),
             ("CURRENCY_SYMBOL", self.currency_symbol.clone()),
             ("CURRENCY", self.currency.clone()),
+            (
+                "PAYMENT_METHODS",
+                self.payment_methods
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            ("BANK_TRANSFER_DETAILS", self.bank_transfer_details.clone()),
+            (
+                "STORE_CREDIT_DAILY_LIMIT_CENTS",
+                self.store_credit_daily_limit_cents.to_string(),
+            ),
             ("BCRYPT_COST", self.bcrypt_cost.to_string()),
             ("PUBLIC_URL", self.public_url.clone()),
             ("COOKIE_SECURE", on_off(self.cookie_secure)),
@@ -774,6 +822,9 @@ mod tests {
             ("GUEST_SESSIONS_PER_HOUR", "0"),
             ("MAILS_PER_ADDRESS_PER_HOUR", "1.5"),
             ("CURRENCY", "dollars"),
+            ("PAYMENT_METHODS", "cash"),
+            ("PAYMENT_METHODS", "card,store_credit"),
+            ("STORE_CREDIT_DAILY_LIMIT_CENTS", "-1"),
             ("CURRENCY", "u$d"),
             ("LOGIN_CLIENT_MAX_FAILURES", ""),
         ] {

@@ -192,6 +192,7 @@ diesel::table! {
         updated_at -> Timestamp,
         payment_intent_id -> Nullable<Text>,
         payment_problem -> Nullable<Text>,
+        payment_method -> Text,
     }
 }
 

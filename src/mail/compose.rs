@@ -139,16 +139,18 @@ struct OrderPlaced<'a> {
     discount: String,
     total: String,
     link: &'a str,
+    instructions: Option<&'a str>,
 }
 
-/// "Thank you for your order", with its lines, totals and a link to it.
+/// "Thank you for your order", with its lines, totals, how to pay (`instructions`, for a
+/// bank transfer) and a link to it.
 pub fn order_placed(
     links: &Links,
     email: &str,
     order_id: i32,
     lines: &[crate::models::cart::CartLine],
     totals: &crate::domain::Totals,
-    currency: &str,
+    (currency, instructions): (&str, Option<&str>),
 ) -> Result<NewMail, AppError> {
     let link = links.order(order_id);
     let money = |cents: i64| crate::domain::Money::from_cents(cents).display(currency);
@@ -167,6 +169,7 @@ pub fn order_placed(
         discount: money(totals.discount.cents()),
         total: money(totals.total.cents()),
         link: &link,
+        instructions,
     };
     mail(email, &format!("Your order #{order_id}"), page.render())
 }

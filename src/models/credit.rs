@@ -92,3 +92,30 @@ pub fn entries(conn: &mut DbConn, user_id: i32, limit: i64) -> QueryResult<Vec<C
         .select(CreditEntry::as_select())
         .load(conn)
 }
+
+/// What `user_id` paid for orders with store credit since `since`, in cents (refunds to
+/// store credit do not give the day's allowance back).
+pub fn spent_on_orders_since(
+    conn: &mut DbConn,
+    user_id: i32,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    let debits: Vec<i64> = credit_ledger::table
+        .filter(credit_ledger::user_id.eq(user_id))
+        .filter(credit_ledger::order_id.is_not_null())
+        .filter(credit_ledger::amount_cents.lt(0))
+        .filter(credit_ledger::created_at.ge(since))
+        .select(credit_ledger::amount_cents)
+        .load(conn)?;
+    Ok(-debits.iter().sum::<i64>())
+}
+
+/// Locks the account's row until the transaction ends (PostgreSQL; SQLite's write
+/// transactions are serial), so that two payments at once read the day's spending in turn.
+pub fn lock_account(conn: &mut DbConn, user_id: i32) -> QueryResult<()> {
+    let account = users::table.find(user_id).select(users::id);
+    match conn {
+        DbConn::Sqlite(conn) => account.first::<i32>(conn).map(|_| ()),
+        DbConn::Pg(conn) => account.for_no_key_update().first::<i32>(conn).map(|_| ()),
+    }
+}

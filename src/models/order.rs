@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
+use crate::domain::payment::PaymentMethod;
 use crate::domain::OrderStatus;
 use crate::models::Window;
 use crate::schema::{order_items, orders};
@@ -45,6 +46,8 @@ pub struct Order {
     pub updated_at: NaiveDateTime,
     /// Why a payment for it could not be accepted, for an admin to look at.
     pub payment_problem: Option<String>,
+    /// How it is paid.
+    pub payment_method: PaymentMethod,
 }
 
 impl Order {
@@ -86,6 +89,8 @@ pub struct NewOrder<'a> {
     pub created_at: NaiveDateTime,
     /// Same as `created_at`.
     pub updated_at: NaiveDateTime,
+    /// How it is paid.
+    pub payment_method: &'a str,
 }
 
 /// A line of an order.

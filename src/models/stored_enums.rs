@@ -7,6 +7,7 @@ use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::sql_types::Text;
 
 use crate::domain::account::Role;
+use crate::domain::payment::PaymentMethod;
 use crate::domain::{OrderStatus, ProductStatus};
 
 /// Implements `Queryable<Text, _>` for an enum with `parse(&str) -> Option<Self>`.
@@ -31,4 +32,5 @@ read_from_text!(
     OrderStatus: "orders.status",
     ProductStatus: "products.status",
     Role: "users.role",
+    PaymentMethod: "orders.payment_method",
 );

@@ -118,7 +118,7 @@ macro_rules! shop_tables {
                 total_cents: i64, ship_name: Text, ship_line1: Text, ship_line2: Text,
                 ship_postcode: Text, ship_city: Text, ship_country: Text, checkout_key: Text,
                 created_at: Time, updated_at: Time, payment_intent_id: Maybe<Text>,
-                payment_problem: Maybe<Text>,
+                payment_problem: Maybe<Text>, payment_method: Text,
             ]),
             $each!($($args)* order_items by id: i32, BATCH, [
                 id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,

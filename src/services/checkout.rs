@@ -7,10 +7,12 @@ use chrono::NaiveDateTime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
+use crate::domain::payment::{check_credit_payment, CreditProblem, PaymentMethod};
 use crate::domain::{DiscountRule, Money, OrderStatus, ShippingAddress};
 use crate::error::{AppError, Outcome};
 use crate::mail::compose;
 use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::credit::{self, NewCreditEntry};
 use crate::models::order::{self, NewOrder, NewOrderItem};
 use crate::models::{outbox, product};
 
@@ -86,6 +88,12 @@ pub struct CheckoutRequest<'a> {
     pub currency: &'a str,
     /// For the link in the mail.
     pub links: &'a crate::mail::Links,
+    /// How the order is paid.
+    pub payment: PaymentMethod,
+    /// The most store credit may pay in a UTC day.
+    pub credit_daily_limit: Money,
+    /// What a bank-transfer customer pays to, for the mail.
+    pub bank_details: &'a str,
 }
 
 /// An order that went through.
@@ -115,6 +123,8 @@ pub enum CheckoutProblem {
     Changed(Vec<String>),
     /// Not enough stock left for these lines.
     SoldOut(Vec<String>),
+    /// Store credit cannot pay this order.
+    Credit(CreditProblem),
 }
 
 /// A failure inside the checkout transaction: either a problem to show (rolled back all
@@ -214,12 +224,31 @@ fn place_in_transaction(
         .rule
         .totals(&priced)
         .map_err(|_| AppError::BadRequest("This order is too large to place.".into()))?;
+    let paid_now = request.payment == PaymentMethod::StoreCredit;
+    if paid_now {
+        credit::lock_account(conn, request.user_id)?;
+        let balance = credit::balance(conn, request.user_id)?.unwrap_or(0);
+        let today = now.date().and_time(chrono::NaiveTime::MIN);
+        let spent = credit::spent_on_orders_since(conn, request.user_id, today)?;
+        check_credit_payment(
+            Money::from_cents(balance),
+            totals.total,
+            Money::from_cents(spent),
+            request.credit_daily_limit,
+        )
+        .map_err(|problem| Failure::Problem(CheckoutProblem::Credit(problem)))?;
+    }
+    let status = if paid_now {
+        OrderStatus::Paid
+    } else {
+        OrderStatus::Pending
+    };
     let address = request.address;
     let order_id = order::insert(
         conn,
         &NewOrder {
             user_id: request.user_id,
-            status: OrderStatus::Pending.as_str(),
+            status: status.as_str(),
             subtotal_cents: totals.subtotal.cents(),
             discount_cents: totals.discount.cents(),
             total_cents: totals.total.cents(),
@@ -232,8 +261,12 @@ fn place_in_transaction(
             checkout_key: request.checkout_key,
             created_at: now,
             updated_at: now,
+            payment_method: request.payment.as_str(),
         },
     )?;
+    if paid_now && totals.total.cents() > 0 {
+        pay_with_credit(conn, request.user_id, order_id, totals.total, now)?;
+    }
     for line in &lines {
         order::insert_item(
             conn,
@@ -247,16 +280,59 @@ fn place_in_transaction(
         )?;
     }
     cart::clear(conn, cart_id)?;
+    let instructions = (request.payment == PaymentMethod::BankTransfer)
+        .then(|| bank_transfer_instructions(request.bank_details, order_id));
     let mail = compose::order_placed(
         request.links,
         request.email,
         order_id,
         &lines,
         &totals,
-        request.currency,
+        (request.currency, instructions.as_deref()),
     )?;
     outbox::enqueue(conn, &mail, now)?;
     Ok(Placed::New(order_id))
+}
+
+/// Debits `total` from the store credit of `user_id` for `order_id`, with its ledger entry.
+/// Called with the account locked and the payment checked.
+fn pay_with_credit(
+    conn: &mut DbConn,
+    user_id: i32,
+    order_id: i32,
+    total: Money,
+    now: NaiveDateTime,
+) -> Result<(), Failure> {
+    let Some(balance) = credit::add(conn, user_id, -total.cents())? else {
+        let balance = Money::from_cents(credit::balance(conn, user_id)?.unwrap_or(0));
+        return Err(Failure::Problem(CheckoutProblem::Credit(
+            CreditProblem::Short { balance, total },
+        )));
+    };
+    let reason = format!("Order #{order_id}");
+    credit::record(
+        conn,
+        &NewCreditEntry {
+            user_id,
+            amount_cents: -total.cents(),
+            balance_cents: balance,
+            reason: &reason,
+            order_id: Some(order_id),
+            admin_id: None,
+            created_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+/// What a bank-transfer customer is told: where to pay, and the reference to quote.
+pub fn bank_transfer_instructions(details: &str, order_id: i32) -> String {
+    let to = if details.is_empty() {
+        "the bank account we will send you"
+    } else {
+        details
+    };
+    format!("Please pay by bank transfer to: {to}. Quote the reference \"Order {order_id}\".")
 }
 
 /// Places the order, or explains why nothing was ordered.

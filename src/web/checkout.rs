@@ -10,8 +10,10 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::random_token;
-use crate::domain::{AddressInput, ShippingAddress, Totals};
+use crate::domain::payment::{CreditProblem, PaymentMethod};
+use crate::domain::{AddressInput, Money, ShippingAddress, Totals};
 use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::credit;
 use crate::models::now;
 use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
 use crate::web::auth::CurrentUser;
@@ -36,11 +38,15 @@ struct CheckoutPage {
     errors: FormErrors,
     notices: Vec<String>,
     blocked: bool,
+    methods: Vec<PaymentMethod>,
+    payment: PaymentMethod,
+    credit_cents: i64,
 }
 
 /// What the page needs besides the cart.
 struct Shown {
     checkout_key: String,
+    payment: Option<PaymentMethod>,
     address: AddressInput,
     errors: FormErrors,
     notices: Vec<String>,
@@ -65,7 +71,12 @@ async fn checkout_page(
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
     let lines = user_lines(state, user_id).await?;
+    let credit_cents = db::run(&state.pool, move |conn| {
+        Ok(credit::balance(conn, user_id)?.unwrap_or(0))
+    })
+    .await?;
     let totals = totals_of(state, &lines)?;
+    let methods = state.config.payment_methods.clone();
     let blocked = lines.iter().any(|l| l.problem().is_some());
     render(
         status,
@@ -80,6 +91,12 @@ async fn checkout_page(
             errors: shown.errors,
             notices: shown.notices,
             blocked,
+            payment: shown
+                .payment
+                .or(methods.first().copied())
+                .unwrap_or(PaymentMethod::BankTransfer),
+            methods,
+            credit_cents,
         },
     )
 }
@@ -96,6 +113,7 @@ pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
     }
     let shown = Shown {
         checkout_key: random_token(),
+        payment: None,
         address: AddressInput::default(),
         errors: FormErrors::new(),
         notices: Vec::new(),
@@ -116,6 +134,8 @@ pub struct CheckoutForm {
     country: String,
     checkout_key: String,
     summary: String,
+    #[serde(default)]
+    payment_method: String,
 }
 
 fn plausible_key(key: &str) -> bool {
@@ -143,15 +163,21 @@ pub async fn place(
         city: form.city.trim().to_string(),
         country: form.country.trim().to_string(),
     };
-    let address = match ShippingAddress::parse(&typed) {
-        Ok(address) => address,
-        Err(problems) => {
+    let payment = PaymentMethod::parse(form.payment_method.trim())
+        .filter(|m| state.config.payment_methods.contains(m));
+    let address = match (ShippingAddress::parse(&typed), payment) {
+        (Ok(address), Some(_)) => address,
+        (parsed, _) => {
             let mut errors = FormErrors::new();
-            for (field, message) in problems {
+            for (field, message) in parsed.err().unwrap_or_default() {
                 errors.add(field, message);
+            }
+            if payment.is_none() {
+                errors.add("payment_method", "Choose how to pay.");
             }
             let shown = Shown {
                 checkout_key: form.checkout_key,
+                payment,
                 address: typed,
                 errors,
                 notices: Vec::new(),
@@ -165,7 +191,9 @@ pub async fn place(
     let placed_address = address.clone();
     let worker_state = state.clone();
     let (user_id, email) = (user.id, user.email.clone());
+    let payment = payment.unwrap_or(PaymentMethod::BankTransfer);
     let result = db::run(&state.pool, move |conn| {
+        let config = &worker_state.config;
         let request = CheckoutRequest {
             user_id,
             email: &email,
@@ -175,6 +203,9 @@ pub async fn place(
             rule: worker_state.config.discount_rule(),
             currency: &worker_state.config.currency_symbol,
             links: &worker_state.links,
+            payment,
+            credit_daily_limit: Money::from_cents(config.store_credit_daily_limit_cents),
+            bank_details: &config.bank_transfer_details,
         };
         checkout::place_order(conn, &request, now())
     })
@@ -207,11 +238,35 @@ pub async fn place(
                 .push("Nothing was ordered. Check the order below and place it again.".to_string());
             let shown = Shown {
                 checkout_key: form.checkout_key,
+                payment: Some(payment),
                 address: typed,
                 errors: FormErrors::new(),
                 notices,
             };
             checkout_page(&state, page, user.id, shown, StatusCode::CONFLICT).await
+        }
+        Err(CheckoutProblem::Credit(problem)) => {
+            let message = match problem {
+                CreditProblem::Short { balance, total } => format!(
+                    "Your store credit is {}, this order is {}: choose another way to pay.",
+                    page.money(balance),
+                    page.money(total)
+                ),
+                CreditProblem::OverDailyLimit { remaining } => format!(
+                    "Store credit can pay at most {} more today: choose another way to pay.",
+                    page.money(remaining)
+                ),
+            };
+            let mut errors = FormErrors::new();
+            errors.add("payment_method", message);
+            let shown = Shown {
+                checkout_key: form.checkout_key,
+                payment: Some(payment),
+                address: typed,
+                errors,
+                notices: vec!["Nothing was ordered.".to_string()],
+            };
+            checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
         }
     }
 }

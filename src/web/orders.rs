@@ -7,10 +7,13 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
+use crate::domain::payment::PaymentMethod;
+use crate::domain::OrderStatus;
 use crate::domain::{PageNumber, Pagination};
 use crate::models::now;
 use crate::models::order::{self, Order, OrderItem};
 use crate::services::cancellation::{self, CannotCancel};
+use crate::services::checkout::bank_transfer_instructions;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
 use crate::web::flash::{self};
@@ -74,6 +77,7 @@ struct OrderPage {
     order: Order,
     items: Vec<OrderItem>,
     error: Option<String>,
+    bank_instructions: Option<String>,
 }
 
 async fn order_page(
@@ -90,10 +94,15 @@ async fn order_page(
         Ok((order, items))
     })
     .await?;
+    let awaiting_transfer =
+        order.payment_method == PaymentMethod::BankTransfer && order.status == OrderStatus::Pending;
+    let details = &state.config.bank_transfer_details;
     render(
         status,
         &OrderPage {
             page,
+            bank_instructions: awaiting_transfer
+                .then(|| bank_transfer_instructions(details, order.id)),
             order,
             items,
             error,
