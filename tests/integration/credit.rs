@@ -226,6 +226,16 @@ mod paying {
         client
     }
 
+    /// The one product of the shop.
+    fn the_lamp(app: &TestApp) -> i32 {
+        app.db(|conn| {
+            shopfront::schema::products::table
+                .select(shopfront::schema::products::id)
+                .first(conn)
+        })
+        .unwrap()
+    }
+
     /// Places the order from the checkout page, paying with `method`.
     fn pay_with(client: &Client, method: &str) -> Page {
         let page = client.get("/checkout");
@@ -304,13 +314,7 @@ mod paying {
         let app = TestApp::spawn_with(&[("STORE_CREDIT_DAILY_LIMIT_CENTS", "5000")]);
         let ada = ada_with_credit(&app, "200.00");
         assert_eq!(pay_with(&ada, "store_credit").status, 303);
-        let lamp: i32 = app
-            .db(|conn| {
-                shopfront::schema::products::table
-                    .select(shopfront::schema::products::id)
-                    .first(conn)
-            })
-            .unwrap();
+        let lamp = the_lamp(&app);
         assert_eq!(add_to_cart(&ada, lamp, "1").status, 303);
         let refused = pay_with(&ada, "store_credit");
         assert_eq!(refused.status, 400);
@@ -374,13 +378,7 @@ mod paying {
         let first = ada_with_credit(&app, "49.90");
         let second = app.logged_in("ada@example.com");
         let admin = app.logged_in("boss@example.com");
-        let lamp: i32 = app
-            .db(|conn| {
-                shopfront::schema::products::table
-                    .select(shopfront::schema::products::id)
-                    .first(conn)
-            })
-            .unwrap();
+        let lamp = the_lamp(&app);
         for round in 1..=3 {
             if round > 1 {
                 let ada = app
