@@ -111,11 +111,12 @@ pub fn spent_on_orders_since(
 }
 
 /// Locks the account's row until the transaction ends (PostgreSQL; SQLite's write
-/// transactions are serial), so that two payments at once read the day's spending in turn.
-pub fn lock_account(conn: &mut DbConn, user_id: i32) -> QueryResult<()> {
-    let account = users::table.find(user_id).select(users::id);
+/// transactions are serial), so that two payments at once read the day's spending in turn;
+/// returns its balance.
+pub fn lock_balance(conn: &mut DbConn, user_id: i32) -> QueryResult<i64> {
+    let balance = users::table.find(user_id).select(users::credit_cents);
     match conn {
-        DbConn::Sqlite(conn) => account.first::<i32>(conn).map(|_| ()),
-        DbConn::Pg(conn) => account.for_no_key_update().first::<i32>(conn).map(|_| ()),
+        DbConn::Sqlite(conn) => balance.first(conn),
+        DbConn::Pg(conn) => balance.for_no_key_update().first(conn),
     }
 }

@@ -373,8 +373,11 @@ pub fn revenue_since(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<i64
 
 /// The newest orders, with the customers' addresses.
 pub fn latest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<AdminOrderRow>> {
-    let window = Window { limit, offset: 0 };
-    Ok(admin_page(conn, &OrderFilter::default(), window)?.0)
+    admin_filtered(&OrderFilter::default())
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit)
+        .select(AdminOrderRow::as_select())
+        .load(conn)
 }
 
 /// The address of the customer who placed order `id`.

@@ -226,8 +226,7 @@ fn place_in_transaction(
         .map_err(|_| AppError::BadRequest("This order is too large to place.".into()))?;
     let paid_now = request.payment == PaymentMethod::StoreCredit;
     if paid_now {
-        credit::lock_account(conn, request.user_id)?;
-        let balance = credit::balance(conn, request.user_id)?.unwrap_or(0);
+        let balance = credit::lock_balance(conn, request.user_id)?;
         let today = now.date().and_time(chrono::NaiveTime::MIN);
         let spent = credit::spent_on_orders_since(conn, request.user_id, today)?;
         check_credit_payment(

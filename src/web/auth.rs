@@ -6,14 +6,14 @@
 
 use actix_identity::{Identity, IdentityExt};
 use actix_session::SessionExt;
-use actix_web::{web, HttpMessage, HttpRequest};
+use actix_web::{HttpMessage, HttpRequest};
 
 use crate::db;
 use crate::domain::account::Role;
 use crate::models::user::{self, User};
 use crate::web::csrf;
 use crate::web::error::AppError;
-use crate::web::state::AppState;
+use crate::web::state::state_of;
 
 /// What the pages need to know about the logged-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,9 +68,7 @@ pub async fn current_user(req: &HttpRequest) -> Result<Option<SessionUser>, AppE
     let user = match claimed {
         None => None,
         Some((id, stamp)) => {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
+            let state = state_of(req)?;
             let found = db::run(&state.pool, move |conn| Ok(user::find(conn, id)?)).await?;
             match found {
                 Some(user) if user.security_stamp == stamp => Some(SessionUser::from(&user)),

@@ -8,7 +8,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db;
+use crate::db::{self, DbConn};
 use crate::domain::account::random_token;
 use crate::domain::payment::{CreditProblem, PaymentMethod};
 use crate::domain::{AddressInput, Money, ShippingAddress, Totals};
@@ -52,14 +52,12 @@ struct Shown {
     notices: Vec<String>,
 }
 
-async fn user_lines(state: &AppState, user_id: i32) -> Result<Vec<CartLine>, AppError> {
-    db::run(&state.pool, move |conn| {
-        match cart::find(conn, &CartOwner::User(user_id))? {
-            Some(cart_id) => Ok(cart::lines(conn, cart_id)?),
-            None => Ok(Vec::new()),
-        }
-    })
-    .await
+/// The lines of the user's cart (none without a cart).
+fn cart_lines(conn: &mut DbConn, user_id: i32) -> Result<Vec<CartLine>, AppError> {
+    match cart::find(conn, &CartOwner::User(user_id))? {
+        Some(cart_id) => Ok(cart::lines(conn, cart_id)?),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The checkout page for the cart as it is now.
@@ -70,13 +68,18 @@ async fn checkout_page(
     shown: Shown,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let lines = user_lines(state, user_id).await?;
-    let credit_cents = db::run(&state.pool, move |conn| {
-        Ok(credit::balance(conn, user_id)?.unwrap_or(0))
+    let methods = state.config.payment_methods.clone();
+    let shows_credit = methods.contains(&PaymentMethod::StoreCredit);
+    let (lines, credit_cents) = db::run(&state.pool, move |conn| {
+        let lines = cart_lines(conn, user_id)?;
+        let credit = match shows_credit {
+            true => credit::balance(conn, user_id)?.unwrap_or(0),
+            false => 0,
+        };
+        Ok((lines, credit))
     })
     .await?;
     let totals = totals_of(state, &lines)?;
-    let methods = state.config.payment_methods.clone();
     let blocked = lines.iter().any(|l| l.problem().is_some());
     render(
         status,
@@ -104,7 +107,11 @@ async fn checkout_page(
 /// `GET /checkout`.
 pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
     let (req, state, page) = v.into_parts();
-    if user_lines(&state, user.id).await?.is_empty() {
+    let user_id = user.id;
+    if db::run(&state.pool, move |conn| cart_lines(conn, user_id))
+        .await?
+        .is_empty()
+    {
         return Ok(flash::info(
             &req,
             "Your cart is empty: add something before checking out.",

@@ -35,7 +35,7 @@ use futures_util::StreamExt;
 use crate::config::limits;
 use crate::domain::account::{constant_time_eq, random_token};
 use crate::web::error::AppError;
-use crate::web::state::AppState;
+use crate::web::state::{state_of, AppState};
 
 /// The hidden form field that carries the token.
 pub const FIELD: &str = "csrf_token";
@@ -235,9 +235,7 @@ pub async fn read_multipart<T: MultipartCollect + CarriesToken + 'static>(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<T, AppError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
+    let state = state_of(req)?;
     let mut payload = payload.into_inner();
     let form = match MultipartForm::<T>::from_request(req, &mut payload).await {
         Ok(form) => form.into_inner(),
@@ -252,7 +250,7 @@ pub async fn read_multipart<T: MultipartCollect + CarriesToken + 'static>(
             ));
         }
     };
-    verify(req, state, form.csrf_token())?;
+    verify(req, &state, form.csrf_token())?;
     Ok(form)
 }
 
@@ -422,8 +420,9 @@ where
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
         Box::pin(async move {
-            let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-                return Err(AppError::Internal("AppState is not registered".into()).into());
+            let state = match state_of(req.request()) {
+                Ok(state) => state,
+                Err(e) => return Err(e.into()),
             };
             let unsafe_method = matches!(
                 *req.method(),

@@ -20,7 +20,7 @@ use crate::web::assets;
 use crate::web::auth::{current_user, SessionUser};
 use crate::web::error::AppError;
 use crate::web::flash::{self, Flash};
-use crate::web::state::AppState;
+use crate::web::state::{state_of, AppState};
 use crate::web::{cart, csrf};
 
 /// What the layout (`base.html`) reads on every page.
@@ -123,11 +123,9 @@ impl FromRequest for PageContext {
     type Future = Pin<Box<dyn Future<Output = Result<PageContext, AppError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Internal("AppState is not registered".into()))?;
+            let state = state_of(&req)?;
             let nav = state.nav.get(&state.pool).await?;
             let user = current_user(&req).await?;
             let session = req.get_session();

@@ -59,8 +59,8 @@ mod tests {
     use crate::domain::catalog::PageNumber;
 
     #[test]
-    fn links_point_around_the_page_shown() {
-        let page = PageNumber::parse(Some("2")).unwrap();
+    fn links_point_around_the_page_shown() -> Result<(), crate::domain::catalog::CatalogError> {
+        let page = PageNumber::parse(Some("2"))?;
         let links = PageLinks::new(&Pagination::new(page, 10, 35), |n| format!("/x?page={n}"));
         assert_eq!(links.previous.as_deref(), Some("/x?page=1"));
         assert_eq!(links.next.as_deref(), Some("/x?page=3"));
@@ -70,5 +70,6 @@ mod tests {
         });
         assert!(!only.any());
         assert_eq!(links.newest_first().previous_label, "← Newer");
+        Ok(())
     }
 }

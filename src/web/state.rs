@@ -102,3 +102,10 @@ impl NavCache {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 }
+
+/// The shop's state registered with the app, as a handler or middleware reads it.
+pub fn state_of(req: &actix_web::HttpRequest) -> Result<actix_web::web::Data<AppState>, AppError> {
+    req.app_data::<actix_web::web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("AppState is not registered".into()))
+}

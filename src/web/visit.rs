@@ -7,17 +7,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::web::auth::AdminUser;
 use crate::web::error::AppError;
 use crate::web::page::PageContext;
-use crate::web::state::AppState;
+use crate::web::state::{state_of, AppState};
 
 /// What a handler answers: a page or a redirect, or an error `AppError` renders.
 pub type Reply = Result<HttpResponse, AppError>;
-
-/// The shop's state registered with the app.
-fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
-    req.app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| AppError::Internal("AppState is not registered".into()))
-}
 
 /// A visitor's request to a page of the shop.
 pub struct Visit {
