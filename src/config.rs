@@ -129,6 +129,16 @@ pub struct Config {
     /// The most an account may pay with store credit in one UTC day, in cents
     /// (`STORE_CREDIT_DAILY_LIMIT_CENTS`).
     pub store_credit_daily_limit_cents: i64,
+    /// The secret API key of the Stripe account (`STRIPE_SECRET_KEY`); card payments need it.
+    pub stripe_secret_key: Option<Secret>,
+    /// Where Stripe's API answers (`STRIPE_API_BASE`), without a trailing slash.
+    pub stripe_api_base: String,
+    /// Minutes a card order has to be paid (`ORDER_PAYMENT_MINUTES`).
+    pub order_payment_minutes: i64,
+    /// Days a bank-transfer order has to be paid (`BANK_TRANSFER_DAYS`).
+    pub bank_transfer_days: i64,
+    /// Unpaid orders one account may hold at once (`MAX_UNPAID_ORDERS`).
+    pub max_unpaid_orders: i64,
 }
 
 /// The limits on failed logins, from the configuration.
@@ -189,17 +199,34 @@ where
     }
 }
 
-/// The payment methods checkout offers. Card payments need the Stripe Checkout integration,
-/// which this version does not have yet, so `card` is refused with that reason.
-fn parse_payment_methods(value: &str) -> Result<Vec<PaymentMethod>, ConfigError> {
+/// The payment methods checkout offers. Card payments go through Stripe, so `card` needs
+/// `STRIPE_SECRET_KEY`.
+fn parse_payment_methods(value: &str, has_stripe: bool) -> Result<Vec<PaymentMethod>, ConfigError> {
     let methods = PaymentMethod::parse_list(value).map_err(|e| invalid("PAYMENT_METHODS", e))?;
-    if methods.contains(&PaymentMethod::Card) {
+    if methods.contains(&PaymentMethod::Card) && !has_stripe {
         return Err(invalid(
             "PAYMENT_METHODS",
-            "expected store_credit or bank_transfer: card payments are not available in this version",
+            "card payments need STRIPE_SECRET_KEY: set it, or leave card out",
         ));
     }
     Ok(methods)
+}
+
+/// Reads `STRIPE_API_BASE`: an http(s) origin without a trailing slash.
+fn parse_api_base(value: &str) -> Result<String, ConfigError> {
+    let base = value.trim().trim_end_matches('/');
+    let rest = base
+        .strip_prefix("https://")
+        .or_else(|| base.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', ' ']) => {
+            Ok(base.to_string())
+        }
+        _ => Err(invalid(
+            "STRIPE_API_BASE",
+            format!("expected an origin like https://api.stripe.com, got {value:?}"),
+        )),
+    }
 }
 
 /// A currency code as ISO 4217 writes it (`usd`, `EUR`), kept in lower case.
@@ -426,9 +453,33 @@ impl Config {
             Some(v) => parse_currency(&v)?,
             None => "usd".to_string(),
         };
+        let stripe_secret_key = lookup("STRIPE_SECRET_KEY")
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Secret(v.trim().to_string()));
+        let stripe_api_base = match lookup("STRIPE_API_BASE") {
+            Some(v) => parse_api_base(&v)?,
+            None => "https://api.stripe.com".to_string(),
+        };
         let payment_methods = match lookup("PAYMENT_METHODS") {
-            Some(v) => parse_payment_methods(&v)?,
+            Some(v) => parse_payment_methods(&v, stripe_secret_key.is_some())?,
+            None if stripe_secret_key.is_some() => vec![
+                PaymentMethod::Card,
+                PaymentMethod::BankTransfer,
+                PaymentMethod::StoreCredit,
+            ],
             None => vec![PaymentMethod::BankTransfer, PaymentMethod::StoreCredit],
+        };
+        let order_payment_minutes = match lookup("ORDER_PAYMENT_MINUTES") {
+            Some(v) => parse_in_range("ORDER_PAYMENT_MINUTES", &v, 1i64, 1440)?,
+            None => 30,
+        };
+        let bank_transfer_days = match lookup("BANK_TRANSFER_DAYS") {
+            Some(v) => parse_in_range("BANK_TRANSFER_DAYS", &v, 1i64, 90)?,
+            None => 7,
+        };
+        let max_unpaid_orders = match lookup("MAX_UNPAID_ORDERS") {
+            Some(v) => parse_in_range("MAX_UNPAID_ORDERS", &v, 1i64, 1000)?,
+            None => 3,
         };
         let bank_transfer_details = lookup("BANK_TRANSFER_DETAILS")
             .map(|v| v.trim().to_string())
@@ -469,6 +520,11 @@ impl Config {
             payment_methods,
             bank_transfer_details,
             store_credit_daily_limit_cents,
+            stripe_secret_key,
+            stripe_api_base,
+            order_payment_minutes,
+            bank_transfer_days,
+            max_unpaid_orders,
         })
     }
 
@@ -591,6 +647,21 @@ impl Config {
                         "***".to_string()
                     }),
             ),
+            (
+                "STRIPE_SECRET_KEY",
+                self.stripe_secret_key
+                    .as_ref()
+                    .map_or("(none: no card payments)".to_string(), |_| {
+                        "***".to_string()
+                    }),
+            ),
+            ("STRIPE_API_BASE", self.stripe_api_base.clone()),
+            (
+                "ORDER_PAYMENT_MINUTES",
+                self.order_payment_minutes.to_string(),
+            ),
+            ("BANK_TRANSFER_DAYS", self.bank_transfer_days.to_string()),
+            ("MAX_UNPAID_ORDERS", self.max_unpaid_orders.to_string()),
         ]
     }
 
@@ -826,12 +897,44 @@ mod tests {
             ("PAYMENT_METHODS", "card,store_credit"),
             ("STORE_CREDIT_DAILY_LIMIT_CENTS", "-1"),
             ("CURRENCY", "u$d"),
+            ("ORDER_PAYMENT_MINUTES", "0"),
+            ("ORDER_PAYMENT_MINUTES", "1441"),
+            ("BANK_TRANSFER_DAYS", "0"),
+            ("MAX_UNPAID_ORDERS", "none"),
+            ("STRIPE_API_BASE", "api.stripe.com"),
+            ("STRIPE_API_BASE", "https://api.stripe.com/v1"),
             ("LOGIN_CLIENT_MAX_FAILURES", ""),
         ] {
             let err = parse(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");
             assert!(err.to_string().starts_with(var));
         }
+    }
+
+    #[test]
+    fn card_payments_come_with_a_stripe_key() {
+        let plain = parse(&[]).unwrap();
+        assert!(!plain.payment_methods.contains(&PaymentMethod::Card));
+        assert_eq!(plain.stripe_api_base, "https://api.stripe.com");
+        assert_eq!(
+            (
+                plain.order_payment_minutes,
+                plain.bank_transfer_days,
+                plain.max_unpaid_orders
+            ),
+            (30, 7, 3)
+        );
+        let keyed = parse(&[
+            ("STRIPE_SECRET_KEY", "sk_test_x"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:9/"),
+        ])
+        .unwrap();
+        assert_eq!(keyed.payment_methods[0], PaymentMethod::Card);
+        assert_eq!(keyed.stripe_api_base, "http://127.0.0.1:9");
+        let shown = keyed.describe();
+        assert!(shown.contains(&("STRIPE_SECRET_KEY", "***".to_string())));
+        let card_only = parse(&[("STRIPE_SECRET_KEY", "sk"), ("PAYMENT_METHODS", "card")]);
+        assert_eq!(card_only.unwrap().payment_methods, [PaymentMethod::Card]);
     }
 
     #[test]

@@ -175,6 +175,7 @@ pub fn app(
         .route("/orders", web::get().to(web::orders::list))
         .route("/orders/{id}", web::get().to(web::orders::show))
         .route("/orders/{id}/cancel", aweb::post().to(web::orders::cancel))
+        .route("/orders/{id}/pay", aweb::post().to(web::orders::pay))
         // Running the shop
         .route("/admin", web::get().to(web::admin::dashboard::dashboard))
         .route("/admin/products", web::get().to(web::admin::products::list))
@@ -223,6 +224,10 @@ pub fn app(
         .route(
             "/admin/orders/{id}/status",
             aweb::post().to(web::admin::orders::set_status),
+        )
+        .route(
+            "/admin/orders/{id}/refund",
+            aweb::post().to(web::admin::orders::refund),
         )
         .route("/admin/users", web::get().to(web::admin::users::list))
         .route(
@@ -282,6 +287,7 @@ fn request_logger(config: Arc<Config>) -> Logger {
 pub struct Shop {
     server: Server,
     mail: mail::Worker,
+    payments: tokio::task::JoinHandle<()>,
     shutdown_timeout: std::time::Duration,
 }
 
@@ -296,6 +302,7 @@ impl Shop {
     /// hand before returning.
     pub async fn run(self) -> std::io::Result<()> {
         let served = self.server.await;
+        self.payments.abort();
         self.mail.stop(self.shutdown_timeout).await;
         served
     }
@@ -311,6 +318,16 @@ pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> Result<S
         state.links.clone(),
         Arc::clone(&state.mail_wake),
     );
+    let payments = actix_web::rt::spawn(
+        housekeeping::PaymentJob {
+            pool: state.pool.clone(),
+            stripe: state.stripe.clone(),
+            config: Arc::clone(&state.config),
+            links: state.links.clone(),
+            mail_wake: Arc::clone(&state.mail_wake),
+        }
+        .run(),
+    );
     let shutdown_timeout = state.config.shutdown_timeout;
     let server = HttpServer::new(move || app(state.clone()))
         .workers(workers.max(1))
@@ -322,6 +339,7 @@ pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> Result<S
     Ok(Shop {
         server,
         mail,
+        payments,
         shutdown_timeout: std::time::Duration::from_secs(shutdown_timeout),
     })
 }

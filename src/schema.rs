@@ -193,6 +193,28 @@ diesel::table! {
         payment_intent_id -> Nullable<Text>,
         payment_problem -> Nullable<Text>,
         payment_method -> Text,
+        pay_by -> Nullable<Timestamp>,
+        paid_cents -> BigInt,
+        refunded_cents -> BigInt,
+        stripe_session_id -> Nullable<Text>,
+        stripe_session_url -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        stock_returned -> Bool,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> Integer,
+        order_id -> Integer,
+        amount_cents -> BigInt,
+        reason -> Text,
+        restock -> Bool,
+        state -> Text,
+        provider_refund_id -> Nullable<Text>,
+        admin_id -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -233,6 +255,7 @@ diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(refunds -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
@@ -254,4 +277,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     catalog_counts,
     credit_ledger,
     payment_events,
+    refunds,
 );

@@ -15,6 +15,10 @@ pub enum OrderStatus {
     Delivered,
     /// Called off; its stock went back.
     Cancelled,
+    /// Not paid in time: called off by the shop; its stock went back.
+    Expired,
+    /// Its whole payment went back to the customer.
+    Refunded,
 }
 
 impl fmt::Display for OrderStatus {
@@ -25,12 +29,14 @@ impl fmt::Display for OrderStatus {
 
 impl OrderStatus {
     /// Every status, in the order an order lives them.
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 7] = [
         OrderStatus::Pending,
         OrderStatus::Paid,
         OrderStatus::Shipped,
         OrderStatus::Delivered,
         OrderStatus::Cancelled,
+        OrderStatus::Expired,
+        OrderStatus::Refunded,
     ];
 
     /// The value stored in `orders.status`.
@@ -41,6 +47,8 @@ impl OrderStatus {
             OrderStatus::Shipped => "shipped",
             OrderStatus::Delivered => "delivered",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Expired => "expired",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
@@ -57,18 +65,30 @@ impl OrderStatus {
             OrderStatus::Shipped => "Shipped",
             OrderStatus::Delivered => "Delivered",
             OrderStatus::Cancelled => "Cancelled",
+            OrderStatus::Expired => "Expired",
+            OrderStatus::Refunded => "Refunded",
         }
     }
 
-    /// The statuses this one may move to: pending → paid → shipped → delivered, and pending or
-    /// paid → cancelled. Nothing else.
+    /// The statuses an admin may move this one to: pending → paid → shipped → delivered, and
+    /// pending or paid → cancelled. Expired and refunded are the shop's own moves (the
+    /// payment deadline, a full refund), never picked from the status form.
     pub fn next(self) -> &'static [OrderStatus] {
         match self {
             OrderStatus::Pending => &[OrderStatus::Paid, OrderStatus::Cancelled],
             OrderStatus::Paid => &[OrderStatus::Shipped, OrderStatus::Cancelled],
             OrderStatus::Shipped => &[OrderStatus::Delivered],
-            OrderStatus::Delivered | OrderStatus::Cancelled => &[],
+            OrderStatus::Delivered
+            | OrderStatus::Cancelled
+            | OrderStatus::Expired
+            | OrderStatus::Refunded => &[],
         }
+    }
+
+    /// Whether money was taken for an order in this status and may still be owed back: a
+    /// paid order at any later step, or one cancelled or expired after it was paid.
+    pub fn may_hold_payment(self) -> bool {
+        !matches!(self, OrderStatus::Pending | OrderStatus::Refunded)
     }
 
     /// Moves to `to`, or says why not.

@@ -174,6 +174,101 @@ pub fn order_placed(
     mail(email, &format!("Your order #{order_id}"), page.render())
 }
 
+#[derive(Template)]
+#[template(path = "mail/order_news.txt")]
+struct OrderNewsMail<'a> {
+    paragraphs: Vec<String>,
+    link: &'a str,
+}
+
+/// What happened to an order, for its customer; amounts already formatted.
+#[derive(Debug, Clone)]
+pub enum OrderNews<'a> {
+    /// The payment arrived: a receipt.
+    Paid {
+        /// What was paid.
+        amount: String,
+        /// How, for people ("Card").
+        method: &'a str,
+    },
+    /// It left the warehouse.
+    Shipped {
+        /// The parcel's tracking number, if an admin gave one.
+        tracking_number: Option<&'a str>,
+    },
+    /// An admin or the customer called it off.
+    Cancelled,
+    /// It was not paid in time.
+    Expired,
+    /// Money went back.
+    Refunded {
+        /// This refund.
+        amount: String,
+        /// All refunds so far.
+        refunded: String,
+        /// What was paid.
+        paid: String,
+        /// Why, as the shop wrote it.
+        reason: &'a str,
+        /// Where the money goes ("to your card").
+        way: &'a str,
+    },
+}
+
+/// A mail about order `order_id`: paid, shipped, cancelled, expired or refunded.
+pub fn order_news(
+    links: &Links,
+    email: &str,
+    order_id: i32,
+    news: &OrderNews<'_>,
+) -> Result<NewMail, AppError> {
+    let link = links.order(order_id);
+    let (subject, paragraphs) = match news {
+        OrderNews::Paid { amount, method } => (
+            format!("Receipt for your order #{order_id}"),
+            vec![
+                format!("We received your payment of {amount} ({method}) for order #{order_id}. Thank you!"),
+                "We will let you know when it ships.".to_string(),
+            ],
+        ),
+        OrderNews::Shipped { tracking_number } => (
+            format!("Your order #{order_id} is on its way"),
+            match tracking_number {
+                Some(number) => vec![
+                    format!("Your order #{order_id} has shipped."),
+                    format!("Tracking number: {number}"),
+                ],
+                None => vec![format!("Your order #{order_id} has shipped.")],
+            },
+        ),
+        OrderNews::Cancelled => (
+            format!("Your order #{order_id} is cancelled"),
+            vec![format!(
+                "Your order #{order_id} is cancelled. If you paid for it, we will refund you."
+            )],
+        ),
+        OrderNews::Expired => (
+            format!("Your order #{order_id} expired"),
+            vec![
+                format!("We did not receive the payment for order #{order_id} in time, so it is cancelled and nothing will be charged."),
+                "The products are back in the shop if you still want them.".to_string(),
+            ],
+        ),
+        OrderNews::Refunded { amount, refunded, paid, reason, way } => (
+            format!("Refund for your order #{order_id}"),
+            vec![
+                format!("We refunded {amount} of order #{order_id} {way}. Reason: {reason}"),
+                format!("Refunded so far: {refunded} of {paid}."),
+            ],
+        ),
+    };
+    let page = OrderNewsMail {
+        paragraphs,
+        link: &link,
+    };
+    mail(email, &subject, page.render())
+}
+
 /// "Your password was changed".
 pub fn password_changed(links: &Links, email: &str) -> Result<NewMail, AppError> {
     let forgot_link = links.forgot();

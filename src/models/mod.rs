@@ -38,6 +38,7 @@ pub mod order;
 pub mod outbox;
 pub mod payment_event;
 pub mod product;
+pub mod refund;
 pub mod reset_request;
 pub mod review;
 pub mod search;

@@ -48,9 +48,46 @@ pub struct Order {
     pub payment_problem: Option<String>,
     /// How it is paid.
     pub payment_method: PaymentMethod,
+    /// The provider's payment (Stripe's `pi_…`), kept for refunds.
+    pub payment_intent_id: Option<String>,
+    /// Until when it may be paid, while it is pending (UTC).
+    pub pay_by: Option<NaiveDateTime>,
+    /// What was paid for it, in cents.
+    pub paid_cents: i64,
+    /// What of that went back, in cents.
+    pub refunded_cents: i64,
+    /// Its Stripe Checkout Session, once one was created.
+    pub stripe_session_id: Option<String>,
+    /// Where that session's payment page is.
+    pub stripe_session_url: Option<String>,
+    /// The parcel's tracking number, once shipped.
+    pub tracking_number: Option<String>,
+    /// Whether its stock went back (cancelled, expired or refunded with restocking).
+    pub stock_returned: bool,
 }
 
 impl Order {
+    /// What may still be refunded, in cents.
+    pub fn refundable_cents(&self) -> i64 {
+        self.paid_cents - self.refunded_cents
+    }
+
+    /// Whether part (not all) of its payment went back.
+    pub fn partly_refunded(&self) -> bool {
+        self.refunded_cents > 0 && self.refunded_cents < self.paid_cents
+    }
+
+    /// Whether it waits for a card payment the customer can still make.
+    pub fn awaits_card_payment(&self) -> bool {
+        self.status == OrderStatus::Pending && self.payment_method == PaymentMethod::Card
+    }
+
+    /// The payment deadline, for people.
+    pub fn pay_by_text(&self) -> Option<String> {
+        self.pay_by
+            .map(|t| t.format("%-d %B %Y, %H:%M UTC").to_string())
+    }
+
     /// When it was placed, for people.
     pub fn placed_on(&self) -> String {
         self.created_at.format("%-d %B %Y, %H:%M UTC").to_string()
@@ -91,6 +128,10 @@ pub struct NewOrder<'a> {
     pub updated_at: NaiveDateTime,
     /// How it is paid.
     pub payment_method: &'a str,
+    /// Until when it may be paid (none when it is paid at once).
+    pub pay_by: Option<NaiveDateTime>,
+    /// What is paid at once (store credit), else 0.
+    pub paid_cents: i64,
 }
 
 /// A line of an order.
@@ -230,26 +271,159 @@ pub fn change_status(
     Ok(updated == 1)
 }
 
-/// Marks a pending order paid by the payment `payment_intent` (the provider's id, kept for
-/// refunds); false when the order is no longer pending.
+/// Marks the order paid in full by the payment `payment_intent` (the provider's id, kept
+/// for refunds) if it is still in `from` (pending, or expired when the money came late);
+/// false when another request moved it first.
 pub fn mark_paid(
     conn: &mut DbConn,
     id: i32,
+    from: OrderStatus,
     payment_intent: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let updated = diesel::update(
         orders::table
             .find(id)
-            .filter(orders::status.eq(OrderStatus::Pending.as_str())),
+            .filter(orders::status.eq(from.as_str())),
     )
     .set((
         orders::status.eq(OrderStatus::Paid.as_str()),
+        orders::paid_cents.eq(orders::total_cents),
         orders::payment_intent_id.eq(payment_intent),
+        orders::payment_problem.eq(None::<String>),
+        orders::pay_by.eq(None::<NaiveDateTime>),
         orders::updated_at.eq(now),
     ))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Keeps the Checkout Session made for a pending order; false when the order is no longer
+/// pending (the session is then of no use).
+pub fn set_checkout_session(
+    conn: &mut DbConn,
+    id: i32,
+    session: (&str, &str),
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let (session_id, url) = session;
+    let updated = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::status.eq(OrderStatus::Pending.as_str())),
+    )
+    .set((
+        orders::stripe_session_id.eq(session_id),
+        orders::stripe_session_url.eq(url),
+        orders::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Keeps the payment of an order that cannot take it (expired, cancelled), so that it can
+/// be refunded.
+pub fn keep_payment(
+    conn: &mut DbConn,
+    id: i32,
+    payment_intent: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::paid_cents.eq(orders::total_cents),
+            orders::payment_intent_id.eq(payment_intent),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// How many of `user_id`'s orders wait for payment.
+pub fn count_unpaid(conn: &mut DbConn, user_id: i32) -> QueryResult<i64> {
+    orders::table
+        .filter(orders::user_id.eq(user_id))
+        .filter(orders::status.eq(OrderStatus::Pending.as_str()))
+        .count()
+        .get_result(conn)
+}
+
+/// Up to `limit` pending orders whose payment deadline passed before `now`, oldest first.
+pub fn overdue(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Order>> {
+    orders::table
+        .filter(orders::status.eq(OrderStatus::Pending.as_str()))
+        .filter(orders::pay_by.lt(now))
+        .order(orders::pay_by.asc())
+        .limit(limit)
+        .select(Order::as_select())
+        .load(conn)
+}
+
+/// Takes the order for this transaction if it is still pending and nobody else holds it:
+/// on PostgreSQL a row lock that other instances skip (`SKIP LOCKED`) instead of waiting
+/// for; SQLite's write transactions are serial already.
+pub fn claim_pending(conn: &mut DbConn, id: i32) -> QueryResult<Option<Order>> {
+    let pending = orders::table
+        .find(id)
+        .filter(orders::status.eq(OrderStatus::Pending.as_str()));
+    match conn {
+        DbConn::Sqlite(conn) => pending.select(Order::as_select()).first(conn).optional(),
+        DbConn::Pg(conn) => pending
+            .select(Order::as_select())
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .optional(),
+    }
+}
+
+/// Marks the order's stock as given back; false when it already was (so it is never given
+/// back twice).
+pub fn note_stock_returned(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::stock_returned.eq(false)),
+    )
+    .set((orders::stock_returned.eq(true), orders::updated_at.eq(now)))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Marks the order's stock as taken again (an expired order paid late).
+pub fn note_stock_taken(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(orders::table.find(id))
+        .set((orders::stock_returned.eq(false), orders::updated_at.eq(now)))
+        .execute(conn)
+}
+
+/// Counts `amount_cents` more as refunded if that stays within what was paid, in one
+/// conditional update (two refunds at once cannot pass the payment); the new refunded sum,
+/// or `None` when it would exceed the payment.
+pub fn add_refunded(conn: &mut DbConn, id: i32, amount_cents: i64) -> QueryResult<Option<i64>> {
+    diesel::update(
+        orders::table
+            .find(id)
+            .filter((orders::refunded_cents + amount_cents).le(orders::paid_cents)),
+    )
+    .set(orders::refunded_cents.eq(orders::refunded_cents + amount_cents))
+    .returning(orders::refunded_cents)
+    .get_result(conn)
+    .optional()
+}
+
+/// Keeps the tracking number of a shipped order.
+pub fn set_tracking_number(
+    conn: &mut DbConn,
+    id: i32,
+    tracking_number: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(orders::table.find(id))
+        .set((
+            orders::tracking_number.eq(tracking_number),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
 
 /// Notes on the order why a payment for it could not be accepted, for an admin to look at.

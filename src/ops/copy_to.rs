@@ -118,7 +118,10 @@ macro_rules! shop_tables {
                 total_cents: i64, ship_name: Text, ship_line1: Text, ship_line2: Text,
                 ship_postcode: Text, ship_city: Text, ship_country: Text, checkout_key: Text,
                 created_at: Time, updated_at: Time, payment_intent_id: Maybe<Text>,
-                payment_problem: Maybe<Text>, payment_method: Text,
+                payment_problem: Maybe<Text>, payment_method: Text, pay_by: Maybe<Time>,
+                paid_cents: i64, refunded_cents: i64, stripe_session_id: Maybe<Text>,
+                stripe_session_url: Maybe<Text>, tracking_number: Maybe<Text>,
+                stock_returned: bool,
             ]),
             $each!($($args)* order_items by id: i32, BATCH, [
                 id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
@@ -130,6 +133,11 @@ macro_rules! shop_tables {
             ]),
             $each!($($args)* payment_events by event_id: Text, BATCH, [
                 event_id: Text, event_type: Text, order_id: Maybe<i32>, received_at: Time,
+            ]),
+            $each!($($args)* refunds by id: i32, BATCH, [
+                id: i32, order_id: i32, amount_cents: i64, reason: Text, restock: bool,
+                state: Text, provider_refund_id: Maybe<Text>, admin_id: Maybe<i32>,
+                created_at: Time, updated_at: Time,
             ]),
         ]
     }};

@@ -6,8 +6,10 @@ use chrono::NaiveDateTime;
 use crate::db::{self, DbConn};
 use crate::domain::OrderStatus;
 use crate::error::{AppError, Outcome};
+use crate::mail::compose::{Links, OrderNews};
 use crate::models::order::{self};
 use crate::models::product;
+use crate::services::payments::tell;
 
 /// Why an order could not be cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +19,8 @@ pub struct CannotCancel(pub OrderStatus);
 /// transaction. `Ok(None)` when the order is not theirs (or does not exist).
 pub fn cancel_by_customer(
     conn: &mut DbConn,
-    order_id: i32,
-    user_id: i32,
+    links: &Links,
+    (order_id, user_id): (i32, i32),
     now: NaiveDateTime,
 ) -> Result<Option<Result<(), CannotCancel>>, AppError> {
     db::transaction(conn, |conn| {
@@ -29,7 +31,11 @@ pub fn cancel_by_customer(
         if !status.customer_can_cancel() {
             return Ok(Some(Err(CannotCancel(status))));
         }
-        Ok(Some(cancel_and_restock(conn, order_id, status, now)?))
+        let cancelled = cancel_and_restock(conn, order_id, status, now)?;
+        if cancelled.is_ok() {
+            tell(conn, links, order_id, &OrderNews::Cancelled, now)?;
+        }
+        Ok(Some(cancelled))
     })
 }
 
@@ -45,8 +51,16 @@ pub fn cancel_and_restock(
         let current = order::find(conn, order_id)?.map_or(OrderStatus::Cancelled, |o| o.status);
         return Ok(Err(CannotCancel(current)));
     }
-    for item in order::items(conn, order_id)? {
-        product::return_stock(conn, item.product_id, item.quantity, now)?;
-    }
+    return_stock(conn, order_id, now)?;
     Ok(Ok(()))
+}
+
+/// Puts the order's stock back, unless it went back before. Call inside a transaction.
+pub fn return_stock(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> Result<(), AppError> {
+    if order::note_stock_returned(conn, order_id, now)? {
+        for item in order::items(conn, order_id)? {
+            product::return_stock(conn, item.product_id, item.quantity, now)?;
+        }
+    }
+    Ok(())
 }

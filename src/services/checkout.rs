@@ -3,7 +3,7 @@
 //! conditional updates, write the order and its lines with totals from the domain rules,
 //! empty the cart and queue the confirmation, or change nothing at all.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDateTime, TimeDelta};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
@@ -94,6 +94,17 @@ pub struct CheckoutRequest<'a> {
     pub credit_daily_limit: Money,
     /// What a bank-transfer customer pays to, for the mail.
     pub bank_details: &'a str,
+    /// How long an order paid later (card, bank transfer) may wait for its money.
+    pub payment_window: TimeDelta,
+    /// How many unpaid orders the customer may hold at once.
+    pub max_unpaid: i64,
+}
+
+impl CheckoutRequest<'_> {
+    /// Until when the order may be paid: none when it is paid at checkout.
+    fn payment_deadline(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
+        (self.payment != PaymentMethod::StoreCredit).then(|| now + self.payment_window)
+    }
 }
 
 /// An order that went through.
@@ -125,6 +136,8 @@ pub enum CheckoutProblem {
     SoldOut(Vec<String>),
     /// Store credit cannot pay this order.
     Credit(CreditProblem),
+    /// The customer already holds this many unpaid orders, the most allowed.
+    TooManyUnpaid(i64),
 }
 
 /// A failure inside the checkout transaction: either a problem to show (rolled back all
@@ -199,6 +212,13 @@ fn place_in_transaction(
     if lines.is_empty() {
         return Err(Failure::Problem(CheckoutProblem::EmptyCart));
     }
+    let paid_now = request.payment == PaymentMethod::StoreCredit;
+    if !paid_now {
+        let unpaid = order::count_unpaid(conn, request.user_id)?;
+        if unpaid >= request.max_unpaid {
+            return Err(Failure::Problem(CheckoutProblem::TooManyUnpaid(unpaid)));
+        }
+    }
     let changed = changes(request.shown, &lines, request.currency);
     if !changed.is_empty() {
         return Err(Failure::Problem(CheckoutProblem::Changed(changed)));
@@ -224,7 +244,6 @@ fn place_in_transaction(
         .rule
         .totals(&priced)
         .map_err(|_| AppError::BadRequest("This order is too large to place.".into()))?;
-    let paid_now = request.payment == PaymentMethod::StoreCredit;
     if paid_now {
         let balance = credit::lock_balance(conn, request.user_id)?;
         let today = now.date().and_time(chrono::NaiveTime::MIN);
@@ -261,6 +280,8 @@ fn place_in_transaction(
             created_at: now,
             updated_at: now,
             payment_method: request.payment.as_str(),
+            pay_by: request.payment_deadline(now),
+            paid_cents: if paid_now { totals.total.cents() } else { 0 },
         },
     )?;
     if paid_now && totals.total.cents() > 0 {

@@ -14,14 +14,17 @@ pub mod cart;
 pub mod catalog_admin;
 pub mod checkout;
 pub mod credit;
+pub mod expiry;
 pub mod hashing;
 pub mod login;
 pub mod moderation;
 pub mod order_admin;
 pub mod password;
 pub mod payments;
+pub mod refunds;
 pub mod reviews;
 pub mod signup;
+pub mod stripe;
 pub mod users_admin;
 
 /// The admin making a change.

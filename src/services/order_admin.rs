@@ -3,20 +3,25 @@
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConn};
+use crate::domain::Money;
 use crate::domain::OrderStatus;
 use crate::error::{AppError, Outcome};
+use crate::mail::compose::OrderNews;
 use crate::models::audit::Changes;
 use crate::models::order;
 use crate::services::cancellation::{cancel_and_restock, CannotCancel};
+use crate::services::payments::{tell, Shop};
 use crate::services::Actor;
 
-/// Moves an order along the status machine; cancelling puts the stock back in the same
-/// transaction. `Err` holds the reason an illegal move was refused.
+/// Moves an order along the status machine, telling its customer: marking it paid counts
+/// its total as paid (a bank transfer arrived), shipping keeps the `tracking_number`,
+/// cancelling puts the stock back, all in the same transaction. `Err` holds the reason an
+/// illegal move was refused.
 pub fn change_order_status(
     conn: &mut DbConn,
     actor: &Actor,
-    id: i32,
-    to: OrderStatus,
+    (id, to, tracking_number): (i32, OrderStatus, Option<&str>),
+    shop: Shop<'_>,
     now: NaiveDateTime,
 ) -> Outcome<(), String> {
     db::transaction(conn, |conn| {
@@ -27,6 +32,11 @@ pub fn change_order_status(
         }
         let moved = if to == OrderStatus::Cancelled {
             cancel_and_restock(conn, id, from, now)?
+        } else if to == OrderStatus::Paid {
+            match order::mark_paid(conn, id, from, None, now)? {
+                true => Ok(()),
+                false => Err(CannotCancel(from)),
+            }
         } else if order::change_status(conn, id, from, to, now)? {
             Ok(())
         } else {
@@ -39,6 +49,25 @@ pub fn change_order_status(
         }
         let mut changes = Changes::new();
         changes.field("status", from.as_str(), to.as_str());
+        let tracking_number =
+            tracking_number.filter(|n| !n.is_empty() && to == OrderStatus::Shipped);
+        if let Some(number) = tracking_number {
+            order::set_tracking_number(conn, id, number, now)?;
+            changes.field("tracking_number", "", number);
+        }
+        let total = Money::from_cents(found.total_cents).display(shop.symbol);
+        let news = match to {
+            OrderStatus::Paid => Some(OrderNews::Paid {
+                amount: total,
+                method: found.payment_method.label(),
+            }),
+            OrderStatus::Shipped => Some(OrderNews::Shipped { tracking_number }),
+            OrderStatus::Cancelled => Some(OrderNews::Cancelled),
+            _ => None,
+        };
+        if let Some(news) = news {
+            tell(conn, shop.links, id, &news, now)?;
+        }
         actor.record(conn, "order.status", ("order", id), changes, "", now)?;
         Ok(Ok(()))
     })

@@ -6,6 +6,7 @@ use actix_session::SessionExt;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use chrono::TimeDelta;
 use serde::Deserialize;
 
 use crate::db::{self, DbConn};
@@ -16,6 +17,7 @@ use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit;
 use crate::models::now;
 use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
+use crate::services::payments::{self, CardStart};
 use crate::web::auth::CurrentUser;
 use crate::web::cart::totals_of;
 use crate::web::error::AppError;
@@ -41,6 +43,7 @@ struct CheckoutPage {
     methods: Vec<PaymentMethod>,
     payment: PaymentMethod,
     credit_cents: i64,
+    unpaid_link: bool,
 }
 
 /// What the page needs besides the cart.
@@ -50,6 +53,8 @@ struct Shown {
     address: AddressInput,
     errors: FormErrors,
     notices: Vec<String>,
+    /// Whether to point at the unpaid orders (the cap on them was reached).
+    unpaid_link: bool,
 }
 
 /// The lines of the user's cart (none without a cart).
@@ -81,7 +86,7 @@ async fn checkout_page(
     .await?;
     let totals = totals_of(state, &lines)?;
     let blocked = lines.iter().any(|l| l.problem().is_some());
-    render(
+    let mut response = render(
         status,
         &CheckoutPage {
             page,
@@ -100,8 +105,11 @@ async fn checkout_page(
                 .unwrap_or(PaymentMethod::BankTransfer),
             methods,
             credit_cents,
+            unpaid_link: shown.unpaid_link,
         },
-    )
+    )?;
+    state.allow_payment_redirects(&mut response);
+    Ok(response)
 }
 
 /// `GET /checkout`.
@@ -124,6 +132,7 @@ pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
         address: AddressInput::default(),
         errors: FormErrors::new(),
         notices: Vec::new(),
+        unpaid_link: false,
     };
     checkout_page(&state, page, user.id, shown, StatusCode::OK).await
 }
@@ -188,6 +197,7 @@ pub async fn place(
                 address: typed,
                 errors,
                 notices: Vec::new(),
+                unpaid_link: false,
             };
             return checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await;
         }
@@ -213,6 +223,11 @@ pub async fn place(
             payment,
             credit_daily_limit: Money::from_cents(config.store_credit_daily_limit_cents),
             bank_details: &config.bank_transfer_details,
+            payment_window: match payment {
+                PaymentMethod::BankTransfer => TimeDelta::days(config.bank_transfer_days),
+                _ => TimeDelta::minutes(config.order_payment_minutes),
+            },
+            max_unpaid: config.max_unpaid_orders,
         };
         checkout::place_order(conn, &request, now())
     })
@@ -223,6 +238,9 @@ pub async fn place(
         Ok(Placed::New(id)) => {
             state.wake_mailer();
             log::info!("order {id} placed by user {}", user.id);
+            if payment == PaymentMethod::Card {
+                return pay_by_card(&req, &state, id, user.id).await;
+            }
             flash::push(
                 &session,
                 FlashKind::Success,
@@ -230,7 +248,28 @@ pub async fn place(
             );
             Ok(see_other(&format!("/orders/{id}")))
         }
+        Ok(placed @ Placed::Earlier(_)) if payment == PaymentMethod::Card => {
+            pay_by_card(&req, &state, placed.id(), user.id).await
+        }
         Ok(placed @ Placed::Earlier(_)) => Ok(see_other(&format!("/orders/{}", placed.id()))),
+        Err(CheckoutProblem::TooManyUnpaid(count)) => {
+            let mut errors = FormErrors::new();
+            errors.add(
+                "payment_method",
+                format!(
+                    "You have {count} unpaid orders, the most we hold at once: pay or cancel one of them first (see Your orders), or pay this one with store credit."
+                ),
+            );
+            let shown = Shown {
+                checkout_key: form.checkout_key,
+                payment: Some(payment),
+                address: typed,
+                errors,
+                notices: vec!["Nothing was ordered.".to_string()],
+                unpaid_link: true,
+            };
+            checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
+        }
         Err(CheckoutProblem::EmptyCart) => {
             flash::push(
                 &session,
@@ -249,6 +288,7 @@ pub async fn place(
                 address: typed,
                 errors: FormErrors::new(),
                 notices,
+                unpaid_link: false,
             };
             checkout_page(&state, page, user.id, shown, StatusCode::CONFLICT).await
         }
@@ -272,8 +312,61 @@ pub async fn place(
                 address: typed,
                 errors,
                 notices: vec!["Nothing was ordered.".to_string()],
+                unpaid_link: false,
             };
             checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
+        }
+    }
+}
+
+/// Sends the customer to Stripe's payment page for order `id` (303), or, when Stripe cannot
+/// be reached or refuses, to the order's page with a message and its "Pay now" button.
+pub async fn pay_by_card(
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    id: i32,
+    user_id: i32,
+) -> Reply {
+    let Some(stripe) = state.stripe.clone() else {
+        return Ok(flash::error(
+            req,
+            "Card payments are not available right now. Your order is saved.",
+            &format!("/orders/{id}"),
+        ));
+    };
+    let worker_state = state.clone();
+    let started = web::block(move || {
+        payments::start_card_payment(
+            &worker_state.pool,
+            &stripe,
+            worker_state.shop(),
+            (id, user_id),
+            now(),
+        )
+    })
+    .await??;
+    let page = format!("/orders/{id}");
+    match started {
+        None => Err(AppError::NotFound),
+        Some(CardStart::Redirect(url)) => Ok(see_other(&url)),
+        Some(CardStart::Settled(status)) => {
+            state.wake_mailer();
+            Ok(flash::info(
+                req,
+                format!(
+                    "Order #{id} is {}: there is nothing to pay.",
+                    status.label().to_lowercase()
+                ),
+                &page,
+            ))
+        }
+        Some(CardStart::Failed(e)) => {
+            log::warn!("order {id}: no card payment page: {e}");
+            Ok(flash::error(
+                req,
+                format!("We could not open the card payment page just now. Your order #{id} is saved and nothing was charged: press \"Pay now\" to try again."),
+                &page,
+            ))
         }
     }
 }

@@ -87,3 +87,9 @@ pub fn info(req: &HttpRequest, text: impl Into<String>, to: &str) -> HttpRespons
     push(&req.get_session(), FlashKind::Info, text);
     see_other(to)
 }
+
+/// Flashes a problem and redirects (303) to `to`.
+pub fn error(req: &HttpRequest, text: impl Into<String>, to: &str) -> HttpResponse {
+    push(&req.get_session(), FlashKind::Error, text);
+    see_other(to)
+}

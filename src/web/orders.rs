@@ -12,11 +12,13 @@ use crate::domain::OrderStatus;
 use crate::domain::{PageNumber, Pagination};
 use crate::models::now;
 use crate::models::order::{self, Order, OrderItem};
+use crate::models::refund::{self, Refund};
 use crate::services::cancellation::{self, CannotCancel};
 use crate::services::checkout::bank_transfer_instructions;
+use crate::services::payments;
 use crate::web::auth::CurrentUser;
 use crate::web::error::AppError;
-use crate::web::flash::{self};
+use crate::web::flash::{self, see_other};
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
 use crate::web::state::AppState;
@@ -78,6 +80,8 @@ struct OrderPage {
     items: Vec<OrderItem>,
     error: Option<String>,
     bank_instructions: Option<String>,
+    refunds: Vec<Refund>,
+    card_payments: bool,
 }
 
 async fn order_page(
@@ -88,32 +92,104 @@ async fn order_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (order, items) = db::run(&state.pool, move |conn| {
+    let (order, items, refunds) = db::run(&state.pool, move |conn| {
         let order = order::find_for_user(conn, id, user_id)?.ok_or(AppError::NotFound)?;
         let items = order::items(conn, id)?;
-        Ok((order, items))
+        let refunds = refund::for_order(conn, id)?;
+        Ok((order, items, refunds))
     })
     .await?;
     let awaiting_transfer =
         order.payment_method == PaymentMethod::BankTransfer && order.status == OrderStatus::Pending;
     let details = &state.config.bank_transfer_details;
-    render(
+    let mut response = render(
         status,
         &OrderPage {
             page,
             bank_instructions: awaiting_transfer
                 .then(|| bank_transfer_instructions(details, order.id)),
+            card_payments: state.stripe.is_some(),
             order,
             items,
             error,
+            refunds,
         },
-    )
+    )?;
+    state.allow_payment_redirects(&mut response);
+    Ok(response)
 }
 
-/// `GET /orders/{id}`: items, totals, status, address.
-pub async fn show(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<String>) -> Reply {
-    let Visit { state, page, .. } = v;
-    order_page(&state, page, path_id(&id)?, user.id, None, StatusCode::OK).await
+/// `?payment=return` of an order page: the customer is back from Stripe's payment page.
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    payment: Option<String>,
+}
+
+/// `GET /orders/{id}`: items, totals, status, address. Back from Stripe's payment page
+/// (`?payment=return`), the order's session is read from Stripe, so a paid order shows paid
+/// even before the webhook arrives; the return itself proves nothing.
+pub async fn show(
+    v: Visit,
+    CurrentUser(user): CurrentUser,
+    id: web::Path<String>,
+    query: web::Query<ShowQuery>,
+) -> Reply {
+    let (req, state, page) = v.into_parts();
+    let id = path_id(&id)?;
+    if query.payment.as_deref() == Some("return") {
+        return back_from_payment(&req, &state, id, user.id).await;
+    }
+    order_page(&state, page, id, user.id, None, StatusCode::OK).await
+}
+
+/// Settles the order from its session if Stripe says it is paid, then shows the order
+/// (303, so a reload does not ask Stripe again) with what is known.
+async fn back_from_payment(
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    id: i32,
+    user_id: i32,
+) -> Reply {
+    let page = format!("/orders/{id}");
+    let Some(stripe) = state.stripe.clone() else {
+        return Ok(see_other(&page));
+    };
+    let worker_state = state.clone();
+    let status = web::block(move || {
+        let found = {
+            let mut conn = worker_state.pool.get()?;
+            order::find_for_user(&mut conn, id, user_id)?
+        };
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        payments::check_on_return(
+            &worker_state.pool,
+            &stripe,
+            worker_state.shop(),
+            &found,
+            now(),
+        )
+        .map(Some)
+    })
+    .await??
+    .ok_or(AppError::NotFound)?;
+    state.wake_mailer();
+    Ok(match status {
+        OrderStatus::Paid => flash::success(req, "Thank you! Your payment is confirmed.", &page),
+        OrderStatus::Pending => flash::info(
+            req,
+            "Thank you! We are waiting for the confirmation of your payment; this page will show it once it arrives.",
+            &page,
+        ),
+        _ => see_other(&page),
+    })
+}
+
+/// `POST /orders/{id}/pay`: starts (or resumes) the card payment of a pending card order.
+pub async fn pay(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<String>) -> Reply {
+    let (req, state, _) = v.into_parts();
+    crate::web::checkout::pay_by_card(&req, &state, path_id(&id)?, user.id).await
 }
 
 /// `POST /orders/{id}/cancel`: while pending; the stock goes back in the same transaction.
@@ -121,10 +197,12 @@ pub async fn cancel(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<Stri
     let (req, state, page) = v.into_parts();
     let id = path_id(&id)?;
     let user_id = user.id;
+    let worker_state = state.clone();
     let result = db::run(&state.pool, move |conn| {
-        cancellation::cancel_by_customer(conn, id, user_id, now())
+        cancellation::cancel_by_customer(conn, &worker_state.links, (id, user_id), now())
     })
     .await?;
+    state.wake_mailer();
     match result {
         None => Err(AppError::NotFound),
         Some(Ok(())) => {

@@ -6,8 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::db;
 use crate::domain::payment::verify_webhook;
+use crate::domain::Money;
 use crate::models::now;
 use crate::services::payments::{self, EventOutcome, StripeEvent};
+use crate::services::refunds::{self, RefundRequest};
 use crate::web::state::AppState;
 use crate::web::visit::Reply;
 
@@ -46,19 +48,59 @@ pub async fn stripe_webhook(
         Ok(event) => event,
         Err(e) => return Ok(refused(&format!("not a Stripe event: {e}"))),
     };
-    let currency = state.config.currency.clone();
     let (id, kind) = (event.id.clone(), event.kind.clone());
+    let worker_state = state.clone();
     let outcome = db::run(&state.pool, move |conn| {
-        payments::apply_stripe_event(conn, &event, &currency, now())
+        payments::apply_stripe_event(conn, &event, worker_state.shop(), now())
     })
     .await?;
     match &outcome {
         EventOutcome::Paid(order) => log::info!("order {order} paid ({kind} {id})"),
         EventOutcome::Refused(order, why) => log::warn!("order {order} not paid by {id}: {why}"),
+        EventOutcome::RefundDue(order) => {
+            log::warn!("order {order} paid after it expired ({id}): refunding it in full");
+            refund_late_payment(&state, *order).await;
+        }
         EventOutcome::Replay => log::info!("Stripe event {id} was applied before"),
         EventOutcome::Ignored => log::info!("Stripe event {id} ({kind}) needs nothing"),
     }
+    state.wake_mailer();
     Ok(HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .body("ok\n"))
+}
+
+/// Gives back in full the money that came for an order after it expired with its stock gone.
+/// A refund Stripe cannot take now stays pending for the background job; the event itself
+/// is answered 200 either way (it was applied).
+async fn refund_late_payment(state: &web::Data<AppState>, order_id: i32) {
+    let state = state.clone();
+    let refunded = web::block(move || {
+        let mut conn = state.pool.get()?;
+        let total = crate::models::order::find(&mut conn, order_id)?.map_or(0, |o| o.paid_cents);
+        drop(conn);
+        let request = RefundRequest {
+            order_id,
+            amount: Money::from_cents(total),
+            reason: "the order expired before the payment arrived, and its products sold out",
+            restock: false,
+        };
+        refunds::refund(
+            &state.pool,
+            state.stripe.as_ref(),
+            state.shop(),
+            None,
+            &request,
+            now(),
+        )
+    })
+    .await;
+    match refunded {
+        Ok(Ok(Ok(()))) => log::info!("order {order_id}: the late payment went back"),
+        Ok(Ok(Err(why))) => {
+            log::warn!("order {order_id}: the late payment did not go back yet: {why:?}")
+        }
+        Ok(Err(e)) => log::warn!("order {order_id}: refunding the late payment failed: {e}"),
+        Err(e) => log::warn!("order {order_id}: refunding the late payment failed: {e}"),
+    }
 }

@@ -7,6 +7,30 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
      style-src 'self'; script-src 'none'; object-src 'none'; frame-ancestors 'none'; \
      form-action 'self'; base-uri 'none'";
 
+/// Stripe's hosted payment page, where the checkout and order pages send card payers.
+pub const STRIPE_CHECKOUT_ORIGIN: &str = "https://checkout.stripe.com";
+
+/// The policy for a page whose form may be answered with a redirect to another origin:
+/// browsers hold a redirect after a form post to `form-action` too, so those origins join
+/// `'self'` there.
+pub fn policy_with_form_targets(origins: &[String]) -> String {
+    let targets: String = origins.iter().map(|o| format!(" {o}")).collect();
+    CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'",
+        &format!("form-action 'self'{targets}"),
+    )
+}
+
+/// The origins a card payment's form may lead to: Stripe's hosted page and, when the API is
+/// somewhere else (a test double), that origin, which serves its payment page.
+pub fn payment_form_targets(stripe_api_base: &str) -> Vec<String> {
+    let mut origins = vec![STRIPE_CHECKOUT_ORIGIN.to_string()];
+    if stripe_api_base != "https://api.stripe.com" {
+        origins.push(stripe_api_base.to_string());
+    }
+    origins
+}
+
 /// Every security header and its value.
 pub const SECURITY_HEADERS: [(&str, &str); 6] = [
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
@@ -37,5 +61,20 @@ pub fn security_headers(https_only: bool) -> DefaultHeaders {
         headers.add(STRICT_TRANSPORT_SECURITY)
     } else {
         headers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_pages_may_send_forms_to_stripe_only() {
+        let targets = payment_form_targets("https://api.stripe.com");
+        assert_eq!(targets, ["https://checkout.stripe.com"]);
+        let policy = policy_with_form_targets(&payment_form_targets("http://127.0.0.1:4242"));
+        assert!(policy
+            .contains("form-action 'self' https://checkout.stripe.com http://127.0.0.1:4242;"));
+        assert!(policy.contains("script-src 'none'"));
     }
 }

@@ -11,6 +11,8 @@ use crate::db::{self, DbPool};
 use crate::mail::Links;
 use crate::models::category::{self, CategoryLink};
 use crate::services::hashing::Hasher;
+use crate::services::payments::Shop;
+use crate::services::stripe::Stripe;
 use crate::web::error::AppError;
 
 /// How long the category navigation is reused before it is read again. Writes on this
@@ -36,6 +38,8 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// Absolute links for mails, on `PUBLIC_URL`.
     pub links: Links,
+    /// The Stripe client, when `STRIPE_SECRET_KEY` is set.
+    pub stripe: Option<Stripe>,
 }
 
 impl AppState {
@@ -54,7 +58,33 @@ impl AppState {
             mail_wake: Arc::new(Notify::new()),
             links: Links::new(&config.public_url),
             nav: Arc::new(NavCache::default()),
+            stripe: Stripe::from_config(&config),
             config: Arc::new(config),
+        }
+    }
+
+    /// What settling a payment needs to know of the shop.
+    pub fn shop(&self) -> Shop<'_> {
+        Shop {
+            links: &self.links,
+            currency: &self.config.currency,
+            symbol: &self.config.currency_symbol,
+        }
+    }
+
+    /// Lets a page's forms lead to Stripe's payment page (when card payments are on): the
+    /// checkout and order pages, whose posts may be answered with a redirect there.
+    pub fn allow_payment_redirects(&self, response: &mut actix_web::HttpResponse) {
+        if self.stripe.is_none() {
+            return;
+        }
+        let targets =
+            crate::web::security_headers::payment_form_targets(&self.config.stripe_api_base);
+        let policy = crate::web::security_headers::policy_with_form_targets(&targets);
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&policy) {
+            response
+                .headers_mut()
+                .insert(actix_web::http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
 

@@ -1224,6 +1224,7 @@ fn an_unknown_status_or_role_read_from_the_database_is_an_error_never_a_guess() 
     assert_eq!(read("cancelled").0, Some(OrderStatus::Cancelled));
     assert_eq!(read("archived").1, Some(ProductStatus::Archived));
     assert_eq!(read("admin").2, Some(Role::Admin));
-    assert_eq!(read("refunded"), (None, None, None));
+    assert_eq!(read("refunded").0, Some(OrderStatus::Refunded));
+    assert_eq!(read("lost"), (None, None, None));
     assert_eq!(read("Admin"), (None, None, None));
 }

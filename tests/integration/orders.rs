@@ -417,7 +417,7 @@ fn a_paid_order_cannot_be_cancelled_by_the_customer() {
 
 #[test]
 fn orders_are_listed_newest_first_twenty_to_a_page() {
-    let app = TestApp::spawn();
+    let app = TestApp::spawn_with(&[("MAX_UNPAID_ORDERS", "100")]);
     let lamp = app.product_on_sale("Desk Lamp", 100, 1_000);
     let client = app.customer("ada@example.com");
     let mut ids = Vec::new();

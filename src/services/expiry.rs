@@ -1,0 +1,115 @@
+//! Unpaid orders expire: past its payment deadline an order is called off as `expired`, its
+//! stock goes back and its customer is told, in one transaction. A card order's Checkout
+//! Session is expired at Stripe first (no transaction is open meanwhile), so nobody can pay
+//! for an order that is gone; when Stripe says the session was completed after all, the
+//! order is settled as paid instead. Across instances each order is expired once: it is taken
+//! with a row lock others skip, and moved only while still pending.
+
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+use crate::db::{self, DbPool};
+use crate::domain::payment::PaymentMethod;
+use crate::domain::OrderStatus;
+use crate::error::AppError;
+use crate::mail::compose::OrderNews;
+use crate::models::order::{self, Order};
+use crate::services::cancellation::return_stock;
+use crate::services::payments::{settle_read_back, tell, Shop};
+use crate::services::stripe::{Stripe, StripeError};
+
+/// Orders looked at per round.
+const BATCH: i64 = 50;
+
+/// Expires the orders whose payment deadline passed before `now`; returns how many.
+pub fn expire_overdue(
+    pool: &DbPool,
+    stripe: Option<&Stripe>,
+    shop: Shop<'_>,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let due = {
+        let mut conn = pool.get()?;
+        order::overdue(&mut conn, now, BATCH)?
+    };
+    let mut expired = 0;
+    for order in due {
+        if !session_closed(pool, stripe, shop, &order, now)? {
+            continue;
+        }
+        let mut conn = pool.get()?;
+        let done = db::transaction(&mut conn, |conn| {
+            let Some(order) = order::claim_pending(conn, order.id)? else {
+                return Ok::<_, AppError>(false);
+            };
+            if order.pay_by.is_none_or(|deadline| deadline >= now) {
+                return Ok(false);
+            }
+            if !order::change_status(
+                conn,
+                order.id,
+                OrderStatus::Pending,
+                OrderStatus::Expired,
+                now,
+            )? {
+                return Ok(false);
+            }
+            return_stock(conn, order.id, now)?;
+            tell(conn, shop.links, order.id, &OrderNews::Expired, now)?;
+            Ok(true)
+        })?;
+        if done {
+            log::info!("order {} expired unpaid; its stock is back", order.id);
+            expired += 1;
+        }
+    }
+    Ok(expired)
+}
+
+/// Makes sure nobody can still pay for `order` through Stripe: true when its session (if
+/// any) is expired now; false when the order was settled as paid instead, or Stripe could
+/// not say (the next round tries again).
+fn session_closed(
+    pool: &DbPool,
+    stripe: Option<&Stripe>,
+    shop: Shop<'_>,
+    order: &Order,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let (Some(session_id), PaymentMethod::Card) =
+        (order.stripe_session_id.as_deref(), order.payment_method)
+    else {
+        return Ok(true);
+    };
+    let Some(stripe) = stripe else {
+        return Ok(true);
+    };
+    match stripe.expire_checkout_session(session_id) {
+        Ok(_) => return Ok(true),
+        Err(StripeError::Unreachable(why)) => {
+            log::warn!("order {}: cannot expire its session yet: {why}", order.id);
+            return Ok(false);
+        }
+        // Not open any more: completed (paid late) or expired already.
+        Err(StripeError::Refused { .. }) => {}
+    }
+    let session = match stripe.checkout_session(session_id) {
+        Ok(session) => session,
+        Err(e) => {
+            log::warn!("order {}: cannot read its session: {e}", order.id);
+            return Ok(false);
+        }
+    };
+    match session.get("status").and_then(Value::as_str) {
+        Some("expired") => Ok(true),
+        Some("complete") => {
+            let status = settle_read_back(pool, &session, shop, order.id, now)?;
+            log::info!(
+                "order {}: its session was completed at the deadline: {status}",
+                order.id
+            );
+            Ok(false)
+        }
+        _ => Ok(false),
+    }
+}
