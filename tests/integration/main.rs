@@ -5,6 +5,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod card;
 mod cart;
 mod catalogue;
 mod cli;

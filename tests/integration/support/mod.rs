@@ -8,6 +8,8 @@
 
 pub mod accounts;
 pub mod client;
+#[path = "../../support/fake_stripe.rs"]
+pub mod fake_stripe;
 pub mod fixtures;
 pub mod process;
 pub mod raw;
@@ -226,7 +228,11 @@ impl TestApp {
         let db = fresh_database();
         let data_dir = db.data_dir().to_string_lossy().into_owned();
         let database_url = db.url();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
         let mut env: Vec<(String, String)> = vec![
+            // Links in mails and Stripe's return addresses lead back to this server.
+            ("PUBLIC_URL".into(), base.clone()),
             ("DATA_DIR".into(), data_dir),
             ("DATABASE_URL".into(), database_url),
             ("DEMO_DATA".into(), "off".into()),
@@ -245,8 +251,6 @@ impl TestApp {
         let pool = db::connect(&config).expect("open the test database");
         let state = AppState::new(config, pool);
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-        let base = format!("http://{}", listener.local_addr().expect("local addr"));
         let (tx, rx) = mpsc::channel();
         let server_state = state.clone();
         let thread = std::thread::spawn(move || {
