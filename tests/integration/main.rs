@@ -18,4 +18,5 @@ mod orders;
 mod pages;
 mod payments;
 mod races;
+mod refunds;
 mod reviews;
