@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
+use crate::fake_stripe::{FakeStripe, SECRET_KEY, WEBHOOK_SECRET};
+
 /// The password every journey uses.
 pub const PASSWORD: &str = "violet tractor moonlight";
 
@@ -134,6 +136,9 @@ pub struct Harness {
     pub client: Client,
     /// `http://127.0.0.1:PORT` of the shop.
     pub base: String,
+    /// The fake Stripe the shop takes cards through; its hosted page is what the browser
+    /// pays on.
+    pub fake: FakeStripe,
     env: Vec<(String, String)>,
     data: tempfile::TempDir,
     _profile: tempfile::TempDir,
@@ -168,7 +173,12 @@ impl Harness {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a socket for the shop");
         let port = listener.local_addr().expect("its address").port();
         let base = format!("http://127.0.0.1:{port}");
+        let fake = FakeStripe::start();
+        fake.deliver_webhooks_to(&format!("{base}/payments/stripe/webhook"));
         let env: Vec<(String, String)> = vec![
+            ("STRIPE_SECRET_KEY".into(), SECRET_KEY.into()),
+            ("STRIPE_API_BASE".into(), fake.base.clone()),
+            ("STRIPE_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
             (
                 "DATA_DIR".into(),
                 data.path().to_string_lossy().into_owned(),
@@ -248,6 +258,7 @@ impl Harness {
         Harness {
             client,
             base,
+            fake,
             env,
             data,
             _profile: profile,

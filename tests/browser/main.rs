@@ -3,14 +3,18 @@
 //!
 //! Customer: home, search, category, product, guest cart, sign-up, the mailed link, login
 //! (the cart is still there), quantities, checkout above the discount threshold, a review,
-//! logout. Admin: `create-admin`, a category, a product with an image, the shop, a price
-//! edit, shipping the order, the audit log. Attacks: forms on another origin are refused,
+//! logout; the order is paid by card on the (fake) Stripe hosted page, through the checkout
+//! page's `form-action` policy. Admin: `create-admin`, a category, a product with an image,
+//! the shop, a price edit, shipping the order, store credit for the customer, the audit log;
+//! then the customer pays a second order with that store credit. Attacks: forms on another origin are refused,
 //! markup in a review stays text. Screenshots of the main pages at 390 and 1280 px go to
 //! `target/screenshots/`.
 //!
 //! The suite has its own harness (libtest-mimic): without Chromium the journey is reported
 //! as *ignored*, never as passed, and with `CI=true` a missing browser is a failure.
 
+#[path = "../support/fake_stripe.rs"]
+mod fake_stripe;
 mod harness;
 
 use fantoccini::Locator;
@@ -46,6 +50,7 @@ async fn journeys_in_a_browser_with_javascript_off(browser: Browser) {
     attack_journey(&h, &ordered).await;
     review_and_logout(&h, &ordered).await;
     admin_journey(&h, &ordered).await;
+    store_credit_journey(&h, &ordered).await;
     h.finish().await;
 }
 
@@ -201,21 +206,47 @@ async fn customer_journey(h: &Harness) -> Ordered {
     h.fill("#postcode", "SW1Y 4JH").await;
     h.fill("#city", "London").await;
     h.fill("#country", "United Kingdom").await;
+    let card = h
+        .client
+        .find(Locator::Css("input[name=payment_method][value=card]"))
+        .await
+        .expect("the card choice");
+    assert!(
+        card.prop("checked").await.expect("checked").as_deref() == Some("true"),
+        "card is pre-selected"
+    );
     h.click("form[action='/checkout'] button").await;
+
+    // The browser follows the 303 to Stripe's page: the checkout page's form-action allows it.
+    assert!(
+        h.client
+            .current_url()
+            .await
+            .expect("the url")
+            .as_str()
+            .starts_with(&format!("{}/pay/cs_", h.fake.base)),
+        "on the hosted payment page"
+    );
+    assert_eq!(h.h1().await, "Fake Stripe Checkout");
+    h.screenshots("stripe-hosted-page").await;
+    h.click("form button").await;
+
     let heading = h.h1().await;
     assert!(heading.starts_with("Order #"), "{heading}");
     let order_id = heading.trim_start_matches("Order #").to_string();
     assert_eq!(
         h.text(".flash").await,
-        format!("Thank you! Your order #{order_id} is placed.")
+        "Thank you! Your payment is confirmed."
     );
+    assert_eq!(h.fake.deliveries().len(), 1, "the signed event came first");
     assert_eq!(h.text(".totals .discount").await, discount);
     assert_eq!(
         harness::cents(&h.text(".totals .total").await),
         2 * unit - 2 * unit / 10
     );
-    assert_eq!(h.text("dd.status").await, "Pending");
-    h.screenshots("order").await;
+    assert_eq!(h.text("dd.status").await, "Paid");
+    assert_eq!(h.text("dd.payment-method").await, "Card");
+    h.screenshots("order-paid-by-card").await;
     Ordered {
         product_path,
         product_name,
@@ -370,8 +401,8 @@ async fn admin_journey(h: &Harness, ordered: &Ordered) {
     h.open(&shop_path).await;
     assert_eq!(h.text(".product .price").await, "$79.50");
 
-    // Ship the customer's order: paid, then shipped.
-    for (status, shown) in [("paid", "Paid"), ("shipped", "Shipped")] {
+    // Ship the customer's order, paid by card.
+    for (status, shown) in [("shipped", "Shipped")] {
         h.open(&format!("/admin/orders/{}", ordered.order_id)).await;
         h.client
             .find(Locator::Css("#status"))
@@ -400,8 +431,46 @@ async fn admin_journey(h: &Harness, ordered: &Ordered) {
     assert!(has("category.create", "lamps-lights"), "{rows:#?}");
     assert!(has("product.create", "Brass Desk Lamp"), "{rows:#?}");
     assert!(has("product.update", "89.00 → 79.50"), "{rows:#?}");
-    assert!(has("order.status", "pending → paid"), "{rows:#?}");
     assert!(has("order.status", "paid → shipped"), "{rows:#?}");
     assert!(rows.iter().all(|r| r.contains(admin)), "{rows:#?}");
     h.screenshots("admin-audit").await;
+
+    // Store credit for the customer, then log out.
+    h.open("/admin/users?q=ada%40example.com").await;
+    h.fill("form.credit input[name=amount]", "500.00").await;
+    h.fill("form.credit input[name=reason]", "Welcome gift")
+        .await;
+    h.click("form.credit button").await;
+    assert!(h.text(".flash").await.contains("$500.00"));
+    h.click(".user-menu form[action='/logout'] button").await;
+}
+
+/// The customer pays a second order with the store credit an admin granted.
+async fn store_credit_journey(h: &Harness, ordered: &Ordered) {
+    h.log_in("ada@example.com", PASSWORD).await;
+    h.open(&ordered.product_path).await;
+    h.fill("form.add-to-cart input[name=quantity]", "1").await;
+    h.click("form.add-to-cart button").await;
+    h.click("a.button[href='/checkout']").await;
+    assert!(h.text("fieldset.payment").await.contains("$500.00"));
+    h.fill("#name", "Ada Lovelace").await;
+    h.fill("#address_line1", "12 St James's Square").await;
+    h.fill("#postcode", "SW1Y 4JH").await;
+    h.fill("#city", "London").await;
+    h.fill("#country", "United Kingdom").await;
+    h.choose("input[name=payment_method][value=store_credit]")
+        .await;
+    h.click("form[action='/checkout'] button").await;
+    let heading = h.h1().await;
+    assert!(heading.starts_with("Order #"), "{heading}");
+    assert_ne!(heading, format!("Order #{}", ordered.order_id));
+    assert_eq!(h.text("dd.status").await, "Paid", "paid at once");
+    assert_eq!(h.text("dd.payment-method").await, "Store credit");
+    let total = harness::cents(&h.text(".totals .total").await);
+    h.screenshots("order-paid-by-store-credit").await;
+    h.open("/account/credit").await;
+    assert_eq!(
+        harness::cents(&h.text(".credit-balance").await),
+        50_000 - total
+    );
 }
