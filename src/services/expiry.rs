@@ -6,17 +6,15 @@
 //! with a row lock others skip, and moved only while still pending.
 
 use chrono::NaiveDateTime;
-use serde_json::Value;
 
 use crate::db::{self, DbPool};
-use crate::domain::payment::PaymentMethod;
 use crate::domain::OrderStatus;
 use crate::error::AppError;
 use crate::mail::compose::OrderNews;
-use crate::models::order::{self, Order};
+use crate::models::order;
 use crate::services::cancellation::return_stock;
-use crate::services::payments::{settle_read_back, tell, Shop};
-use crate::services::stripe::{Stripe, StripeError};
+use crate::services::payments::{close_checkout_session, tell, Shop};
+use crate::services::stripe::Stripe;
 
 /// Orders looked at per round.
 const BATCH: i64 = 50;
@@ -34,7 +32,7 @@ pub fn expire_overdue(
     };
     let mut expired = 0;
     for order in due {
-        if !session_closed(pool, stripe, shop, &order, now)? {
+        if !close_checkout_session(pool, stripe, shop, &order, now)? {
             continue;
         }
         let mut conn = pool.get()?;
@@ -64,52 +62,4 @@ pub fn expire_overdue(
         }
     }
     Ok(expired)
-}
-
-/// Makes sure nobody can still pay for `order` through Stripe: true when its session (if
-/// any) is expired now; false when the order was settled as paid instead, or Stripe could
-/// not say (the next round tries again).
-fn session_closed(
-    pool: &DbPool,
-    stripe: Option<&Stripe>,
-    shop: Shop<'_>,
-    order: &Order,
-    now: NaiveDateTime,
-) -> Result<bool, AppError> {
-    let (Some(session_id), PaymentMethod::Card) =
-        (order.stripe_session_id.as_deref(), order.payment_method)
-    else {
-        return Ok(true);
-    };
-    let Some(stripe) = stripe else {
-        return Ok(true);
-    };
-    match stripe.expire_checkout_session(session_id) {
-        Ok(_) => return Ok(true),
-        Err(StripeError::Unreachable(why)) => {
-            log::warn!("order {}: cannot expire its session yet: {why}", order.id);
-            return Ok(false);
-        }
-        // Not open any more: completed (paid late) or expired already.
-        Err(StripeError::Refused { .. }) => {}
-    }
-    let session = match stripe.checkout_session(session_id) {
-        Ok(session) => session,
-        Err(e) => {
-            log::warn!("order {}: cannot read its session: {e}", order.id);
-            return Ok(false);
-        }
-    };
-    match session.get("status").and_then(Value::as_str) {
-        Some("expired") => Ok(true),
-        Some("complete") => {
-            let status = settle_read_back(pool, &session, shop, order.id, now)?;
-            log::info!(
-                "order {}: its session was completed at the deadline: {status}",
-                order.id
-            );
-            Ok(false)
-        }
-        _ => Ok(false),
-    }
 }

@@ -384,7 +384,7 @@ pub fn check_on_return(
 
 /// Settles a session read back from Stripe (it is Stripe's own answer, so as good as a
 /// signed event), if it names `order_id`; the order's status afterwards.
-pub(crate) fn settle_read_back(
+fn settle_read_back(
     pool: &DbPool,
     session: &Value,
     shop: Shop<'_>,
@@ -406,5 +406,53 @@ pub fn refund_way(method: PaymentMethod) -> &'static str {
         PaymentMethod::Card => "to your card",
         PaymentMethod::StoreCredit => "to your store credit",
         PaymentMethod::BankTransfer => "to your bank account",
+    }
+}
+
+/// Makes sure nobody can still pay for `order` through Stripe before it is called off
+/// (expired or cancelled): true when its session (if any) is expired now; false when the
+/// order was settled as paid instead, or Stripe could not say. Blocks on Stripe.
+pub fn close_checkout_session(
+    pool: &DbPool,
+    stripe: Option<&Stripe>,
+    shop: Shop<'_>,
+    order: &Order,
+    now: NaiveDateTime,
+) -> Result<bool, AppError> {
+    let (Some(session_id), PaymentMethod::Card) =
+        (order.stripe_session_id.as_deref(), order.payment_method)
+    else {
+        return Ok(true);
+    };
+    let Some(stripe) = stripe else {
+        return Ok(true);
+    };
+    match stripe.expire_checkout_session(session_id) {
+        Ok(_) => return Ok(true),
+        Err(StripeError::Unreachable(why)) => {
+            log::warn!("order {}: cannot expire its session yet: {why}", order.id);
+            return Ok(false);
+        }
+        // Not open any more: completed (paid late) or expired already.
+        Err(StripeError::Refused { .. }) => {}
+    }
+    let session = match stripe.checkout_session(session_id) {
+        Ok(session) => session,
+        Err(e) => {
+            log::warn!("order {}: cannot read its session: {e}", order.id);
+            return Ok(false);
+        }
+    };
+    match session.get("status").and_then(Value::as_str) {
+        Some("expired") => Ok(true),
+        Some("complete") => {
+            let status = settle_read_back(pool, &session, shop, order.id, now)?;
+            log::info!(
+                "order {}: its session was completed at the deadline: {status}",
+                order.id
+            );
+            Ok(false)
+        }
+        _ => Ok(false),
     }
 }

@@ -197,6 +197,18 @@ pub async fn cancel(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<Stri
     let (req, state, page) = v.into_parts();
     let id = path_id(&id)?;
     let user_id = user.id;
+    if !crate::web::payments::payment_stopped(&state, id, Some(user_id)).await? {
+        let message = "We could not stop the card payment of this order just now, so it is not cancelled. Please try again in a moment.".to_string();
+        return order_page(
+            &state,
+            page,
+            id,
+            user_id,
+            Some(message),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    }
     let worker_state = state.clone();
     let result = db::run(&state.pool, move |conn| {
         cancellation::cancel_by_customer(conn, &worker_state.links, (id, user_id), now())

@@ -7,9 +7,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::db;
 use crate::domain::payment::verify_webhook;
 use crate::domain::Money;
+use crate::domain::OrderStatus;
 use crate::models::now;
+use crate::models::order;
 use crate::services::payments::{self, EventOutcome, StripeEvent};
 use crate::services::refunds::{self, RefundRequest};
+use crate::web::error::AppError;
 use crate::web::state::AppState;
 use crate::web::visit::Reply;
 
@@ -103,4 +106,46 @@ async fn refund_late_payment(state: &web::Data<AppState>, order_id: i32) {
         Ok(Err(e)) => log::warn!("order {order_id}: refunding the late payment failed: {e}"),
         Err(e) => log::warn!("order {order_id}: refunding the late payment failed: {e}"),
     }
+}
+
+/// Before a pending card order is cancelled (by its owner `owner`, or an admin when `None`), its Checkout Session is expired at Stripe, so
+/// nobody pays for a cancelled order; false when Stripe could not be reached. An order that
+/// turns out paid meanwhile is settled, and the cancel then refuses it as paid.
+pub async fn payment_stopped(
+    state: &AppState,
+    id: i32,
+    owner: Option<i32>,
+) -> Result<bool, AppError> {
+    let Some(stripe) = state.stripe.clone() else {
+        return Ok(true);
+    };
+    let worker_state = state.clone();
+    web::block(move || {
+        let found = {
+            let mut conn = worker_state.pool.get()?;
+            match owner {
+                Some(user_id) => order::find_for_user(&mut conn, id, user_id)?,
+                None => order::find(&mut conn, id)?,
+            }
+        };
+        let Some(found) = found.filter(|o| o.awaits_card_payment()) else {
+            return Ok(true);
+        };
+        let shop = worker_state.shop();
+        let closed = payments::close_checkout_session(
+            &worker_state.pool,
+            Some(&stripe),
+            shop,
+            &found,
+            now(),
+        )?;
+        if closed {
+            return Ok(true);
+        }
+        // Settled as paid: let the cancel say so. Otherwise Stripe could not tell.
+        let mut conn = worker_state.pool.get()?;
+        let status = order::find(&mut conn, id)?.map(|o| o.status);
+        Ok(status != Some(OrderStatus::Pending))
+    })
+    .await?
 }

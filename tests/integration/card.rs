@@ -452,3 +452,30 @@ fn money_arriving_after_expiry_takes_the_stock_again_or_goes_back_in_full() {
         subjects(&app, "ada@example.com").contains(&format!("Refund for your order #{second_id}"))
     );
 }
+
+#[test]
+fn cancelling_a_card_order_closes_its_payment_page_first() {
+    let fake = FakeStripe::start();
+    let app = card_shop(&fake, &[]);
+    let (ada, lamp) = ada_with_lamps(&app, "1", 5);
+    let placed = check_out(&ada);
+    let session = session_id_of(&placed.location().unwrap());
+    let id = newest_order(&app);
+    let page = ada.get(&format!("/orders/{id}"));
+    let action = format!("/orders/{id}/cancel");
+
+    fake.set_down(true);
+    let refused = ada.submit_on(&page, &action, &[]);
+    assert_eq!(refused.status, 503);
+    assert!(refused.body.contains("not cancelled"));
+    assert_eq!(payment_of(&app, id).status, "pending");
+
+    fake.set_down(false);
+    let cancelled = ada.submit_on(&page, &action, &[]);
+    assert_eq!(cancelled.status, 303, "{}", cancelled.body);
+    assert_eq!(payment_of(&app, id).status, "cancelled");
+    assert_eq!(fake.session(&session).unwrap()["status"], "expired");
+    assert_eq!(fake.pay(&session), None, "nobody can pay a cancelled order");
+    assert_eq!(app.stock_of(lamp), 5);
+    assert!(subjects(&app, "ada@example.com").contains(&format!("Your order #{id} is cancelled")));
+}

@@ -175,6 +175,12 @@ pub async fn set_status(
             format!("A tracking number is at most {TRACKING_NUMBER_MAX} characters on one line.");
         return refused(&state, page, id, (message, RefundForm::default())).await;
     }
+    if to == OrderStatus::Cancelled
+        && !crate::web::payments::payment_stopped(&state, id, None).await?
+    {
+        let message = "Stripe could not be reached to stop this order's card payment, so it is not cancelled. Try again in a moment.".to_string();
+        return refused(&state, page, id, (message, RefundForm::default())).await;
+    }
     let actor = actor(&admin);
     let worker_state = state.clone();
     let moved = db::run(&state.pool, move |conn| {
