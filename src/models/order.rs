@@ -376,6 +376,20 @@ pub fn claim_pending(conn: &mut DbConn, id: i32) -> QueryResult<Option<Order>> {
     }
 }
 
+/// The order `id`, locked until the transaction ends (PostgreSQL; SQLite's write
+/// transactions are serial), so that what is decided from its status still holds at commit.
+pub fn lock(conn: &mut DbConn, id: i32) -> QueryResult<Option<Order>> {
+    let found = orders::table.find(id);
+    match conn {
+        DbConn::Sqlite(conn) => found.select(Order::as_select()).first(conn).optional(),
+        DbConn::Pg(conn) => found
+            .select(Order::as_select())
+            .for_update()
+            .first(conn)
+            .optional(),
+    }
+}
+
 /// Marks the order's stock as given back; false when it already was (so it is never given
 /// back twice).
 pub fn note_stock_returned(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<bool> {

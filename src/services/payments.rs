@@ -123,8 +123,10 @@ pub fn settle(
     shop: Shop<'_>,
     now: NaiveDateTime,
 ) -> Result<EventOutcome, AppError> {
+    // Locked: an expiry or a cancel at the same time waits for this transaction (or skips
+    // the order), so the status decided on below is the one the order keeps.
     let Some(order) = order_of(session)
-        .map(|id| order::find(conn, id))
+        .map(|id| order::lock(conn, id))
         .transpose()?
     else {
         return Ok(EventOutcome::Ignored);
