@@ -8,7 +8,7 @@ use chrono::TimeDelta;
 use diesel::prelude::*;
 use shopfront::domain::account::Role;
 use shopfront::housekeeping::PaymentJob;
-use shopfront::schema::{credit_ledger, orders, refunds, users};
+use shopfront::schema::{audit_log, credit_ledger, orders, refunds, users};
 
 use crate::card::{card_shop, payment_of, run_payment_job};
 use crate::support::fake_stripe::FakeStripe;
@@ -116,6 +116,16 @@ fn a_card_refund_goes_to_stripe_and_never_past_what_was_paid() {
     let mails = subjects(&app, "ada@example.com");
     let refund_mails = mails.iter().filter(|s| s.starts_with("Refund for")).count();
     assert_eq!(refund_mails, 2, "{mails:?}");
+    let audited: Vec<String> = app
+        .db(|conn| {
+            audit_log::table
+                .filter(audit_log::action.eq("order.refund"))
+                .order(audit_log::id.asc())
+                .select(audit_log::note)
+                .load(conn)
+        })
+        .unwrap();
+    assert_eq!(audited, ["Scratched base", "Returned"]);
 }
 
 #[test]
