@@ -10,7 +10,9 @@ pub mod payment;
 pub mod pricing;
 pub mod product;
 pub mod review;
+pub mod shipping;
 pub mod slug;
+pub mod tax;
 pub mod throttle;
 
 pub use cart::{LineChange, Quantity};
