@@ -80,6 +80,8 @@ pub struct Config {
     pub db_pool_size: u32,
     /// Shown before every price (`CURRENCY_SYMBOL`).
     pub currency_symbol: String,
+    /// The shop's name until an admin changes it (`SHOP_NAME`).
+    pub shop_name: String,
     /// bcrypt work factor for new password hashes (`BCRYPT_COST`).
     pub bcrypt_cost: u32,
     /// The shop's address as visitors reach it, used in mailed links (`PUBLIC_URL`).
@@ -384,6 +386,16 @@ impl Config {
             Some(v) => v.trim().to_string(),
             None => "$".to_string(),
         };
+        let shop_name = match lookup("SHOP_NAME") {
+            Some(v) if v.trim().is_empty() || v.trim().chars().count() > 60 => {
+                return Err(invalid(
+                    "SHOP_NAME",
+                    format!("expected 1 to 60 characters, got {v:?}"),
+                ))
+            }
+            Some(v) => v.trim().to_string(),
+            None => "shopfront".to_string(),
+        };
         let bcrypt_cost = match lookup("BCRYPT_COST") {
             Some(v) => parse_in_range("BCRYPT_COST", &v, 4u32, 31)?,
             None => 12,
@@ -498,6 +510,7 @@ impl Config {
             demo_data,
             db_pool_size,
             currency_symbol,
+            shop_name,
             bcrypt_cost,
             public_url,
             cookie_secure,
@@ -574,6 +587,7 @@ impl Config {
             ("DEMO_DATA", on_off(self.demo_data)),
             ("DB_POOL_SIZE", self.db_pool_size.to_string()),
             ("CURRENCY_SYMBOL", self.currency_symbol.clone()),
+            ("SHOP_NAME", self.shop_name.clone()),
             ("CURRENCY", self.currency.clone()),
             (
                 "PAYMENT_METHODS",
@@ -702,7 +716,22 @@ impl Config {
         warnings
     }
 
-    /// The discount rule the configuration sets.
+    /// The first value of the shop's settings, from the environment (`SHOP_NAME`, the discount,
+    /// `BANK_TRANSFER_DETAILS`); admins change them at run time.
+    pub fn seed_settings(&self) -> crate::domain::settings::ShopSettings {
+        crate::domain::settings::ShopSettings {
+            shop_name: self.shop_name.clone(),
+            shop_address: String::new(),
+            vat_id: String::new(),
+            contact_email: String::new(),
+            prices_include_tax: true,
+            discount_percent: self.discount_percent,
+            discount_threshold: crate::domain::Money::from_cents(self.discount_threshold_cents),
+            bank_transfer_details: self.bank_transfer_details.clone(),
+        }
+    }
+
+    /// The discount rule the environment names (the first value of the shop's setting).
     pub fn discount_rule(&self) -> crate::domain::DiscountRule {
         crate::domain::DiscountRule {
             percent: self.discount_percent,

@@ -225,6 +225,11 @@ pub fn app(
             "/admin/orders/{id}/status",
             aweb::post().to(web::admin::orders::set_status),
         )
+        .route("/admin/settings", web::get().to(web::admin::settings::show))
+        .route(
+            "/admin/settings",
+            aweb::post().to(web::admin::settings::save),
+        )
         .route(
             "/admin/orders/{id}/refund",
             aweb::post().to(web::admin::orders::refund),
@@ -312,6 +317,13 @@ impl Shop {
 /// beside them. Call from within an actix system. OS signals are the caller's to handle.
 pub fn serve(state: AppState, listener: TcpListener, workers: usize) -> Result<Shop, String> {
     let mailer = Arc::new(mail::Mailer::from_config(&state.config)?);
+    // Mails sent before any page is served are signed with the stored shop name too.
+    if let Ok(mut conn) = state.pool.get() {
+        let seed = state.config.seed_settings();
+        if let Ok(settings) = models::settings::load_or_seed(&mut conn, &seed, models::now()) {
+            state.links.set_shop_name(&settings.shop_name);
+        }
+    }
     let mail = mail::Worker::spawn(
         state.pool.clone(),
         mailer,

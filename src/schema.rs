@@ -204,6 +204,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    shop_settings (id) {
+        id -> Integer,
+        shop_name -> Text,
+        shop_address -> Text,
+        vat_id -> Text,
+        contact_email -> Text,
+        prices_include_tax -> Bool,
+        discount_percent -> Integer,
+        discount_threshold_cents -> BigInt,
+        bank_transfer_details -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     refunds (id) {
         id -> Integer,
         order_id -> Integer,
@@ -278,4 +293,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_ledger,
     payment_events,
     refunds,
+    shop_settings,
 );

@@ -10,6 +10,7 @@ pub mod payment;
 pub mod pricing;
 pub mod product;
 pub mod review;
+pub mod settings;
 pub mod shipping;
 pub mod slug;
 pub mod tax;

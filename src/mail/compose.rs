@@ -1,21 +1,46 @@
 //! What each mail says, rendered from `templates/mail/`, and the absolute links it carries.
 
+use std::sync::{Arc, RwLock};
+
 use askama::Template;
 
 use crate::error::AppError;
 use crate::models::outbox::NewMail;
 
-/// The absolute links mails carry, always built on `PUBLIC_URL`, never on a request's Host.
+/// The absolute links mails carry, always built on `PUBLIC_URL`, never on a request's Host,
+/// and the shop's name they are signed with (shared, so a changed setting reaches every
+/// mail composed after it).
 #[derive(Debug, Clone)]
 pub struct Links {
     base: String,
+    shop_name: Arc<RwLock<String>>,
 }
 
 impl Links {
-    /// Links under `public_url`.
+    /// Links under `public_url`, for a shop called "shopfront" until told otherwise.
     pub fn new(public_url: &str) -> Links {
         Links {
             base: public_url.trim_end_matches('/').to_string(),
+            shop_name: Arc::new(RwLock::new("shopfront".to_string())),
+        }
+    }
+
+    /// The shop's name, as mails are signed.
+    pub fn shop_name(&self) -> String {
+        self.shop_name
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Signs mails composed from now on with `name`.
+    pub fn set_shop_name(&self, name: &str) {
+        let mut current = self
+            .shop_name
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *current != name {
+            *current = name.to_string();
         }
     }
 
@@ -76,15 +101,19 @@ struct PasswordChanged<'a> {
     forgot_link: &'a str,
 }
 
+/// A mail to `recipient`, signed with the shop's name.
 fn mail(
+    links: &Links,
     recipient: &str,
     subject: &str,
     body: Result<String, askama::Error>,
 ) -> Result<NewMail, AppError> {
+    let mut body = body?.trim_end().to_string();
+    body.push_str(&format!("\n\n-- {}\n", links.shop_name()));
     Ok(NewMail {
         recipient: recipient.to_string(),
         subject: subject.to_string(),
-        body: body?,
+        body,
     })
 }
 
@@ -92,6 +121,7 @@ fn mail(
 pub fn verify(links: &Links, email: &str, token: &str) -> Result<NewMail, AppError> {
     let link = links.verify(token);
     mail(
+        links,
         email,
         "Confirm your e-mail address",
         Verify { email, link: &link }.render(),
@@ -102,6 +132,7 @@ pub fn verify(links: &Links, email: &str, token: &str) -> Result<NewMail, AppErr
 pub fn signup_attempt(links: &Links, email: &str) -> Result<NewMail, AppError> {
     let (login_link, forgot_link) = (links.login(), links.forgot());
     mail(
+        links,
         email,
         "Someone tried to sign up with your address",
         SignupAttempt {
@@ -117,6 +148,7 @@ pub fn signup_attempt(links: &Links, email: &str) -> Result<NewMail, AppError> {
 pub fn reset(links: &Links, email: &str, token: &str) -> Result<NewMail, AppError> {
     let link = links.reset(token);
     mail(
+        links,
         email,
         "Set a new password",
         Reset { email, link: &link }.render(),
@@ -171,7 +203,12 @@ pub fn order_placed(
         link: &link,
         instructions,
     };
-    mail(email, &format!("Your order #{order_id}"), page.render())
+    mail(
+        links,
+        email,
+        &format!("Your order #{order_id}"),
+        page.render(),
+    )
 }
 
 #[derive(Template)]
@@ -266,13 +303,14 @@ pub fn order_news(
         paragraphs,
         link: &link,
     };
-    mail(email, &subject, page.render())
+    mail(links, email, &subject, page.render())
 }
 
 /// "Your password was changed".
 pub fn password_changed(links: &Links, email: &str) -> Result<NewMail, AppError> {
     let forgot_link = links.forgot();
     mail(
+        links,
         email,
         "Your password was changed",
         PasswordChanged {
@@ -286,6 +324,24 @@ pub fn password_changed(links: &Links, email: &str) -> Result<NewMail, AppError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mails_are_signed_with_the_shop_name_in_force() {
+        let links = Links::new("https://shop.example");
+        let before = verify(&links, "ada@example.com", "abc").unwrap();
+        assert!(
+            before.body.ends_with(".\n\n-- shopfront\n"),
+            "{:?}",
+            before.body
+        );
+        links.clone().set_shop_name("Kaffeehaus");
+        let after = verify(&links, "ada@example.com", "abc").unwrap();
+        assert!(
+            after.body.ends_with("\n\n-- Kaffeehaus\n"),
+            "{:?}",
+            after.body
+        );
+    }
 
     #[test]
     fn links_use_the_public_url() {

@@ -43,6 +43,7 @@ pub mod reset_request;
 pub mod review;
 pub mod search;
 pub mod session;
+pub mod settings;
 pub mod stored_enums;
 pub mod throttle;
 pub mod user;

@@ -139,6 +139,11 @@ macro_rules! shop_tables {
                 state: Text, provider_refund_id: Maybe<Text>, admin_id: Maybe<i32>,
                 created_at: Time, updated_at: Time,
             ]),
+            $each!($($args)* shop_settings by id: i32, BATCH, [
+                id: i32, shop_name: Text, shop_address: Text, vat_id: Text,
+                contact_email: Text, prices_include_tax: bool, discount_percent: i32,
+                discount_threshold_cents: i64, bank_transfer_details: Text, updated_at: Time,
+            ]),
         ]
     }};
 }

@@ -23,6 +23,7 @@ pub mod password;
 pub mod payments;
 pub mod refunds;
 pub mod reviews;
+pub mod settings_admin;
 pub mod signup;
 pub mod stripe;
 pub mod users_admin;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::random_token;
-use crate::domain::{LineChange, Quantity, Totals};
+use crate::domain::{DiscountRule, LineChange, Quantity, Totals};
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::now;
 use crate::services;
@@ -102,12 +102,9 @@ impl CartPage {
 }
 
 /// The totals of cart lines under the shop's discount rule.
-pub fn totals_of(state: &AppState, lines: &[CartLine]) -> Result<Totals, AppError> {
+pub fn totals_of(rule: DiscountRule, lines: &[CartLine]) -> Result<Totals, AppError> {
     let priced: Vec<_> = lines.iter().map(|l| (l.unit_price(), l.quantity)).collect();
-    state
-        .config
-        .discount_rule()
-        .totals(&priced)
+    rule.totals(&priced)
         .map_err(|_| AppError::BadRequest("This cart is too large to price.".into()))
 }
 
@@ -128,14 +125,15 @@ async fn cart_page(
             .await?
         }
     };
-    let totals = totals_of(state, &lines)?;
+    let settings = state.settings().await?;
+    let totals = totals_of(settings.discount_rule(), &lines)?;
     let can_check_out = !lines.is_empty() && lines.iter().all(|l| l.problem().is_none());
     render(
         status,
         &CartPage {
             page,
             totals,
-            discount_percent: state.config.discount_percent,
+            discount_percent: settings.discount_percent,
             can_check_out,
             lines,
             messages,

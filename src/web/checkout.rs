@@ -84,14 +84,15 @@ async fn checkout_page(
         Ok((lines, credit))
     })
     .await?;
-    let totals = totals_of(state, &lines)?;
+    let settings = state.settings().await?;
+    let totals = totals_of(settings.discount_rule(), &lines)?;
     let blocked = lines.iter().any(|l| l.problem().is_some());
     let mut response = render(
         status,
         &CheckoutPage {
             page,
             summary: ShownLine::encode(&ShownLine::from_cart(&lines)),
-            discount_percent: state.config.discount_percent,
+            discount_percent: settings.discount_percent,
             lines,
             totals,
             checkout_key: shown.checkout_key,
@@ -209,6 +210,7 @@ pub async fn place(
     let worker_state = state.clone();
     let (user_id, email) = (user.id, user.email.clone());
     let payment = payment.unwrap_or(PaymentMethod::BankTransfer);
+    let settings = state.settings().await?;
     let result = db::run(&state.pool, move |conn| {
         let config = &worker_state.config;
         let request = CheckoutRequest {
@@ -217,12 +219,12 @@ pub async fn place(
             checkout_key: &key,
             shown: &shown_lines,
             address: &placed_address,
-            rule: worker_state.config.discount_rule(),
+            rule: settings.discount_rule(),
             currency: &worker_state.config.currency_symbol,
             links: &worker_state.links,
             payment,
             credit_daily_limit: Money::from_cents(config.store_credit_daily_limit_cents),
-            bank_details: &config.bank_transfer_details,
+            bank_details: &settings.bank_transfer_details,
             payment_window: match payment {
                 PaymentMethod::BankTransfer => TimeDelta::days(config.bank_transfer_days),
                 _ => TimeDelta::minutes(config.order_payment_minutes),

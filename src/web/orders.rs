@@ -101,7 +101,8 @@ async fn order_page(
     .await?;
     let awaiting_transfer =
         order.payment_method == PaymentMethod::BankTransfer && order.status == OrderStatus::Pending;
-    let details = &state.config.bank_transfer_details;
+    let settings = state.settings().await?;
+    let details = &settings.bank_transfer_details;
     let mut response = render(
         status,
         &OrderPage {

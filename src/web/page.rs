@@ -42,6 +42,10 @@ pub struct PageContext {
     pub flash: Vec<Flash>,
     /// Items in the visitor's cart, for the header.
     pub cart_count: i64,
+    /// The shop's name, for the header, the titles and the footer.
+    pub shop_name: Arc<str>,
+    /// The footer's sentence about tax.
+    pub tax_sentence: &'static str,
 }
 
 impl PageContext {
@@ -56,6 +60,8 @@ impl PageContext {
             csrf: CsrfSlot::default(),
             flash: Vec::new(),
             cart_count: 0,
+            shop_name: Arc::from("shopfront"),
+            tax_sentence: "prices include tax",
         }
     }
 
@@ -127,6 +133,7 @@ impl FromRequest for PageContext {
         Box::pin(async move {
             let state = state_of(&req)?;
             let nav = state.nav.get(&state.pool).await?;
+            let settings = state.settings().await?;
             let user = current_user(&req).await?;
             let session = req.get_session();
             // Visitors without a cart (most who only browse) cost no query here.
@@ -151,6 +158,8 @@ impl FromRequest for PageContext {
                 },
                 flash: flash::take(&session),
                 cart_count,
+                shop_name: Arc::from(settings.shop_name.as_str()),
+                tax_sentence: settings.tax_sentence(),
             })
         })
     }

@@ -8,8 +8,10 @@ use tokio::sync::Notify;
 
 use crate::config::Config;
 use crate::db::{self, DbPool};
+use crate::domain::settings::ShopSettings;
 use crate::mail::Links;
 use crate::models::category::{self, CategoryLink};
+use crate::models::settings as settings_model;
 use crate::services::hashing::Hasher;
 use crate::services::payments::Shop;
 use crate::services::stripe::Stripe;
@@ -18,6 +20,10 @@ use crate::web::error::AppError;
 /// How long the category navigation is reused before it is read again. Writes on this
 /// instance invalidate it at once; other instances see them within this time.
 const NAV_TTL: Duration = Duration::from_secs(10);
+
+/// How long the shop settings are reused before they are read again. An admin's change
+/// shows at once on their instance and within this time (well inside 5 s) on the others.
+const SETTINGS_TTL: Duration = Duration::from_secs(2);
 
 /// Shared by every worker; cheap to clone.
 #[derive(Clone)]
@@ -40,6 +46,8 @@ pub struct AppState {
     pub links: Links,
     /// The Stripe client, when `STRIPE_SECRET_KEY` is set.
     pub stripe: Option<Stripe>,
+    /// The shop's settings, read at most once per [`SETTINGS_TTL`].
+    pub settings: Arc<SettingsCache>,
 }
 
 impl AppState {
@@ -59,8 +67,30 @@ impl AppState {
             links: Links::new(&config.public_url),
             nav: Arc::new(NavCache::default()),
             stripe: Stripe::from_config(&config),
+            settings: Arc::new(SettingsCache::default()),
             config: Arc::new(config),
         }
+    }
+
+    /// The shop's settings in force (from the cache when it is fresh); mails composed from
+    /// now on are signed with its name.
+    pub async fn settings(&self) -> Result<Arc<ShopSettings>, AppError> {
+        if let Some(settings) = self.settings.fresh() {
+            return Ok(settings);
+        }
+        let seed = self.config.seed_settings();
+        let settings: Arc<ShopSettings> = db::read(&self.pool, move |conn| {
+            Ok(settings_model::load_or_seed(
+                conn,
+                &seed,
+                crate::models::now(),
+            )?)
+        })
+        .await?
+        .into();
+        self.links.set_shop_name(&settings.shop_name);
+        self.settings.keep(settings.clone());
+        Ok(settings)
     }
 
     /// What settling a payment needs to know of the shop.
@@ -130,6 +160,33 @@ impl NavCache {
             .slot
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}
+
+/// The shop settings, kept for [`SETTINGS_TTL`].
+#[derive(Default)]
+pub struct SettingsCache {
+    slot: RwLock<Option<(Instant, Arc<ShopSettings>)>>,
+}
+
+impl SettingsCache {
+    /// The kept settings, if they are fresh.
+    fn fresh(&self) -> Option<Arc<ShopSettings>> {
+        let slot = self
+            .slot
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        slot.as_ref()
+            .filter(|(read_at, _)| read_at.elapsed() < SETTINGS_TTL)
+            .map(|(_, settings)| settings.clone())
+    }
+
+    /// Keeps `settings` as just read.
+    pub fn keep(&self, settings: Arc<ShopSettings>) {
+        *self
+            .slot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), settings));
     }
 }
 

@@ -20,3 +20,4 @@ mod payments;
 mod races;
 mod refunds;
 mod reviews;
+mod settings;

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod orders;
 pub mod products;
 pub mod reviews;
+pub mod settings;
 pub mod users;
 
 use crate::db::{self, DbConn};
