@@ -26,6 +26,7 @@ diesel::table! {
         rating_count -> Integer,
         version -> Integer,
         image -> Nullable<Text>,
+        tax_class -> Text,
     }
 }
 
@@ -200,6 +201,66 @@ diesel::table! {
         stripe_session_url -> Nullable<Text>,
         tracking_number -> Nullable<Text>,
         stock_returned -> Bool,
+        shipping_method -> Nullable<Text>,
+        shipping_cents -> BigInt,
+        tax_cents -> BigInt,
+        prices_include_tax -> Bool,
+        invoice_number -> Nullable<Text>,
+        invoiced_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    shipping_methods (id) {
+        id -> Integer,
+        name -> Text,
+        countries -> Text,
+        price_cents -> BigInt,
+        free_above_cents -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tax_rates (country) {
+        country -> Text,
+        standard_bp -> Integer,
+        reduced_bp -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    order_taxes (id) {
+        id -> Integer,
+        order_id -> Integer,
+        rate_bp -> Integer,
+        net_cents -> BigInt,
+        tax_cents -> BigInt,
+        gross_cents -> BigInt,
+    }
+}
+
+diesel::table! {
+    invoice_counters (year) {
+        year -> Integer,
+        last_number -> Integer,
+    }
+}
+
+diesel::table! {
+    addresses (id) {
+        id -> Integer,
+        user_id -> Integer,
+        name -> Text,
+        line1 -> Text,
+        line2 -> Text,
+        postcode -> Text,
+        city -> Text,
+        country -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
     }
 }
 
@@ -250,6 +311,7 @@ diesel::table! {
         name -> Text,
         unit_price_cents -> BigInt,
         quantity -> Integer,
+        tax_rate_bp -> Integer,
     }
 }
 
@@ -271,6 +333,7 @@ diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(refunds -> orders (order_id));
+diesel::joinable!(order_taxes -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
@@ -294,4 +357,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_events,
     refunds,
     shop_settings,
+    shipping_methods,
+    tax_rates,
+    order_taxes,
+    invoice_counters,
+    addresses,
 );

@@ -72,7 +72,7 @@ macro_rules! shop_tables {
             $each!($($args)* products by id: i32, BATCH, [
                 id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,
                 stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
-                rating_count: i32, version: i32, image: Maybe<Text>,
+                rating_count: i32, version: i32, image: Maybe<Text>, tax_class: Text,
             ]),
             $each!($($args)* images by name: Text, IMAGE_BATCH, [
                 name: Text, data: Vec<u8>, created_at: Time,
@@ -121,11 +121,17 @@ macro_rules! shop_tables {
                 payment_problem: Maybe<Text>, payment_method: Text, pay_by: Maybe<Time>,
                 paid_cents: i64, refunded_cents: i64, stripe_session_id: Maybe<Text>,
                 stripe_session_url: Maybe<Text>, tracking_number: Maybe<Text>,
-                stock_returned: bool,
+                stock_returned: bool, shipping_method: Maybe<Text>, shipping_cents: i64,
+                tax_cents: i64, prices_include_tax: bool, invoice_number: Maybe<Text>,
+                invoiced_at: Maybe<Time>,
+            ]),
+            $each!($($args)* order_taxes by id: i32, BATCH, [
+                id: i32, order_id: i32, rate_bp: i32, net_cents: i64, tax_cents: i64,
+                gross_cents: i64,
             ]),
             $each!($($args)* order_items by id: i32, BATCH, [
                 id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
-                quantity: i32,
+                quantity: i32, tax_rate_bp: i32,
             ]),
             $each!($($args)* credit_ledger by id: i32, BATCH, [
                 id: i32, user_id: i32, amount_cents: i64, balance_cents: i64, reason: Text,
@@ -143,6 +149,20 @@ macro_rules! shop_tables {
                 id: i32, shop_name: Text, shop_address: Text, vat_id: Text,
                 contact_email: Text, prices_include_tax: bool, discount_percent: i32,
                 discount_threshold_cents: i64, bank_transfer_details: Text, updated_at: Time,
+            ]),
+            $each!($($args)* shipping_methods by id: i32, BATCH, [
+                id: i32, name: Text, countries: Text, price_cents: i64,
+                free_above_cents: Maybe<i64>, created_at: Time, updated_at: Time,
+            ]),
+            $each!($($args)* tax_rates by country: Text, BATCH, [
+                country: Text, standard_bp: i32, reduced_bp: i32, updated_at: Time,
+            ]),
+            $each!($($args)* invoice_counters by year: i32, BATCH, [
+                year: i32, last_number: i32,
+            ]),
+            $each!($($args)* addresses by id: i32, BATCH, [
+                id: i32, user_id: i32, name: Text, line1: Text, line2: Text, postcode: Text,
+                city: Text, country: Text, created_at: Time, last_used_at: Time,
             ]),
         ]
     }};
