@@ -44,7 +44,9 @@ pub mod review;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod shipping;
 pub mod stored_enums;
+pub mod tax_rate;
 pub mod throttle;
 pub mod user;
 

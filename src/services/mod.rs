@@ -24,6 +24,7 @@ pub mod payments;
 pub mod refunds;
 pub mod reviews;
 pub mod settings_admin;
+pub mod shipping_admin;
 pub mod signup;
 pub mod stripe;
 pub mod users_admin;

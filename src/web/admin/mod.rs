@@ -10,6 +10,7 @@ pub mod orders;
 pub mod products;
 pub mod reviews;
 pub mod settings;
+pub mod shipping;
 pub mod users;
 
 use crate::db::{self, DbConn};
