@@ -226,14 +226,23 @@ pub fn app(
             aweb::post().to(web::admin::orders::set_status),
         )
         .route("/admin/shipping", web::get().to(web::admin::shipping::list))
-        .route("/admin/shipping", aweb::post().to(web::admin::shipping::create))
-        .route("/admin/shipping/{id}", aweb::post().to(web::admin::shipping::update))
+        .route(
+            "/admin/shipping",
+            aweb::post().to(web::admin::shipping::create),
+        )
+        .route(
+            "/admin/shipping/{id}",
+            aweb::post().to(web::admin::shipping::update),
+        )
         .route(
             "/admin/shipping/{id}/delete",
             aweb::post().to(web::admin::shipping::delete),
         )
         .route("/admin/taxes", web::get().to(web::admin::shipping::taxes))
-        .route("/admin/taxes", aweb::post().to(web::admin::shipping::set_rates))
+        .route(
+            "/admin/taxes",
+            aweb::post().to(web::admin::shipping::set_rates),
+        )
         .route(
             "/admin/taxes/{country}/delete",
             aweb::post().to(web::admin::shipping::delete_rates),

@@ -1,6 +1,7 @@
 //! Product rules for the people who run the shop: what a product form must hold, and which
 //! uploaded images are accepted (recognised by their bytes, never by their name).
 
+use crate::domain::tax::TaxClass;
 use crate::domain::Money;
 
 /// The longest product name, in characters.
@@ -25,6 +26,17 @@ pub struct ProductDraft {
     pub stock: i32,
     /// A category id (that it exists is checked against the database).
     pub category_id: i32,
+    /// How it is taxed (standard unless set with [`parse_tax_class`]).
+    pub tax_class: TaxClass,
+}
+
+/// Reads a tax class as a form or a CSV cell gives it; empty is `standard`.
+pub fn parse_tax_class(input: &str) -> Result<TaxClass, String> {
+    match input.trim() {
+        "" => Ok(TaxClass::Standard),
+        text => TaxClass::parse(&text.to_ascii_lowercase())
+            .ok_or_else(|| format!("{text:?} is not a tax class: use standard, reduced or zero.")),
+    }
 }
 
 /// Reads a stock level: a whole number from 0 to [`MAX_STOCK`].
@@ -89,6 +101,7 @@ impl ProductDraft {
                     price,
                     stock,
                     category_id,
+                    tax_class: TaxClass::Standard,
                 })
             }
             _ => Err(errors),

@@ -45,6 +45,8 @@ pub struct Product {
     pub version: i32,
     /// The name of its stored image (a row of `images`, served at `/uploads/{name}`), if any.
     pub image: Option<String>,
+    /// How it is taxed.
+    pub tax_class: crate::domain::tax::TaxClass,
 }
 
 /// A product to insert.
@@ -65,6 +67,8 @@ pub struct NewProduct<'a> {
     pub status: &'a str,
     /// The stored image's file name, if any.
     pub image: Option<&'a str>,
+    /// `standard`, `reduced` or `zero`.
+    pub tax_class: &'a str,
     /// Creation time (UTC).
     pub created_at: NaiveDateTime,
     /// Same as `created_at` for a new row.
@@ -354,6 +358,8 @@ pub struct ProductValues<'a> {
     pub price_cents: i64,
     /// Items on hand.
     pub stock: i32,
+    /// `standard`, `reduced` or `zero`.
+    pub tax_class: &'a str,
 }
 
 /// Saves `values` (and, when given, the image) if the product is still at `version`; false
@@ -375,6 +381,7 @@ pub fn update_versioned(
         products::description.eq(values.description),
         products::price_cents.eq(values.price_cents),
         products::stock.eq(values.stock),
+        products::tax_class.eq(values.tax_class),
         products::version.eq(products::version + 1),
         products::updated_at.eq(now),
     );

@@ -8,6 +8,7 @@ use diesel::sql_types::Text;
 
 use crate::domain::account::Role;
 use crate::domain::payment::PaymentMethod;
+use crate::domain::tax::TaxClass;
 use crate::domain::{OrderStatus, ProductStatus};
 
 /// Implements `Queryable<Text, _>` for an enum with `parse(&str) -> Option<Self>`.
@@ -33,4 +34,5 @@ read_from_text!(
     ProductStatus: "products.status",
     Role: "users.role",
     PaymentMethod: "orders.payment_method",
+    TaxClass: "products.tax_class",
 );

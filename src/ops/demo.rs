@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
+use crate::domain::tax::TaxClass;
 use crate::domain::ProductStatus;
 use crate::models::category::{self, NewCategory};
 use crate::models::now;
@@ -306,6 +307,11 @@ pub fn seed_demo(conn: &mut DbConn) -> Result<SeedSummary, SeedError> {
                     stock: STOCK_PATTERN[i % STOCK_PATTERN.len()],
                     status: ProductStatus::Active.as_str(),
                     image: None,
+                    // Books pay the reduced rate where a country has one.
+                    tax_class: match CATEGORIES[p.category].slug {
+                        "books" => TaxClass::Reduced.as_str(),
+                        _ => TaxClass::Standard.as_str(),
+                    },
                     created_at: created,
                     updated_at: created,
                 }

@@ -59,6 +59,7 @@ pub fn create_product(
                 stock: draft.stock,
                 status: ProductStatus::Active.as_str(),
                 image,
+                tax_class: draft.tax_class.as_str(),
                 created_at: now,
                 updated_at: now,
             },
@@ -69,6 +70,7 @@ pub fn create_product(
             .field("category", "", slug)
             .field("price", "", draft.price.to_decimal_string())
             .field("stock", "", draft.stock)
+            .field("tax_class", "", draft.tax_class)
             .field("description", "", gist(&draft.description))
             .field(
                 "image",
@@ -104,6 +106,7 @@ pub fn update_product(
             description: &draft.description,
             price_cents: draft.price.cents(),
             stock: draft.stock,
+            tax_class: draft.tax_class.as_str(),
         };
         if !product::update_versioned(conn, id, version, values, image.map(Some), now)? {
             return Ok(Err(SaveProblem::Stale(Box::new(before))));
@@ -119,6 +122,7 @@ pub fn update_product(
                 draft.price.to_decimal_string(),
             )
             .field("stock", before.stock, draft.stock)
+            .field("tax_class", before.tax_class, draft.tax_class)
             .field(
                 "description",
                 gist(&before.description),
@@ -351,6 +355,7 @@ fn apply_import(
                         stock: row.draft.stock,
                         status: row.status.as_str(),
                         image: None,
+                        tax_class: row.draft.tax_class.as_str(),
                         created_at: now,
                         updated_at: now,
                     },
@@ -374,6 +379,7 @@ fn apply_import(
                     description: &row.draft.description,
                     price_cents: row.draft.price.cents(),
                     stock: row.draft.stock,
+                    tax_class: row.draft.tax_class.as_str(),
                 };
                 // An import overwrites whatever is stored: it saves from the version it
                 // just read. A save in between means the row cannot be written as read.

@@ -14,7 +14,10 @@ fn describe(fields: &MethodFields<'_>) -> String {
     let free = fields
         .free_above_cents
         .map_or(String::new(), |f| format!(", free above {f}"));
-    format!("{} to {} for {}{free}", fields.name, fields.countries, fields.price_cents)
+    format!(
+        "{} to {} for {}{free}",
+        fields.name, fields.countries, fields.price_cents
+    )
 }
 
 /// Adds a shipping method; its id.
@@ -28,7 +31,14 @@ pub fn create_method(
         let id = shipping::insert(conn, fields, now)?;
         let mut changes = Changes::new();
         changes.field("method", "", describe(fields));
-        actor.record(conn, "shipping.create", ("shipping_method", id), changes, "", now)?;
+        actor.record(
+            conn,
+            "shipping.create",
+            ("shipping_method", id),
+            changes,
+            "",
+            now,
+        )?;
         Ok(id)
     })
 }
@@ -53,7 +63,14 @@ pub fn update_method(
         };
         let mut changes = Changes::new();
         changes.field("method", describe(&before), describe(fields));
-        actor.record(conn, "shipping.update", ("shipping_method", id), changes, "", now)
+        actor.record(
+            conn,
+            "shipping.update",
+            ("shipping_method", id),
+            changes,
+            "",
+            now,
+        )
     })
 }
 
@@ -69,7 +86,14 @@ pub fn delete_method(
         shipping::delete(conn, id)?;
         let mut changes = Changes::new();
         changes.field("method", &old.name, "");
-        actor.record(conn, "shipping.delete", ("shipping_method", id), changes, "", now)
+        actor.record(
+            conn,
+            "shipping.delete",
+            ("shipping_method", id),
+            changes,
+            "",
+            now,
+        )
     })
 }
 

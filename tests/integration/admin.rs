@@ -980,7 +980,7 @@ fn products_go_out_as_csv_and_come_back_in() {
     );
     assert!(export
         .body
-        .starts_with("id,name,category,price,stock,status,description\n"));
+        .starts_with("id,name,category,price,stock,status,description,tax_class\n"));
     let rows = csv_rows(&export.body);
     assert_eq!(
         rows,
@@ -991,7 +991,8 @@ fn products_go_out_as_csv_and_come_back_in() {
             "19.90".into(),
             "4".into(),
             "active".into(),
-            "Line one\nLine two, with a comma".into()
+            "Line one\nLine two, with a comma".into(),
+            "standard".into()
         ]]
     );
 
@@ -1051,6 +1052,66 @@ fn products_go_out_as_csv_and_come_back_in() {
         ["Tall Mug", "mugs", "12.00", "30", "archived"]
     );
     assert_eq!(audit_actions(&app), ["product.import", "product.import"]);
+
+    // The export imported as is, with the mug's tax class changed in its last column.
+    let mut rows = again.clone();
+    rows[1][7] = "reduced".into();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record([
+            "id",
+            "name",
+            "category",
+            "price",
+            "stock",
+            "status",
+            "description",
+            "tax_class",
+        ])
+        .unwrap();
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    let file = writer.into_inner().unwrap();
+    let page = admin.get("/admin/products");
+    let imported = admin.submit_multipart_on(
+        &page,
+        "/admin/products/import",
+        &[],
+        &[("file", "products.csv", "text/csv", &file)],
+    );
+    assert_eq!(imported.status, 303, "{}", imported.body);
+    let last = csv_rows(&admin.get("/admin/products.csv").body);
+    assert_eq!(
+        (last[0][7].as_str(), last[1][7].as_str()),
+        ("standard", "reduced")
+    );
+    rows[1][7] = "luxury".into();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record([
+            "id",
+            "name",
+            "category",
+            "price",
+            "stock",
+            "status",
+            "description",
+            "tax_class",
+        ])
+        .unwrap();
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    let file = writer.into_inner().unwrap();
+    let refused = admin.submit_multipart_on(
+        &page,
+        "/admin/products/import",
+        &[],
+        &[("file", "products.csv", "text/csv", &file)],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("not a tax class"), "{}", refused.body);
 }
 
 #[test]

@@ -17,7 +17,8 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::db;
-use crate::domain::product::ProductDraft;
+use crate::domain::product::{parse_tax_class, ProductDraft};
+use crate::domain::tax::TaxClass;
 use crate::domain::{Money, ProductStatus};
 use crate::models::{category, now, product};
 use crate::services::catalog_admin::{self, ImportRow};
@@ -28,7 +29,8 @@ use crate::web::flash::{self};
 use crate::web::page::{render, PageContext};
 use crate::web::visit::{AdminAction, AdminVisit, Reply};
 
-/// The columns, in the order the export writes them.
+/// The columns an import needs, in the order the export writes them; the export appends
+/// [`OPTIONAL_COLUMNS`], which an import reads when present.
 pub const COLUMNS: [&str; 7] = [
     "id",
     "name",
@@ -61,6 +63,9 @@ fn unprotect(text: &str) -> &str {
     }
 }
 
+/// Columns an import may leave out: `tax_class` (then `standard`).
+pub const OPTIONAL_COLUMNS: [&str; 1] = ["tax_class"];
+
 fn csv_error(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("csv: {e}"))
 }
@@ -70,7 +75,9 @@ pub async fn export(v: AdminAction) -> Reply {
     let AdminAction { state, .. } = v;
     let rows = db::run(&state.pool, |conn| Ok(product::all_for_export(conn)?)).await?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(COLUMNS).map_err(csv_error)?;
+    writer
+        .write_record(COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()))
+        .map_err(csv_error)?;
     for (p, slug) in rows {
         let status = p.status;
         writer
@@ -82,6 +89,7 @@ pub async fn export(v: AdminAction) -> Reply {
                 &p.stock.to_string(),
                 &protect(status.as_str()),
                 &protect(&p.description),
+                p.tax_class.as_str(),
             ])
             .map_err(csv_error)?;
     }
@@ -207,13 +215,23 @@ fn read_rows(
                 None
             }
         };
+        let tax_class = match position.get("tax_class") {
+            Some(&at) => parse_tax_class(unprotect(record.get(at).unwrap_or("")))
+                .map_err(|why| messages.push(format!("tax_class: {why}")))
+                .ok(),
+            None => Some(TaxClass::Standard),
+        };
         let draft = ProductDraft::parse(
             field("name"),
             field("description"),
             field("price"),
             field("stock"),
             &category_id,
-        );
+        )
+        .map(|draft| ProductDraft {
+            tax_class: tax_class.unwrap_or(TaxClass::Standard),
+            ..draft
+        });
         match (draft, status) {
             (Ok(draft), Some(status)) if messages.is_empty() => rows.push(ImportRow {
                 line,

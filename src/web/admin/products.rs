@@ -11,7 +11,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
-use crate::domain::product::{ImageKind, ProductDraft};
+use crate::domain::product::{parse_tax_class, ImageKind, ProductDraft};
+use crate::domain::tax::TaxClass;
 use crate::domain::{Money, PageNumber, Pagination, ProductStatus};
 use crate::models::category::{self, CategoryLink};
 use crate::models::now;
@@ -149,6 +150,7 @@ struct Values {
     stock: String,
     category_id: String,
     stock_note: String,
+    tax_class: String,
 }
 
 impl Values {
@@ -159,6 +161,7 @@ impl Values {
             price: Money::from_cents(product.price_cents).to_decimal_string(),
             stock: product.stock.to_string(),
             category_id: product.category_id.to_string(),
+            tax_class: product.tax_class.as_str().to_string(),
             stock_note: String::new(),
         }
     }
@@ -177,6 +180,13 @@ struct FormPage {
     stored: Option<Values>,
     /// The version the form saves from.
     version: i32,
+}
+
+impl FormPage {
+    /// The tax classes the form offers.
+    fn tax_classes(&self) -> [TaxClass; 3] {
+        TaxClass::ALL
+    }
 }
 
 impl FormPage {
@@ -204,6 +214,7 @@ pub async fn new_form(v: AdminVisit) -> Reply {
         product: None,
         values: Values {
             stock: "0".into(),
+            tax_class: "standard".into(),
             ..Values::default()
         },
         errors: FormErrors::new(),
@@ -252,6 +263,8 @@ pub struct ProductUpload {
     #[multipart(limit = "64 KiB")]
     stock_note: Option<Text<String>>,
     #[multipart(limit = "64 KiB")]
+    tax_class: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     version: Option<Text<String>>,
     #[multipart(limit = "64 KiB")]
     csrf_token: Option<Text<String>>,
@@ -277,6 +290,7 @@ impl ProductUpload {
             stock: text(&self.stock),
             category_id: text(&self.category_id),
             stock_note: text(&self.stock_note),
+            tax_class: text(&self.tax_class),
         }
     }
 }
@@ -285,6 +299,9 @@ impl ProductUpload {
 fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>), FormErrors> {
     let values = upload.values();
     let mut errors = FormErrors::new();
+    let tax_class = parse_tax_class(&values.tax_class)
+        .map_err(|why| errors.add("tax_class", why))
+        .ok();
     let draft = match ProductDraft::parse(
         &values.name,
         &values.description,
@@ -292,7 +309,7 @@ fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>
         &values.stock,
         &values.category_id,
     ) {
-        Ok(draft) => Some(draft),
+        Ok(draft) => tax_class.map(|tax_class| ProductDraft { tax_class, ..draft }),
         Err(problems) => {
             for (field, message) in problems {
                 errors.add(field, message);

@@ -125,7 +125,11 @@ pub async fn create(v: AdminVisit, form: web::Form<MethodForm>) -> Reply {
         shipping_admin::create_method(conn, &actor, &checked.fields(), now())
     })
     .await?;
-    Ok(flash::success(&req, "Shipping method added.", "/admin/shipping"))
+    Ok(flash::success(
+        &req,
+        "Shipping method added.",
+        "/admin/shipping",
+    ))
 }
 
 /// `POST /admin/shipping/{id}`: changes a method.
@@ -144,7 +148,11 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, form: web::Form<Method
         shipping_admin::update_method(conn, &actor, id, &checked.fields(), now())
     })
     .await?;
-    Ok(flash::success(&req, "Shipping method saved.", "/admin/shipping"))
+    Ok(flash::success(
+        &req,
+        "Shipping method saved.",
+        "/admin/shipping",
+    ))
 }
 
 /// `POST /admin/shipping/{id}/delete`.
@@ -156,7 +164,11 @@ pub async fn delete(v: AdminVisit, id: web::Path<String>) -> Reply {
         shipping_admin::delete_method(conn, &actor, id, now())
     })
     .await?;
-    Ok(flash::success(&req, "Shipping method removed.", "/admin/shipping"))
+    Ok(flash::success(
+        &req,
+        "Shipping method removed.",
+        "/admin/shipping",
+    ))
 }
 
 /// The rates form as posted.
@@ -232,7 +244,10 @@ pub async fn set_rates(v: AdminVisit, form: web::Form<RatesForm>) -> Reply {
     let (req, state, page, admin) = v.into_parts();
     let form = form.into_inner();
     let country = parse_country(&form.country);
-    let (standard, reduced) = (TaxRate::parse(&form.standard), TaxRate::parse(&form.reduced));
+    let (standard, reduced) = (
+        TaxRate::parse(&form.standard),
+        TaxRate::parse(&form.reduced),
+    );
     let (Some(country), Some(standard), Some(reduced)) = (country, standard, reduced) else {
         let why = if country.is_none() {
             "Name the country by its ISO code, like DE."

@@ -25,11 +25,14 @@ pub struct ProductSpec<'a> {
     pub archived: bool,
     /// Age, so lists can be ordered by "newest".
     pub minutes_old: i64,
+    /// `standard`, `reduced` or `zero`.
+    pub tax_class: &'a str,
 }
 
 impl Default for ProductSpec<'_> {
     fn default() -> Self {
         ProductSpec {
+            tax_class: "standard",
             category_id: 0,
             name: "Plain product",
             description: "A plain product for tests.",
@@ -75,6 +78,7 @@ pub fn insert_product(conn: &mut DbConn, spec: ProductSpec<'_>) -> i32 {
                 ProductStatus::Active.as_str()
             },
             image: None,
+            tax_class: spec.tax_class,
             created_at: created,
             updated_at: created,
         },
