@@ -181,7 +181,7 @@ impl ShippingAddress {
                 }
                 value.to_string()
             };
-        let address = ShippingAddress {
+        let mut address = ShippingAddress {
             name: field("name", &typed.name, "name to ship to", true, 100),
             address_line1: field(
                 "address_line1",
@@ -201,6 +201,12 @@ impl ShippingAddress {
             city: field("city", &typed.city, "town or city", true, 100),
             country: field("country", &typed.country, "country", true, 60),
         };
+        if !address.country.is_empty() && !errors.iter().any(|(f, _)| *f == "country") {
+            match crate::domain::shipping::parse_country(&address.country) {
+                Some(code) => address.country = code.to_string(),
+                None => errors.push(("country", "Choose the country from the list.".to_string())),
+            }
+        }
         if !address.postcode.is_empty()
             && !address
                 .postcode
@@ -244,7 +250,7 @@ impl ShippingAddress {
         &self.city
     }
 
-    /// Country.
+    /// Country, as its ISO 3166-1 alpha-2 code.
     pub fn country(&self) -> &str {
         &self.country
     }
@@ -310,9 +316,10 @@ mod tests {
             "",
             "SW1Y 4JH",
             "London",
-            "United Kingdom",
+            "gb",
         ]))
         .unwrap();
+        assert_eq!(ok.country(), "GB");
         assert_eq!(ok.name(), "Ada Lovelace");
         let too_long = "x".repeat(61);
         let errors =

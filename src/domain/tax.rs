@@ -229,6 +229,8 @@ pub struct Breakdown {
     pub tax: Money,
     /// What is paid.
     pub total: Money,
+    /// Whether the amounts include the tax (else it is added to the total).
+    pub prices_include_tax: bool,
 }
 
 /// The breakdown of lines given as (line total, rate), a `discount` on the goods, and
@@ -271,6 +273,7 @@ pub fn breakdown(
         tax_lines,
         tax,
         total,
+        prices_include_tax,
     })
 }
 

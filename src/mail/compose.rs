@@ -169,6 +169,8 @@ struct OrderPlaced<'a> {
     subtotal: String,
     has_discount: bool,
     discount: String,
+    shipping: String,
+    taxes: Vec<String>,
     total: String,
     link: &'a str,
     instructions: Option<&'a str>,
@@ -181,7 +183,7 @@ pub fn order_placed(
     email: &str,
     order_id: i32,
     lines: &[crate::models::cart::CartLine],
-    totals: &crate::domain::Totals,
+    price: &crate::domain::tax::Breakdown,
     (currency, instructions): (&str, Option<&str>),
 ) -> Result<NewMail, AppError> {
     let link = links.order(order_id);
@@ -196,10 +198,12 @@ pub fn order_placed(
                 total: money(l.line_total_cents()),
             })
             .collect(),
-        subtotal: money(totals.subtotal.cents()),
-        has_discount: totals.discount.cents() > 0,
-        discount: money(totals.discount.cents()),
-        total: money(totals.total.cents()),
+        subtotal: money(price.subtotal.cents()),
+        has_discount: price.discount.cents() > 0,
+        discount: money(price.discount.cents()),
+        shipping: money(price.shipping.cents()),
+        taxes: tax_sentences(price, currency),
+        total: money(price.total.cents()),
         link: &link,
         instructions,
     };
@@ -304,6 +308,32 @@ pub fn order_news(
         link: &link,
     };
     mail(links, email, &subject, page.render())
+}
+
+/// The tax lines as an order shows them: "incl. 19 % VAT: $17.24" when prices include it,
+/// "19 % VAT: $17.24" when it comes on top; rates that charge nothing are left out.
+pub fn tax_sentences(price: &crate::domain::tax::Breakdown, currency: &str) -> Vec<String> {
+    let taxes: Vec<_> = price.tax_lines.iter().map(|l| (l.rate, l.tax)).collect();
+    tax_sentence_list(&taxes, price.prices_include_tax, currency)
+}
+
+/// The sentences of taxes given as (rate, tax), as [`tax_sentences`] writes them.
+pub fn tax_sentence_list(
+    taxes: &[(crate::domain::tax::TaxRate, crate::domain::Money)],
+    included: bool,
+    currency: &str,
+) -> Vec<String> {
+    taxes
+        .iter()
+        .filter(|(_, tax)| tax.cents() > 0)
+        .map(|(rate, tax)| {
+            let amount = tax.display(currency);
+            match included {
+                true => format!("incl. {} VAT: {amount}", rate.display()),
+                false => format!("{} VAT: {amount}", rate.display()),
+            }
+        })
+        .collect()
 }
 
 /// "Your password was changed".

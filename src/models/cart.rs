@@ -40,6 +40,9 @@ pub struct CartLine {
     /// On sale or archived.
     #[diesel(select_expression = products::status)]
     pub status: ProductStatus,
+    /// How it is taxed.
+    #[diesel(select_expression = products::tax_class)]
+    pub tax_class: crate::domain::tax::TaxClass,
 }
 
 impl CartLine {

@@ -35,6 +35,7 @@ pub mod fixed_sql;
 pub mod image;
 pub mod login_failure;
 pub mod order;
+pub mod order_tax;
 pub mod outbox;
 pub mod payment_event;
 pub mod product;

@@ -64,6 +64,18 @@ pub struct Order {
     pub tracking_number: Option<String>,
     /// Whether its stock went back (cancelled, expired or refunded with restocking).
     pub stock_returned: bool,
+    /// The shipping method's name when it was placed (none in a shop without methods).
+    pub shipping_method: Option<String>,
+    /// What shipping cost.
+    pub shipping_cents: i64,
+    /// All its tax.
+    pub tax_cents: i64,
+    /// Whether its prices included the tax (else the tax is in the total on top).
+    pub prices_include_tax: bool,
+    /// Its invoice number, once paid (`2026-000001`).
+    pub invoice_number: Option<String>,
+    /// When the invoice was made (UTC).
+    pub invoiced_at: Option<NaiveDateTime>,
 }
 
 impl Order {
@@ -80,6 +92,12 @@ impl Order {
     /// Whether it waits for a card payment the customer can still make.
     pub fn awaits_card_payment(&self) -> bool {
         self.status == OrderStatus::Pending && self.payment_method == PaymentMethod::Card
+    }
+
+    /// The destination country's name (orders from before countries were codes keep
+    /// their text).
+    pub fn country_name(&self) -> &str {
+        crate::domain::shipping::country_name(&self.ship_country).unwrap_or(&self.ship_country)
     }
 
     /// The payment deadline, for people.
@@ -132,6 +150,14 @@ pub struct NewOrder<'a> {
     pub pay_by: Option<NaiveDateTime>,
     /// What is paid at once (store credit), else 0.
     pub paid_cents: i64,
+    /// The shipping method's name.
+    pub shipping_method: Option<&'a str>,
+    /// What shipping costs.
+    pub shipping_cents: i64,
+    /// All the tax.
+    pub tax_cents: i64,
+    /// Whether the prices include the tax.
+    pub prices_include_tax: bool,
 }
 
 /// A line of an order.
@@ -146,9 +172,16 @@ pub struct OrderItem {
     pub unit_price_cents: i64,
     /// How many.
     pub quantity: i32,
+    /// Its tax rate, hundredths of a percent.
+    pub tax_rate_bp: i32,
 }
 
 impl OrderItem {
+    /// Its tax rate, for people.
+    pub fn tax_rate(&self) -> String {
+        crate::models::order_tax::rate_of(self.tax_rate_bp).display()
+    }
+
     /// The line total.
     pub fn line_total_cents(&self) -> i64 {
         crate::domain::cart::line_total(self.unit_price_cents, self.quantity)
@@ -169,6 +202,8 @@ pub struct NewOrderItem<'a> {
     pub unit_price_cents: i64,
     /// How many.
     pub quantity: i32,
+    /// Its tax rate, hundredths of a percent.
+    pub tax_rate_bp: i32,
 }
 
 /// The order placed with this checkout key by `user_id`, if any.

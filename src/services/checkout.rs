@@ -8,13 +8,15 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
 use crate::domain::payment::{check_credit_payment, CreditProblem, PaymentMethod};
-use crate::domain::{DiscountRule, Money, OrderStatus, ShippingAddress};
+use crate::domain::settings::ShopSettings;
+use crate::domain::{Money, OrderStatus, ShippingAddress, Totals};
 use crate::error::{AppError, Outcome};
 use crate::mail::compose;
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit::{self, NewCreditEntry};
 use crate::models::order::{self, NewOrder, NewOrderItem};
-use crate::models::{outbox, product};
+use crate::models::{order_tax, outbox, product};
+use crate::services::pricing::{self, ShippingProblem};
 
 /// One line as the checkout page showed it: the form sends these back, and the order is
 /// placed only if the cart still matches them.
@@ -82,8 +84,10 @@ pub struct CheckoutRequest<'a> {
     pub shown: &'a [ShownLine],
     /// Where it goes.
     pub address: &'a ShippingAddress,
-    /// The discount rule in force.
-    pub rule: DiscountRule,
+    /// The shipping method chosen (none in a shop without methods).
+    pub shipping_method: Option<i32>,
+    /// The shop's settings in force (discount, tax mode, bank details).
+    pub settings: &'a ShopSettings,
     /// For the amounts in the mail.
     pub currency: &'a str,
     /// For the link in the mail.
@@ -92,8 +96,6 @@ pub struct CheckoutRequest<'a> {
     pub payment: PaymentMethod,
     /// The most store credit may pay in a UTC day.
     pub credit_daily_limit: Money,
-    /// What a bank-transfer customer pays to, for the mail.
-    pub bank_details: &'a str,
     /// How long an order paid later (card, bank transfer) may wait for its money.
     pub payment_window: TimeDelta,
     /// How many unpaid orders the customer may hold at once.
@@ -138,6 +140,8 @@ pub enum CheckoutProblem {
     Credit(CreditProblem),
     /// The customer already holds this many unpaid orders, the most allowed.
     TooManyUnpaid(i64),
+    /// The destination or the shipping method does not work.
+    Shipping(ShippingProblem),
 }
 
 /// A failure inside the checkout transaction: either a problem to show (rolled back all
@@ -239,11 +243,16 @@ fn place_in_transaction(
     if !short.is_empty() {
         return Err(Failure::Problem(CheckoutProblem::SoldOut(short)));
     }
-    let priced: Vec<(Money, i32)> = lines.iter().map(|l| (l.unit_price(), l.quantity)).collect();
-    let totals = request
-        .rule
-        .totals(&priced)
-        .map_err(|_| AppError::BadRequest("This order is too large to place.".into()))?;
+    let destination = (request.address.country(), request.shipping_method);
+    let quote = pricing::quote(conn, &lines, destination, request.settings)?
+        .map_err(|problem| Failure::Problem(CheckoutProblem::Shipping(problem)))?;
+    let price = &quote.breakdown;
+    let totals = Totals {
+        subtotal: price.subtotal,
+        discount: price.discount,
+        total: price.total,
+        to_earn_discount: None,
+    };
     if paid_now {
         let balance = credit::lock_balance(conn, request.user_id)?;
         let today = now.date().and_time(chrono::NaiveTime::MIN);
@@ -282,12 +291,16 @@ fn place_in_transaction(
             payment_method: request.payment.as_str(),
             pay_by: request.payment_deadline(now),
             paid_cents: if paid_now { totals.total.cents() } else { 0 },
+            shipping_method: quote.method.as_ref().map(|m| m.name.as_str()),
+            shipping_cents: price.shipping.cents(),
+            tax_cents: price.tax.cents(),
+            prices_include_tax: quote.prices_include_tax,
         },
     )?;
     if paid_now && totals.total.cents() > 0 {
         pay_with_credit(conn, request.user_id, order_id, totals.total, now)?;
     }
-    for line in &lines {
+    for (line, rate) in lines.iter().zip(&quote.line_rates) {
         order::insert_item(
             conn,
             &NewOrderItem {
@@ -296,18 +309,20 @@ fn place_in_transaction(
                 name: &line.name,
                 unit_price_cents: line.unit_price_cents,
                 quantity: line.quantity,
+                tax_rate_bp: i32::try_from(rate.basis_points()).unwrap_or(0),
             },
         )?;
     }
+    order_tax::insert(conn, order_id, &price.tax_lines)?;
     cart::clear(conn, cart_id)?;
     let instructions = (request.payment == PaymentMethod::BankTransfer)
-        .then(|| bank_transfer_instructions(request.bank_details, order_id));
+        .then(|| bank_transfer_instructions(&request.settings.bank_transfer_details, order_id));
     let mail = compose::order_placed(
         request.links,
         request.email,
         order_id,
         &lines,
-        &totals,
+        price,
         (request.currency, instructions.as_deref()),
     )?;
     outbox::enqueue(conn, &mail, now)?;

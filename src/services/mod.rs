@@ -21,6 +21,7 @@ pub mod moderation;
 pub mod order_admin;
 pub mod password;
 pub mod payments;
+pub mod pricing;
 pub mod refunds;
 pub mod reviews;
 pub mod settings_admin;

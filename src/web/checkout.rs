@@ -12,12 +12,17 @@ use serde::Deserialize;
 use crate::db::{self, DbConn};
 use crate::domain::account::random_token;
 use crate::domain::payment::{CreditProblem, PaymentMethod};
+use crate::domain::shipping::{all_countries, parse_country};
+use crate::domain::tax::Breakdown;
 use crate::domain::{AddressInput, Money, ShippingAddress, Totals};
+use crate::mail::compose::tax_sentences;
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit;
 use crate::models::now;
+use crate::models::shipping::{self, ShippingMethod};
 use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
 use crate::services::payments::{self, CardStart};
+use crate::services::pricing::{self, ShippingProblem};
 use crate::web::auth::CurrentUser;
 use crate::web::cart::totals_of;
 use crate::web::error::AppError;
@@ -34,6 +39,11 @@ struct CheckoutPage {
     lines: Vec<CartLine>,
     totals: Totals,
     discount_percent: u32,
+    price: Option<Breakdown>,
+    taxes: Vec<String>,
+    countries: Vec<(&'static str, &'static str)>,
+    shipping_methods: Vec<MethodChoice>,
+    shipping_problem: Option<&'static str>,
     summary: String,
     checkout_key: String,
     address: AddressInput,
@@ -46,9 +56,18 @@ struct CheckoutPage {
     unpaid_link: bool,
 }
 
+/// A shipping method as checkout offers it, with what it costs this order.
+struct MethodChoice {
+    id: i32,
+    name: String,
+    cost: Money,
+    chosen: bool,
+}
+
 /// What the page needs besides the cart.
 struct Shown {
     checkout_key: String,
+    shipping_method: Option<i32>,
     payment: Option<PaymentMethod>,
     address: AddressInput,
     errors: FormErrors,
@@ -75,16 +94,63 @@ async fn checkout_page(
 ) -> Result<HttpResponse, AppError> {
     let methods = state.config.payment_methods.clone();
     let shows_credit = methods.contains(&PaymentMethod::StoreCredit);
-    let (lines, credit_cents) = db::run(&state.pool, move |conn| {
+    let settings = state.settings().await?;
+    let priced_settings = settings.clone();
+    let mut shown = shown;
+    let (lines, credit_cents, all_methods) = db::run(&state.pool, move |conn| {
         let lines = cart_lines(conn, user_id)?;
         let credit = match shows_credit {
             true => credit::balance(conn, user_id)?.unwrap_or(0),
             false => 0,
         };
-        Ok((lines, credit))
+        Ok((lines, credit, shipping::all(conn)?))
     })
     .await?;
-    let settings = state.settings().await?;
+    let countries = offered_countries(&all_methods);
+    // With methods, a country some method serves is always chosen (the first, until the
+    // customer picks another); without, the customer chooses one.
+    let country = parse_country(&shown.address.country)
+        .filter(|c| countries.iter().any(|(code, _)| code == c))
+        .or_else(|| {
+            (!all_methods.is_empty())
+                .then(|| countries.first().map(|(c, _)| *c))
+                .flatten()
+        })
+        .unwrap_or("");
+    shown.address.country = country.to_string();
+    let offered = pricing::methods_for(&all_methods, country);
+    let shipping_method = shown
+        .shipping_method
+        .filter(|id| offered.iter().any(|m| m.id == *id))
+        .or(offered.first().map(|m| m.id));
+    let quoted_lines = lines.clone();
+    let quoted_country = country.to_string();
+    let quote = db::run(&state.pool, move |conn| {
+        let destination = (quoted_country.as_str(), shipping_method);
+        pricing::quote(conn, &quoted_lines, destination, &priced_settings)
+    })
+    .await?;
+    let goods = quote
+        .as_ref()
+        .ok()
+        .map(|q| q.breakdown.subtotal.cents() - q.breakdown.discount.cents());
+    let shipping_methods = offered
+        .iter()
+        .map(|m| MethodChoice {
+            id: m.id,
+            name: m.name.clone(),
+            cost: m.rate().cost(Money::from_cents(goods.unwrap_or(0))),
+            chosen: Some(m.id) == shipping_method,
+        })
+        .collect();
+    let (price, shipping_problem) = match quote {
+        Ok(quote) => (Some(quote.breakdown), None),
+        Err(problem) => (None, Some(problem.message())),
+    };
+    let taxes = price
+        .as_ref()
+        .map(|p| tax_sentences(p, &state.config.currency_symbol))
+        .unwrap_or_default();
     let totals = totals_of(settings.discount_rule(), &lines)?;
     let blocked = lines.iter().any(|l| l.problem().is_some());
     let mut response = render(
@@ -95,6 +161,11 @@ async fn checkout_page(
             discount_percent: settings.discount_percent,
             lines,
             totals,
+            price,
+            taxes,
+            countries,
+            shipping_methods,
+            shipping_problem: shipping_problem.filter(|_| !country.is_empty()),
             checkout_key: shown.checkout_key,
             address: shown.address,
             errors: shown.errors,
@@ -113,6 +184,20 @@ async fn checkout_page(
     Ok(response)
 }
 
+/// The countries checkout offers: those some method ships to, or every country while the
+/// shop has no methods; by name.
+fn offered_countries(methods: &[ShippingMethod]) -> Vec<(&'static str, &'static str)> {
+    if methods.is_empty() {
+        return all_countries();
+    }
+    let mut countries: Vec<(&'static str, &'static str)> = all_countries()
+        .into_iter()
+        .filter(|(code, _)| methods.iter().any(|m| m.serves(code)))
+        .collect();
+    countries.sort_by_key(|(_, name)| *name);
+    countries
+}
+
 /// `GET /checkout`.
 pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
     let (req, state, page) = v.into_parts();
@@ -129,6 +214,7 @@ pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
     }
     let shown = Shown {
         checkout_key: random_token(),
+        shipping_method: None,
         payment: None,
         address: AddressInput::default(),
         errors: FormErrors::new(),
@@ -148,11 +234,17 @@ pub struct CheckoutForm {
     address_line2: String,
     postcode: String,
     city: String,
+    #[serde(default)]
     country: String,
     checkout_key: String,
     summary: String,
     #[serde(default)]
     payment_method: String,
+    #[serde(default)]
+    shipping_method: String,
+    /// Set by the "Update shipping" button: show the page again for the country chosen.
+    #[serde(default)]
+    update: Option<String>,
 }
 
 fn plausible_key(key: &str) -> bool {
@@ -182,6 +274,19 @@ pub async fn place(
     };
     let payment = PaymentMethod::parse(form.payment_method.trim())
         .filter(|m| state.config.payment_methods.contains(m));
+    let chosen_method = form.shipping_method.trim().parse::<i32>().ok();
+    if form.update.is_some() {
+        let shown = Shown {
+            checkout_key: form.checkout_key,
+            shipping_method: chosen_method,
+            payment,
+            address: typed,
+            errors: FormErrors::new(),
+            notices: Vec::new(),
+            unpaid_link: false,
+        };
+        return checkout_page(&state, page, user.id, shown, StatusCode::OK).await;
+    }
     let address = match (ShippingAddress::parse(&typed), payment) {
         (Ok(address), Some(_)) => address,
         (parsed, _) => {
@@ -194,6 +299,7 @@ pub async fn place(
             }
             let shown = Shown {
                 checkout_key: form.checkout_key,
+                shipping_method: chosen_method,
                 payment,
                 address: typed,
                 errors,
@@ -219,12 +325,12 @@ pub async fn place(
             checkout_key: &key,
             shown: &shown_lines,
             address: &placed_address,
-            rule: settings.discount_rule(),
+            shipping_method: chosen_method,
+            settings: &settings,
             currency: &worker_state.config.currency_symbol,
             links: &worker_state.links,
             payment,
             credit_daily_limit: Money::from_cents(config.store_credit_daily_limit_cents),
-            bank_details: &settings.bank_transfer_details,
             payment_window: match payment {
                 PaymentMethod::BankTransfer => TimeDelta::days(config.bank_transfer_days),
                 _ => TimeDelta::minutes(config.order_payment_minutes),
@@ -254,6 +360,24 @@ pub async fn place(
             pay_by_card(&req, &state, placed.id(), user.id).await
         }
         Ok(placed @ Placed::Earlier(_)) => Ok(see_other(&format!("/orders/{}", placed.id()))),
+        Err(CheckoutProblem::Shipping(problem)) => {
+            let mut errors = FormErrors::new();
+            let field = match problem {
+                ShippingProblem::NoMethod => "country",
+                ShippingProblem::Choose => "shipping_method",
+            };
+            errors.add(field, problem.message());
+            let shown = Shown {
+                checkout_key: form.checkout_key,
+                shipping_method: chosen_method,
+                payment: Some(payment),
+                address: typed,
+                errors,
+                notices: vec!["Nothing was ordered.".to_string()],
+                unpaid_link: false,
+            };
+            checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
+        }
         Err(CheckoutProblem::TooManyUnpaid(count)) => {
             let mut errors = FormErrors::new();
             errors.add(
@@ -264,6 +388,7 @@ pub async fn place(
             );
             let shown = Shown {
                 checkout_key: form.checkout_key,
+                shipping_method: chosen_method,
                 payment: Some(payment),
                 address: typed,
                 errors,
@@ -286,6 +411,7 @@ pub async fn place(
                 .push("Nothing was ordered. Check the order below and place it again.".to_string());
             let shown = Shown {
                 checkout_key: form.checkout_key,
+                shipping_method: chosen_method,
                 payment: Some(payment),
                 address: typed,
                 errors: FormErrors::new(),
@@ -310,6 +436,7 @@ pub async fn place(
             errors.add("payment_method", message);
             let shown = Shown {
                 checkout_key: form.checkout_key,
+                shipping_method: chosen_method,
                 payment: Some(payment),
                 address: typed,
                 errors,

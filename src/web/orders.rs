@@ -10,8 +10,10 @@ use crate::db;
 use crate::domain::payment::PaymentMethod;
 use crate::domain::OrderStatus;
 use crate::domain::{PageNumber, Pagination};
+use crate::mail::compose::tax_sentence_list;
 use crate::models::now;
 use crate::models::order::{self, Order, OrderItem};
+use crate::models::order_tax;
 use crate::models::refund::{self, Refund};
 use crate::services::cancellation::{self, CannotCancel};
 use crate::services::checkout::bank_transfer_instructions;
@@ -82,6 +84,7 @@ struct OrderPage {
     bank_instructions: Option<String>,
     refunds: Vec<Refund>,
     card_payments: bool,
+    taxes: Vec<String>,
 }
 
 async fn order_page(
@@ -92,13 +95,19 @@ async fn order_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (order, items, refunds) = db::run(&state.pool, move |conn| {
+    let (order, items, refunds, taxes) = db::run(&state.pool, move |conn| {
         let order = order::find_for_user(conn, id, user_id)?.ok_or(AppError::NotFound)?;
         let items = order::items(conn, id)?;
         let refunds = refund::for_order(conn, id)?;
-        Ok((order, items, refunds))
+        Ok((order, items, refunds, order_tax::for_order(conn, id)?))
     })
     .await?;
+    let symbol = &state.config.currency_symbol;
+    let taxes = tax_sentence_list(
+        &order_tax::amounts(&taxes),
+        order.prices_include_tax,
+        symbol,
+    );
     let awaiting_transfer =
         order.payment_method == PaymentMethod::BankTransfer && order.status == OrderStatus::Pending;
     let settings = state.settings().await?;
@@ -114,6 +123,7 @@ async fn order_page(
             items,
             error,
             refunds,
+            taxes,
         },
     )?;
     state.allow_payment_redirects(&mut response);

@@ -347,6 +347,17 @@ impl Harness {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Chooses the option with `value` in the select `css`.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
+    }
+
     /// Clicks the link or button matching `css` and waits until the next page has replaced
     /// this one (so nothing is read from the page being left).
     pub async fn click(&self, css: &str) {

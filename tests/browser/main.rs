@@ -205,7 +205,7 @@ async fn customer_journey(h: &Harness) -> Ordered {
     h.fill("#address_line1", "12 St James's Square").await;
     h.fill("#postcode", "SW1Y 4JH").await;
     h.fill("#city", "London").await;
-    h.fill("#country", "United Kingdom").await;
+    h.select("#country", "GB").await;
     let card = h
         .client
         .find(Locator::Css("input[name=payment_method][value=card]"))
@@ -215,7 +215,7 @@ async fn customer_journey(h: &Harness) -> Ordered {
         card.prop("checked").await.expect("checked").as_deref() == Some("true"),
         "card is pre-selected"
     );
-    h.click("form[action='/checkout'] button").await;
+    h.click("form[action='/checkout'] button.place-order").await;
 
     // The browser follows the 303 to Stripe's page: the checkout page's form-action allows it.
     assert!(
@@ -457,10 +457,10 @@ async fn store_credit_journey(h: &Harness, ordered: &Ordered) {
     h.fill("#address_line1", "12 St James's Square").await;
     h.fill("#postcode", "SW1Y 4JH").await;
     h.fill("#city", "London").await;
-    h.fill("#country", "United Kingdom").await;
+    h.select("#country", "GB").await;
     h.choose("input[name=payment_method][value=store_credit]")
         .await;
-    h.click("form[action='/checkout'] button").await;
+    h.click("form[action='/checkout'] button.place-order").await;
     let heading = h.h1().await;
     assert!(heading.starts_with("Order #"), "{heading}");
     assert_ne!(heading, format!("Order #{}", ordered.order_id));

@@ -21,3 +21,4 @@ mod races;
 mod refunds;
 mod reviews;
 mod settings;
+mod tax;

@@ -10,8 +10,10 @@ use crate::db;
 use crate::domain::payment::RefundProblem;
 use crate::domain::Money;
 use crate::domain::{OrderStatus, PageNumber, Pagination};
+use crate::mail::compose::tax_sentence_list;
 use crate::models::now;
 use crate::models::order::{self, AdminOrderRow, Order, OrderFilter, OrderItem};
+use crate::models::order_tax;
 use crate::models::refund::{self, Refund};
 use crate::services::order_admin;
 use crate::services::refunds::{self, RefundFailure, RefundRequest};
@@ -84,6 +86,7 @@ struct OrderPage {
     error: Option<String>,
     refunds: Vec<Refund>,
     refund: RefundForm,
+    taxes: Vec<String>,
 }
 
 async fn order_page(
@@ -93,14 +96,26 @@ async fn order_page(
     (error, refund): (Option<String>, RefundForm),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (order, items, email, refunds) = db::run(&state.pool, move |conn| {
+    let (order, items, email, refunds, taxes) = db::run(&state.pool, move |conn| {
         let order = order::find(conn, id)?.ok_or(AppError::NotFound)?;
         let items = order::items(conn, id)?;
         let email = order::customer_email(conn, id)?.unwrap_or_default();
         let refunds = refund::for_order(conn, id)?;
-        Ok((order, items, email, refunds))
+        Ok((
+            order,
+            items,
+            email,
+            refunds,
+            order_tax::for_order(conn, id)?,
+        ))
     })
     .await?;
+    let symbol = &state.config.currency_symbol;
+    let taxes = tax_sentence_list(
+        &order_tax::amounts(&taxes),
+        order.prices_include_tax,
+        symbol,
+    );
     render(
         status,
         &OrderPage {
@@ -111,6 +126,7 @@ async fn order_page(
             error,
             refunds,
             refund,
+            taxes,
         },
     )
 }

@@ -14,7 +14,7 @@ pub const ADDRESS: [(&str, &str); 5] = [
     ("address_line1", "12 St James's Square"),
     ("postcode", "SW1Y 4JH"),
     ("city", "London"),
-    ("country", "United Kingdom"),
+    ("country", "GB"),
 ];
 
 /// Adds `quantity` of `product_id` through the product page's form.
