@@ -176,6 +176,7 @@ pub fn app(
         .route("/orders/{id}", web::get().to(web::orders::show))
         .route("/orders/{id}/cancel", aweb::post().to(web::orders::cancel))
         .route("/orders/{id}/pay", aweb::post().to(web::orders::pay))
+        .route("/orders/{id}/invoice", web::get().to(web::orders::invoice))
         // Running the shop
         .route("/admin", web::get().to(web::admin::dashboard::dashboard))
         .route("/admin/products", web::get().to(web::admin::products::list))

@@ -16,6 +16,7 @@ use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit::{self, NewCreditEntry};
 use crate::models::order::{self, NewOrder, NewOrderItem};
 use crate::models::{order_tax, outbox, product};
+use crate::services::invoices;
 use crate::services::pricing::{self, ShippingProblem};
 
 /// One line as the checkout page showed it: the form sends these back, and the order is
@@ -299,6 +300,9 @@ fn place_in_transaction(
     )?;
     if paid_now && totals.total.cents() > 0 {
         pay_with_credit(conn, request.user_id, order_id, totals.total, now)?;
+    }
+    if paid_now {
+        invoices::assign(conn, order_id, now)?;
     }
     for (line, rate) in lines.iter().zip(&quote.line_rates) {
         order::insert_item(

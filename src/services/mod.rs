@@ -16,6 +16,7 @@ pub mod checkout;
 pub mod credit;
 pub mod expiry;
 pub mod hashing;
+pub mod invoices;
 pub mod login;
 pub mod moderation;
 pub mod order_admin;

@@ -10,6 +10,7 @@ use crate::mail::compose::OrderNews;
 use crate::models::audit::Changes;
 use crate::models::order;
 use crate::services::cancellation::{cancel_and_restock, CannotCancel};
+use crate::services::invoices;
 use crate::services::payments::{tell, Shop};
 use crate::services::Actor;
 
@@ -34,7 +35,10 @@ pub fn change_order_status(
             cancel_and_restock(conn, id, from, now)?
         } else if to == OrderStatus::Paid {
             match order::mark_paid(conn, id, from, None, now)? {
-                true => Ok(()),
+                true => {
+                    invoices::assign(conn, id, now)?;
+                    Ok(())
+                }
                 false => Err(CannotCancel(from)),
             }
         } else if order::change_status(conn, id, from, to, now)? {

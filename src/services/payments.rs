@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::mail::compose::{self, Links, OrderNews};
 use crate::models::order::{self, Order};
 use crate::models::{outbox, payment_event, product};
+use crate::services::invoices;
 use crate::services::stripe::{Stripe, StripeError};
 
 /// Stripe accepts a session's `expires_at` from 30 minutes to 24 hours after it is made.
@@ -152,6 +153,7 @@ pub fn settle(
     match order.status {
         OrderStatus::Pending => {
             if order::mark_paid(conn, order.id, OrderStatus::Pending, intent, now)? {
+                invoices::assign(conn, order.id, now)?;
                 tell_paid(conn, shop, &order, now)?;
             }
             Ok(EventOutcome::Paid(order.id))
@@ -159,6 +161,7 @@ pub fn settle(
         OrderStatus::Expired if order.paid_cents == 0 => {
             if retake_stock(conn, order.id, now)? {
                 order::mark_paid(conn, order.id, OrderStatus::Expired, intent, now)?;
+                invoices::assign(conn, order.id, now)?;
                 tell_paid(conn, shop, &order, now)?;
                 log::info!(
                     "order {}: paid after it expired; its stock was still there",

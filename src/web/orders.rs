@@ -13,7 +13,7 @@ use crate::domain::{PageNumber, Pagination};
 use crate::mail::compose::tax_sentence_list;
 use crate::models::now;
 use crate::models::order::{self, Order, OrderItem};
-use crate::models::order_tax;
+use crate::models::order_tax::{self, OrderTax};
 use crate::models::refund::{self, Refund};
 use crate::services::cancellation::{self, CannotCancel};
 use crate::services::checkout::bank_transfer_instructions;
@@ -252,4 +252,56 @@ pub async fn cancel(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<Stri
             .await
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "orders/invoice.html")]
+struct InvoicePage {
+    page: PageContext,
+    order: Order,
+    items: Vec<OrderItem>,
+    taxes: Vec<OrderTax>,
+    refunds: Vec<Refund>,
+    settings: std::sync::Arc<crate::domain::settings::ShopSettings>,
+    invoice_number: String,
+    invoiced_on: String,
+}
+
+/// `GET /orders/{id}/invoice`: the printable invoice of a paid order, for its owner or an
+/// admin; anyone else, and an order without an invoice, is a 404.
+pub async fn invoice(v: Visit, CurrentUser(user): CurrentUser, id: web::Path<String>) -> Reply {
+    let Visit { state, page, .. } = v;
+    let id = path_id(&id)?;
+    let (user_id, admin) = (user.id, user.is_admin());
+    let (order, items, taxes, refunds) = db::run(&state.pool, move |conn| {
+        let order = match admin {
+            true => order::find(conn, id)?,
+            false => order::find_for_user(conn, id, user_id)?,
+        };
+        let order = order.ok_or(AppError::NotFound)?;
+        let items = order::items(conn, id)?;
+        let taxes = order_tax::for_order(conn, id)?;
+        let refunds = refund::for_order(conn, id)?;
+        Ok((order, items, taxes, refunds))
+    })
+    .await?;
+    let (Some(invoice_number), Some(invoiced_at)) =
+        (order.invoice_number.clone(), order.invoiced_at)
+    else {
+        return Err(AppError::NotFound);
+    };
+    let settings = state.settings().await?;
+    render(
+        StatusCode::OK,
+        &InvoicePage {
+            page,
+            invoiced_on: invoiced_at.format("%-d %B %Y").to_string(),
+            invoice_number,
+            order,
+            items,
+            taxes,
+            refunds: refunds.into_iter().filter(Refund::is_done).collect(),
+            settings,
+        },
+    )
 }

@@ -10,6 +10,7 @@ mod cart;
 mod catalogue;
 mod cli;
 mod credit;
+mod invoices;
 mod limits;
 mod mail;
 mod migrations;

@@ -12,7 +12,7 @@ use crate::support::{Client, TestApp};
 
 /// The example's shop: DE 19 % / 7 %, "Standard parcel" to DE for 4.90, free above 50.00,
 /// "Express" to DE and AT for 9.90; a 20.00 book (reduced) and a 60.00 teapot.
-fn example_shop(app: &TestApp) -> (Client, i32, i32) {
+pub fn example_shop(app: &TestApp) -> (Client, i32, i32) {
     let admin = app.admin("boss@example.com");
     let page = admin.get("/admin/shipping");
     let added = admin.submit_on(
@@ -57,7 +57,7 @@ fn example_shop(app: &TestApp) -> (Client, i32, i32) {
     (admin, book, teapot)
 }
 
-fn shipping_id(page: &crate::support::client::Page, name: &str) -> String {
+pub fn shipping_id(page: &crate::support::client::Page, name: &str) -> String {
     let html = page.html();
     let selector = scraper::Selector::parse("fieldset.shipping label").unwrap();
     let label = html
@@ -73,7 +73,7 @@ fn shipping_id(page: &crate::support::client::Page, name: &str) -> String {
         .to_string()
 }
 
-const ADDRESS: [(&str, &str); 5] = [
+pub const ADDRESS: [(&str, &str); 5] = [
     ("name", "Ada Lovelace"),
     ("address_line1", "Unter den Linden 1"),
     ("postcode", "10117"),
