@@ -154,6 +154,18 @@ pub fn app(
                 .route(aweb::post().to(account::password::reset)),
         )
         .route("/account/credit", web::get().to(account::credit::show))
+        .route(
+            "/account/addresses",
+            web::get().to(account::addresses::list),
+        )
+        .route(
+            "/account/addresses",
+            aweb::post().to(account::addresses::add),
+        )
+        .route(
+            "/account/addresses/{id}/delete",
+            aweb::post().to(account::addresses::delete),
+        )
         .route("/account", web::get().to(account::settings::account))
         .route(
             "/account/verify-email",

@@ -25,6 +25,7 @@ macro_rules! window_and_total {
     }};
 }
 
+pub mod address;
 pub mod audit;
 pub mod cart;
 pub mod catalog;

@@ -15,7 +15,7 @@ use crate::mail::compose;
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit::{self, NewCreditEntry};
 use crate::models::order::{self, NewOrder, NewOrderItem};
-use crate::models::{order_tax, outbox, product};
+use crate::models::{address, order_tax, outbox, product};
 use crate::services::invoices;
 use crate::services::pricing::{self, ShippingProblem};
 
@@ -87,6 +87,10 @@ pub struct CheckoutRequest<'a> {
     pub address: &'a ShippingAddress,
     /// The shipping method chosen (none in a shop without methods).
     pub shipping_method: Option<i32>,
+    /// The saved address it goes to (its last use is noted), if one was chosen.
+    pub address_id: Option<i32>,
+    /// Whether to save a new address for next time.
+    pub save_address: bool,
     /// The shop's settings in force (discount, tax mode, bank details).
     pub settings: &'a ShopSettings,
     /// For the amounts in the mail.
@@ -318,6 +322,17 @@ fn place_in_transaction(
         )?;
     }
     order_tax::insert(conn, order_id, &price.tax_lines)?;
+    match request.address_id {
+        Some(id) => {
+            address::touch(conn, id, now)?;
+        }
+        None if request.save_address
+            && address::count_for_user(conn, request.user_id)? < address::MAX_PER_ACCOUNT =>
+        {
+            address::insert(conn, request.user_id, request.address, now)?;
+        }
+        None => {}
+    }
     cart::clear(conn, cart_id)?;
     let instructions = (request.payment == PaymentMethod::BankTransfer)
         .then(|| bank_transfer_instructions(&request.settings.bank_transfer_details, order_id));

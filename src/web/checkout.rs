@@ -16,6 +16,7 @@ use crate::domain::shipping::{all_countries, parse_country};
 use crate::domain::tax::Breakdown;
 use crate::domain::{AddressInput, Money, ShippingAddress, Totals};
 use crate::mail::compose::tax_sentences;
+use crate::models::address::{self, Address};
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit;
 use crate::models::now;
@@ -43,6 +44,9 @@ struct CheckoutPage {
     taxes: Vec<String>,
     countries: Vec<(&'static str, &'static str)>,
     shipping_methods: Vec<MethodChoice>,
+    saved: Vec<Address>,
+    address_choice: String,
+    save_address: bool,
     shipping_problem: Option<&'static str>,
     summary: String,
     checkout_key: String,
@@ -74,6 +78,11 @@ struct Shown {
     notices: Vec<String>,
     /// Whether to point at the unpaid orders (the cap on them was reached).
     unpaid_link: bool,
+    /// The saved address chosen: `None` until the customer chose (the last used is then
+    /// pre-selected), `Some(None)` for a new address.
+    address_id: Option<Option<i32>>,
+    /// Whether to save a new address.
+    save_address: bool,
 }
 
 /// The lines of the user's cart (none without a cart).
@@ -97,19 +106,32 @@ async fn checkout_page(
     let settings = state.settings().await?;
     let priced_settings = settings.clone();
     let mut shown = shown;
-    let (lines, credit_cents, all_methods) = db::run(&state.pool, move |conn| {
+    let (lines, credit_cents, all_methods, saved) = db::run(&state.pool, move |conn| {
         let lines = cart_lines(conn, user_id)?;
         let credit = match shows_credit {
             true => credit::balance(conn, user_id)?.unwrap_or(0),
             false => 0,
         };
-        Ok((lines, credit, shipping::all(conn)?))
+        Ok((
+            lines,
+            credit,
+            shipping::all(conn)?,
+            address::for_user(conn, user_id)?,
+        ))
     })
     .await?;
     let countries = offered_countries(&all_methods);
+    // The last used address is pre-selected until the customer chooses.
+    let chosen = match shown.address_id {
+        None => saved.first().map(|a| a.id),
+        Some(choice) => choice,
+    };
+    let chosen_address = chosen.and_then(|id| saved.iter().find(|a| a.id == id));
+    let address_choice = chosen_address.map_or("new".to_string(), |a| a.id.to_string());
     // With methods, a country some method serves is always chosen (the first, until the
     // customer picks another); without, the customer chooses one.
-    let country = parse_country(&shown.address.country)
+    let destination = chosen_address.map_or(shown.address.country.as_str(), |a| a.country.as_str());
+    let country = parse_country(destination)
         .filter(|c| countries.iter().any(|(code, _)| code == c))
         .or_else(|| {
             (!all_methods.is_empty())
@@ -117,7 +139,9 @@ async fn checkout_page(
                 .flatten()
         })
         .unwrap_or("");
-    shown.address.country = country.to_string();
+    if chosen_address.is_none() {
+        shown.address.country = country.to_string();
+    }
     let offered = pricing::methods_for(&all_methods, country);
     let shipping_method = shown
         .shipping_method
@@ -165,6 +189,9 @@ async fn checkout_page(
             taxes,
             countries,
             shipping_methods,
+            saved,
+            address_choice,
+            save_address: shown.save_address,
             shipping_problem: shipping_problem.filter(|_| !country.is_empty()),
             checkout_key: shown.checkout_key,
             address: shown.address,
@@ -220,6 +247,8 @@ pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
         errors: FormErrors::new(),
         notices: Vec::new(),
         unpaid_link: false,
+        address_id: None,
+        save_address: false,
     };
     checkout_page(&state, page, user.id, shown, StatusCode::OK).await
 }
@@ -242,6 +271,12 @@ pub struct CheckoutForm {
     payment_method: String,
     #[serde(default)]
     shipping_method: String,
+    /// A saved address's id, or `new` (absent when there are none).
+    #[serde(default)]
+    address_id: String,
+    /// Ticked: save the new address.
+    #[serde(default)]
+    save_address: Option<String>,
     /// Set by the "Update shipping" button: show the page again for the country chosen.
     #[serde(default)]
     update: Option<String>,
@@ -272,6 +307,22 @@ pub async fn place(
         city: form.city.trim().to_string(),
         country: form.country.trim().to_string(),
     };
+    let save_address = form.save_address.is_some();
+    let address_choice = Some(form.address_id.trim().parse::<i32>().ok());
+    let saved = match address_choice.flatten() {
+        Some(address_id) => {
+            let user_id = user.id;
+            let found = db::run(&state.pool, move |conn| {
+                Ok(address::find_for_user(conn, address_id, user_id)?)
+            })
+            .await?;
+            Some(found.ok_or(AppError::NotFound)?)
+        }
+        None => None,
+    };
+    // A saved address ships the order; the new-address fields stay as typed for the page.
+    let ship_to = saved.as_ref().map_or_else(|| typed.clone(), |a| a.input());
+    let saved_id = saved.as_ref().map(|a| a.id);
     let payment = PaymentMethod::parse(form.payment_method.trim())
         .filter(|m| state.config.payment_methods.contains(m));
     let chosen_method = form.shipping_method.trim().parse::<i32>().ok();
@@ -284,10 +335,12 @@ pub async fn place(
             errors: FormErrors::new(),
             notices: Vec::new(),
             unpaid_link: false,
+            address_id: address_choice,
+            save_address,
         };
         return checkout_page(&state, page, user.id, shown, StatusCode::OK).await;
     }
-    let address = match (ShippingAddress::parse(&typed), payment) {
+    let address = match (ShippingAddress::parse(&ship_to), payment) {
         (Ok(address), Some(_)) => address,
         (parsed, _) => {
             let mut errors = FormErrors::new();
@@ -305,6 +358,8 @@ pub async fn place(
                 errors,
                 notices: Vec::new(),
                 unpaid_link: false,
+                address_id: address_choice,
+                save_address,
             };
             return checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await;
         }
@@ -326,6 +381,8 @@ pub async fn place(
             shown: &shown_lines,
             address: &placed_address,
             shipping_method: chosen_method,
+            address_id: saved_id,
+            save_address,
             settings: &settings,
             currency: &worker_state.config.currency_symbol,
             links: &worker_state.links,
@@ -375,6 +432,8 @@ pub async fn place(
                 errors,
                 notices: vec!["Nothing was ordered.".to_string()],
                 unpaid_link: false,
+                address_id: address_choice,
+                save_address,
             };
             checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
         }
@@ -394,6 +453,8 @@ pub async fn place(
                 errors,
                 notices: vec!["Nothing was ordered.".to_string()],
                 unpaid_link: true,
+                address_id: address_choice,
+                save_address,
             };
             checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
         }
@@ -417,6 +478,8 @@ pub async fn place(
                 errors: FormErrors::new(),
                 notices,
                 unpaid_link: false,
+                address_id: address_choice,
+                save_address,
             };
             checkout_page(&state, page, user.id, shown, StatusCode::CONFLICT).await
         }
@@ -442,6 +505,8 @@ pub async fn place(
                 errors,
                 notices: vec!["Nothing was ordered.".to_string()],
                 unpaid_link: false,
+                address_id: address_choice,
+                save_address,
             };
             checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
         }

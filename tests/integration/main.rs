@@ -4,6 +4,7 @@
 mod support;
 
 mod accounts;
+mod addresses;
 mod admin;
 mod card;
 mod cart;

@@ -4,6 +4,7 @@
 //! Pages never tell whether an address has an account: sign-up and "forgot password" answer
 //! the same for known and unknown addresses, and a failed login has one message.
 
+pub mod addresses;
 pub mod credit;
 pub mod login;
 pub mod password;
