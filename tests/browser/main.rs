@@ -206,6 +206,7 @@ async fn customer_journey(h: &Harness) -> Ordered {
     h.fill("#postcode", "SW1Y 4JH").await;
     h.fill("#city", "London").await;
     h.select("#country", "GB").await;
+    h.choose("input[name=save_address]").await;
     let card = h
         .client
         .find(Locator::Css("input[name=payment_method][value=card]"))
@@ -435,6 +436,33 @@ async fn admin_journey(h: &Harness, ordered: &Ordered) {
     assert!(rows.iter().all(|r| r.contains(admin)), "{rows:#?}");
     h.screenshots("admin-audit").await;
 
+    // The shop's name, a shipping method and tax rates for the customer's country.
+    h.open("/admin/settings").await;
+    h.fill("#shop_name", "Shopfront Lisbon").await;
+    h.fill("#vat_id", "PT123456789").await;
+    h.click("form[action='/admin/settings'] button").await;
+    assert_eq!(h.text(".flash").await, "Settings saved.");
+    assert_eq!(h.text(".brand").await, "Shopfront Lisbon");
+    h.screenshots("admin-settings").await;
+    h.open("/admin/shipping").await;
+    h.fill("#name", "Standard parcel").await;
+    h.fill("#countries", "GB").await;
+    h.fill("#price", "4.90").await;
+    h.fill("#free_above", "50.00").await;
+    h.click("form.new-method button").await;
+    assert_eq!(h.text(".flash").await, "Shipping method added.");
+    h.screenshots("admin-shipping").await;
+    h.open("/admin/taxes").await;
+    h.fill("#country", "GB").await;
+    h.fill("#standard", "20").await;
+    h.fill("#reduced", "5").await;
+    h.click("form.set-rates button").await;
+    assert!(h
+        .texts(".tax-rates tbody td")
+        .await
+        .contains(&"20 %".to_string()));
+    h.screenshots("admin-taxes").await;
+
     // Store credit for the customer, then log out.
     h.open("/admin/users?q=ada%40example.com").await;
     h.fill("form.credit input[name=amount]", "500.00").await;
@@ -453,11 +481,12 @@ async fn store_credit_journey(h: &Harness, ordered: &Ordered) {
     h.click("form.add-to-cart button").await;
     h.click("a.button[href='/checkout']").await;
     assert!(h.text("fieldset.payment").await.contains("$500.00"));
-    h.fill("#name", "Ada Lovelace").await;
-    h.fill("#address_line1", "12 St James's Square").await;
-    h.fill("#postcode", "SW1Y 4JH").await;
-    h.fill("#city", "London").await;
-    h.select("#country", "GB").await;
+    // The address saved with the first order is offered and pre-selected.
+    let saved = h.texts(".saved-addresses label").await;
+    assert!(saved[0].contains("12 St James's Square"), "{saved:?}");
+    assert!(h.texts("fieldset.shipping label").await[0].contains("Standard parcel"));
+    assert!(h.text(".tax-lines").await.contains("incl. 20 % VAT"));
+    h.screenshots("checkout-saved-address").await;
     h.choose("input[name=payment_method][value=store_credit]")
         .await;
     h.click("form[action='/checkout'] button.place-order").await;
@@ -467,7 +496,14 @@ async fn store_credit_journey(h: &Harness, ordered: &Ordered) {
     assert_eq!(h.text("dd.status").await, "Paid", "paid at once");
     assert_eq!(h.text("dd.payment-method").await, "Store credit");
     let total = harness::cents(&h.text(".totals .total").await);
+    assert!(h.text(".tax-lines").await.contains("incl. 20 % VAT"));
     h.screenshots("order-paid-by-store-credit").await;
+    // Paid at once, so it has an invoice.
+    h.click("a.invoice-link").await;
+    assert!(h.h1().await.starts_with("Invoice 20"), "{}", h.h1().await);
+    assert!(h.text(".seller").await.contains("PT123456789"));
+    assert_eq!(harness::cents(&h.text(".totals .total").await), total);
+    h.screenshots("invoice").await;
     h.open("/account/credit").await;
     assert_eq!(
         harness::cents(&h.text(".credit-balance").await),
