@@ -3,15 +3,13 @@
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConn};
-use crate::domain::Money;
 use crate::domain::OrderStatus;
 use crate::error::{AppError, Outcome};
 use crate::mail::compose::OrderNews;
 use crate::models::audit::Changes;
 use crate::models::order;
 use crate::services::cancellation::{cancel_and_restock, CannotCancel};
-use crate::services::invoices;
-use crate::services::payments::{tell, Shop};
+use crate::services::payments::{record_payment, tell, Shop};
 use crate::services::Actor;
 
 /// Moves an order along the status machine, telling its customer: marking it paid counts
@@ -34,11 +32,8 @@ pub fn change_order_status(
         let moved = if to == OrderStatus::Cancelled {
             cancel_and_restock(conn, id, from, now)?
         } else if to == OrderStatus::Paid {
-            match order::mark_paid(conn, id, from, None, now)? {
-                true => {
-                    invoices::assign(conn, id, now)?;
-                    Ok(())
-                }
+            match record_payment(conn, shop, &found, None, now)? {
+                true => Ok(()),
                 false => Err(CannotCancel(from)),
             }
         } else if order::change_status(conn, id, from, to, now)? {
@@ -59,12 +54,8 @@ pub fn change_order_status(
             order::set_tracking_number(conn, id, number, now)?;
             changes.field("tracking_number", "", number);
         }
-        let total = Money::from_cents(found.total_cents).display(shop.symbol);
+        // A payment's receipt went with it (record_payment).
         let news = match to {
-            OrderStatus::Paid => Some(OrderNews::Paid {
-                amount: total,
-                method: found.payment_method.label(),
-            }),
             OrderStatus::Shipped => Some(OrderNews::Shipped { tracking_number }),
             OrderStatus::Cancelled => Some(OrderNews::Cancelled),
             _ => None,

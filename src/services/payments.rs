@@ -152,17 +152,12 @@ pub fn settle(
     }
     match order.status {
         OrderStatus::Pending => {
-            if order::mark_paid(conn, order.id, OrderStatus::Pending, intent, now)? {
-                invoices::assign(conn, order.id, now)?;
-                tell_paid(conn, shop, &order, now)?;
-            }
+            record_payment(conn, shop, &order, intent, now)?;
             Ok(EventOutcome::Paid(order.id))
         }
         OrderStatus::Expired if order.paid_cents == 0 => {
             if retake_stock(conn, order.id, now)? {
-                order::mark_paid(conn, order.id, OrderStatus::Expired, intent, now)?;
-                invoices::assign(conn, order.id, now)?;
-                tell_paid(conn, shop, &order, now)?;
+                record_payment(conn, shop, &order, intent, now)?;
                 log::info!(
                     "order {}: paid after it expired; its stock was still there",
                     order.id
@@ -188,19 +183,28 @@ pub fn settle(
     }
 }
 
-/// Queues the receipt for a just-paid order.
-fn tell_paid(
+/// Marks `order` paid in full (by the provider's `payment_intent`, if any) if it is still in
+/// the status it was read in, with its invoice number and the receipt, in the caller's
+/// transaction; false when another request moved it first. Every way an order becomes paid
+/// after it was placed goes through here.
+pub fn record_payment(
     conn: &mut DbConn,
     shop: Shop<'_>,
     order: &Order,
+    payment_intent: Option<&str>,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
+    if !order::mark_paid(conn, order.id, order.status, payment_intent, now)? {
+        return Ok(false);
+    }
+    invoices::assign(conn, order.id, now)?;
     let amount = Money::from_cents(order.total_cents).display(shop.symbol);
     let news = OrderNews::Paid {
         amount,
         method: order.payment_method.label(),
     };
-    tell(conn, shop.links, order.id, &news, now)
+    tell(conn, shop.links, order.id, &news, now)?;
+    Ok(true)
 }
 
 /// Queues a mail about order `order_id` to its customer.

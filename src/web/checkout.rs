@@ -217,12 +217,11 @@ fn offered_countries(methods: &[ShippingMethod]) -> Vec<(&'static str, &'static 
     if methods.is_empty() {
         return all_countries();
     }
-    let mut countries: Vec<(&'static str, &'static str)> = all_countries()
+    // all_countries is by name already.
+    all_countries()
         .into_iter()
         .filter(|(code, _)| methods.iter().any(|m| m.serves(code)))
-        .collect();
-    countries.sort_by_key(|(_, name)| *name);
-    countries
+        .collect()
 }
 
 /// `GET /checkout`.
