@@ -5,9 +5,11 @@
 
 use crate::db::DbConn;
 use crate::domain::settings::ShopSettings;
+use crate::domain::shipping::{all_countries, country_name, parse_country};
 use crate::domain::tax::{breakdown, Breakdown, TaxRate};
 use crate::domain::Money;
 use crate::error::AppError;
+use crate::models::address;
 use crate::models::cart::CartLine;
 use crate::models::shipping::{self, ShippingMethod};
 use crate::models::tax_rate;
@@ -76,6 +78,23 @@ pub fn quote(
             None => return Ok(Err(ShippingProblem::Choose)),
         }
     };
+    let (breakdown, line_rates) = price(conn, lines, country, method.as_ref(), settings)?;
+    Ok(Ok(Quote {
+        breakdown,
+        line_rates,
+        method,
+        prices_include_tax: settings.prices_include_tax,
+    }))
+}
+
+/// The breakdown of `lines` sent to `country` by `method` (none: free), with each line's rate.
+fn price(
+    conn: &mut DbConn,
+    lines: &[CartLine],
+    country: &str,
+    method: Option<&ShippingMethod>,
+    settings: &ShopSettings,
+) -> Result<(Breakdown, Vec<TaxRate>), AppError> {
     let rates = tax_rate::for_country(conn, country)?;
     let priced: Vec<(Money, i32)> = lines.iter().map(|l| (l.unit_price(), l.quantity)).collect();
     let too_large = || AppError::BadRequest("This order is too large to price.".into());
@@ -84,9 +103,7 @@ pub fn quote(
         .totals(&priced)
         .map_err(|_| too_large())?;
     let goods = Money::from_cents(totals.subtotal.cents() - totals.discount.cents());
-    let shipping = method
-        .as_ref()
-        .map_or(Money::ZERO, |m| m.rate().cost(goods));
+    let shipping = method.map_or(Money::ZERO, |m| m.rate().cost(goods));
     let line_rates: Vec<TaxRate> = lines.iter().map(|l| rates.rate_for(l.tax_class)).collect();
     let amounts: Vec<(Money, TaxRate)> = lines
         .iter()
@@ -100,10 +117,63 @@ pub fn quote(
         settings.prices_include_tax,
     )
     .map_err(|_| too_large())?;
-    Ok(Ok(Quote {
+    Ok((breakdown, line_rates))
+}
+
+/// The countries checkout offers, by name: those some method ships to, or every country
+/// while the shop has no methods.
+pub fn offered_countries(methods: &[ShippingMethod]) -> Vec<(&'static str, &'static str)> {
+    if methods.is_empty() {
+        return all_countries();
+    }
+    // all_countries is by name already.
+    all_countries()
+        .into_iter()
+        .filter(|(code, _)| methods.iter().any(|m| m.serves(code)))
+        .collect()
+}
+
+/// The tax in a cart's goods before the destination is chosen, as the cart page shows it.
+#[derive(Debug, Clone)]
+pub struct CartTax {
+    /// The country the tax is worked out for, by name.
+    pub country: &'static str,
+    /// Subtotal, discount and tax of the goods; shipping is left out (zero).
+    pub breakdown: Breakdown,
+}
+
+/// The cart's tax for the country checkout would start from: the customer's last used
+/// address where the shop ships there, else the first country some method serves. `None`
+/// while no country is known yet (a guest in a shop without shipping methods).
+pub fn cart_tax(
+    conn: &mut DbConn,
+    lines: &[CartLine],
+    user_id: Option<i32>,
+    settings: &ShopSettings,
+) -> Result<Option<CartTax>, AppError> {
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let methods = shipping::all(conn)?;
+    let offered = offered_countries(&methods);
+    let last_used = match user_id {
+        Some(user_id) => address::for_user(conn, user_id)?.into_iter().next(),
+        None => None,
+    };
+    let from_address = last_used
+        .and_then(|a| parse_country(&a.country))
+        .filter(|c| offered.iter().any(|(code, _)| code == c));
+    let country = match from_address {
+        Some(country) => Some(country),
+        None if methods.is_empty() => None,
+        None => offered.first().map(|(code, _)| *code),
+    };
+    let Some(country) = country else {
+        return Ok(None);
+    };
+    let (breakdown, _) = price(conn, lines, country, None, settings)?;
+    Ok(Some(CartTax {
+        country: country_name(country).unwrap_or(country),
         breakdown,
-        line_rates,
-        method,
-        prices_include_tax: settings.prices_include_tax,
     }))
 }

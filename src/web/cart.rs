@@ -10,11 +10,13 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::random_token;
-use crate::domain::{DiscountRule, LineChange, Quantity, Totals};
+use crate::domain::{DiscountRule, LineChange, Money, Quantity, Totals};
+use crate::mail::compose::tax_sentences;
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::now;
 use crate::services;
 use crate::services::cart::CartProblem;
+use crate::services::pricing;
 use crate::web::auth::{current_user, SessionUser};
 use crate::web::catalog;
 use crate::web::error::AppError;
@@ -82,6 +84,12 @@ struct CartPage {
     discount_percent: u32,
     messages: Vec<CartMessage>,
     can_check_out: bool,
+    /// The goods' tax lines ("incl. 19 % VAT: $17.24") for the country below.
+    tax_lines: Vec<String>,
+    /// Which country the tax is for, and that shipping comes at checkout.
+    tax_note: Option<String>,
+    /// The total with the tax added, when prices do not include it.
+    total_with_tax: Option<Money>,
 }
 
 impl CartPage {
@@ -115,17 +123,41 @@ async fn cart_page(
     messages: Vec<CartMessage>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let lines = match owner {
-        None => Vec::new(),
+    let settings = state.settings().await?;
+    let (lines, tax) = match owner {
+        None => (Vec::new(), None),
         Some(owner) => {
-            db::run(&state.pool, move |conn| match cart::find(conn, &owner)? {
-                Some(cart_id) => Ok(cart::lines(conn, cart_id)?),
-                None => Ok(Vec::new()),
+            let settings = settings.clone();
+            db::run(&state.pool, move |conn| {
+                let lines = match cart::find(conn, &owner)? {
+                    Some(cart_id) => cart::lines(conn, cart_id)?,
+                    None => Vec::new(),
+                };
+                let user_id = match owner {
+                    CartOwner::User(id) => Some(id),
+                    CartOwner::Guest(_) => None,
+                };
+                let tax = pricing::cart_tax(conn, &lines, user_id, &settings)?;
+                Ok((lines, tax))
             })
             .await?
         }
     };
-    let settings = state.settings().await?;
+    let currency = &state.config.currency_symbol;
+    let tax_lines = tax
+        .as_ref()
+        .map(|t| tax_sentences(&t.breakdown, currency))
+        .unwrap_or_default();
+    let tax_note = tax.as_ref().filter(|_| !tax_lines.is_empty()).map(|t| {
+        format!(
+            "Tax for delivery to {}; shipping is added at checkout.",
+            t.country
+        )
+    });
+    let total_with_tax = tax
+        .as_ref()
+        .filter(|t| !t.breakdown.prices_include_tax && t.breakdown.tax.cents() > 0)
+        .map(|t| t.breakdown.total);
     let totals = totals_of(settings.discount_rule(), &lines)?;
     let can_check_out = !lines.is_empty() && lines.iter().all(|l| l.problem().is_none());
     render(
@@ -137,6 +169,9 @@ async fn cart_page(
             can_check_out,
             lines,
             messages,
+            tax_lines,
+            tax_note,
+            total_with_tax,
         },
     )
 }

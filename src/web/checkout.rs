@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::db::{self, DbConn};
 use crate::domain::account::random_token;
 use crate::domain::payment::{CreditProblem, PaymentMethod};
-use crate::domain::shipping::{all_countries, parse_country};
+use crate::domain::shipping::parse_country;
 use crate::domain::tax::Breakdown;
 use crate::domain::{AddressInput, Money, ShippingAddress, Totals};
 use crate::mail::compose::tax_sentences;
@@ -20,7 +20,7 @@ use crate::models::address::{self, Address};
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit;
 use crate::models::now;
-use crate::models::shipping::{self, ShippingMethod};
+use crate::models::shipping;
 use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
 use crate::services::payments::{self, CardStart};
 use crate::services::pricing::{self, ShippingProblem};
@@ -120,7 +120,7 @@ async fn checkout_page(
         ))
     })
     .await?;
-    let countries = offered_countries(&all_methods);
+    let countries = pricing::offered_countries(&all_methods);
     // The last used address is pre-selected until the customer chooses.
     let chosen = match shown.address_id {
         None => saved.first().map(|a| a.id),
@@ -209,19 +209,6 @@ async fn checkout_page(
     )?;
     state.allow_payment_redirects(&mut response);
     Ok(response)
-}
-
-/// The countries checkout offers: those some method ships to, or every country while the
-/// shop has no methods; by name.
-fn offered_countries(methods: &[ShippingMethod]) -> Vec<(&'static str, &'static str)> {
-    if methods.is_empty() {
-        return all_countries();
-    }
-    // all_countries is by name already.
-    all_countries()
-        .into_iter()
-        .filter(|(code, _)| methods.iter().any(|m| m.serves(code)))
-        .collect()
 }
 
 /// `GET /checkout`.

@@ -294,3 +294,46 @@ fn tax_on_top_is_added_to_the_total_and_a_shop_without_methods_ships_free_everyw
     assert_eq!(order.text(".totals .total").as_deref(), Some("$71.40"));
     assert_eq!(order.text(".totals .tax").as_deref(), Some("$11.40"));
 }
+
+#[test]
+fn the_cart_shows_the_goods_tax_for_the_last_used_address_or_the_first_country_served() {
+    let app = TestApp::spawn();
+    let (admin, book, teapot) = example_shop(&app);
+    app.user("ada@example.com", Role::Customer, true);
+    let ada = app.logged_in("ada@example.com");
+    add_to_cart(&ada, book, "1");
+    add_to_cart(&ada, teapot, "2");
+
+    // Austria comes first by name and has no rates: nothing to show yet.
+    let cart = ada.get("/cart");
+    assert!(cart.texts(".tax-lines li").is_empty(), "{}", cart.body);
+    assert!(cart.text(".tax-note").is_none());
+
+    let page = ada.get("/account/addresses");
+    let added = ada.submit_on(&page, "/account/addresses", &ADDRESS);
+    assert_eq!(added.status, 303, "{}", added.body);
+    let cart = ada.get("/cart");
+    assert_eq!(cart.text(".totals .total").as_deref(), Some("$126.00"));
+    assert_eq!(
+        cart.texts(".tax-lines li"),
+        ["incl. 19 % VAT: $17.24", "incl. 7 % VAT: $1.18"]
+    );
+    assert!(cart.text(".tax-note").unwrap().contains("Germany"));
+    assert!(cart.text(".total-with-tax").is_none());
+
+    // Tax on top: 108.00 × 19 % = 20.52 and 18.00 × 7 % = 1.26 come on top of 126.00.
+    let settings = admin.get("/admin/settings");
+    let mut values = settings.form_values("/admin/settings").unwrap();
+    values.retain(|(k, _)| k != "prices_include_tax");
+    let values: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(admin.post_form("/admin/settings", &values).status, 303);
+    let cart = ada.get("/cart");
+    assert_eq!(
+        cart.texts(".tax-lines li"),
+        ["19 % VAT: $20.52", "7 % VAT: $1.26"]
+    );
+    assert_eq!(cart.text(".total-with-tax").as_deref(), Some("$147.78"));
+}
