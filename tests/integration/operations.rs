@@ -479,6 +479,30 @@ fn two_instances_serve_one_shop_and_sell_the_last_items_once() {
     let image = admin.follow(created).attrs("img.thumb", "src").remove(0);
     assert_eq!(b.get(&image).status, 200);
 
+    // A settings change made through one instance shows on the other within 5 seconds.
+    let settings = admin.get("/admin/settings");
+    let mut values = settings.form_values("/admin/settings").unwrap();
+    for (key, value) in values.iter_mut() {
+        if key == "shop_name" {
+            *value = "Lamps & Co".into();
+        }
+    }
+    let values: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let changed_at = std::time::Instant::now();
+    assert_eq!(admin.post_form("/admin/settings", &values).status, 303);
+    eventually("the other instance to show the new shop name", || {
+        let home = b.get("/");
+        home.visible_text().contains("Lamps & Co").then_some(())
+    });
+    assert!(
+        changed_at.elapsed() < std::time::Duration::from_secs(5),
+        "the new name took {:?} to reach the other instance",
+        changed_at.elapsed()
+    );
+
     // Every queued mail goes out once, from one instance or the other.
     eventually("every queued mail to be sent", || {
         let queued: i64 = outbox::table
