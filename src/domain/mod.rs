@@ -4,6 +4,7 @@
 pub mod account;
 pub mod cart;
 pub mod catalog;
+pub mod coupon;
 pub mod money;
 pub mod order;
 pub mod payment;
