@@ -179,6 +179,8 @@ pub fn app(
         .route("/cart", web::get().to(cart::show))
         .route("/cart/items", aweb::post().to(cart::add))
         .route("/cart/items/{product_id}", aweb::post().to(cart::set))
+        .route("/cart/coupon", aweb::post().to(cart::apply_coupon))
+        .route("/cart/coupon/remove", aweb::post().to(cart::remove_coupon))
         .service(
             aweb::resource("/checkout")
                 .route(web::get().to(checkout::show))
@@ -237,6 +239,27 @@ pub fn app(
         .route(
             "/admin/orders/{id}/status",
             aweb::post().to(web::admin::orders::set_status),
+        )
+        .service(
+            aweb::resource("/admin/coupons")
+                .route(web::get().to(web::admin::coupons::list))
+                .route(aweb::post().to(web::admin::coupons::create)),
+        )
+        .route(
+            "/admin/coupons/new",
+            web::get().to(web::admin::coupons::new_form),
+        )
+        .route(
+            "/admin/coupons/{id}",
+            aweb::post().to(web::admin::coupons::update),
+        )
+        .route(
+            "/admin/coupons/{id}/edit",
+            web::get().to(web::admin::coupons::edit_form),
+        )
+        .route(
+            "/admin/coupons/{id}/delete",
+            aweb::post().to(web::admin::coupons::delete),
         )
         .route("/admin/shipping", web::get().to(web::admin::shipping::list))
         .route(

@@ -161,6 +161,7 @@ diesel::table! {
         token -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        coupon_code -> Nullable<Text>,
     }
 }
 
@@ -207,6 +208,37 @@ diesel::table! {
         prices_include_tax -> Bool,
         invoice_number -> Nullable<Text>,
         invoiced_at -> Nullable<Timestamp>,
+        coupon_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    coupons (id) {
+        id -> Integer,
+        code -> Text,
+        kind -> Text,
+        amount -> BigInt,
+        min_subtotal_cents -> Nullable<BigInt>,
+        starts_on -> Nullable<Date>,
+        ends_on -> Nullable<Date>,
+        max_uses -> Nullable<Integer>,
+        max_uses_per_customer -> Integer,
+        active -> Bool,
+        uses -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    coupon_uses (id) {
+        id -> Integer,
+        coupon_id -> Integer,
+        order_id -> Integer,
+        user_id -> Nullable<Integer>,
+        email -> Text,
+        used_at -> Timestamp,
+        given_back_at -> Nullable<Timestamp>,
     }
 }
 
@@ -334,6 +366,8 @@ diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(order_taxes -> orders (order_id));
+diesel::joinable!(coupon_uses -> coupons (coupon_id));
+diesel::joinable!(coupon_uses -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
@@ -348,6 +382,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     carts,
     cart_items,
+    coupons,
+    coupon_uses,
     orders,
     order_items,
     reviews,

@@ -120,6 +120,8 @@ pub enum CouponProblem {
     UsedUp,
     /// This customer has used it as often as allowed.
     AlreadyUsed,
+    /// There is nothing in the cart to take it off.
+    EmptyCart,
 }
 
 impl CouponProblem {
@@ -148,6 +150,9 @@ impl CouponProblem {
             CouponProblem::UsedUp => "This coupon has been used up: remove it to check out.".into(),
             CouponProblem::AlreadyUsed => {
                 "You have already used this coupon: remove it to check out.".into()
+            }
+            CouponProblem::EmptyCart => {
+                "Add something to your cart before entering a coupon.".into()
             }
         }
     }

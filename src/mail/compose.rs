@@ -168,6 +168,7 @@ struct OrderPlaced<'a> {
     lines: Vec<MailLine>,
     subtotal: String,
     has_discount: bool,
+    discount_label: String,
     discount: String,
     shipping: String,
     taxes: Vec<String>,
@@ -176,14 +177,14 @@ struct OrderPlaced<'a> {
     instructions: Option<&'a str>,
 }
 
-/// "Thank you for your order", with its lines, totals, how to pay (`instructions`, for a
-/// bank transfer) and a link to it.
+/// "Thank you for your order", with its lines, totals (naming the coupon that gave the
+/// discount, if one did), how to pay (`instructions`, for a bank transfer) and a link to it.
 pub fn order_placed(
     links: &Links,
     email: &str,
     order_id: i32,
     lines: &[crate::models::cart::CartLine],
-    price: &crate::domain::tax::Breakdown,
+    (price, coupon): (&crate::domain::tax::Breakdown, Option<&str>),
     (currency, instructions): (&str, Option<&str>),
 ) -> Result<NewMail, AppError> {
     let link = links.order(order_id);
@@ -200,6 +201,7 @@ pub fn order_placed(
             .collect(),
         subtotal: money(price.subtotal.cents()),
         has_discount: price.discount.cents() > 0,
+        discount_label: coupon.map_or("Discount".to_string(), |code| format!("Coupon {code}")),
         discount: money(price.discount.cents()),
         shipping: money(price.shipping.cents()),
         taxes: tax_sentences(price, currency),

@@ -20,6 +20,16 @@ pub enum CartOwner {
     User(i32),
 }
 
+impl CartOwner {
+    /// The account, for a user's cart.
+    pub fn user_id(&self) -> Option<i32> {
+        match self {
+            CartOwner::User(id) => Some(*id),
+            CartOwner::Guest(_) => None,
+        }
+    }
+}
+
 /// One line of a cart, with what the product is like now.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = cart_items)]
@@ -227,4 +237,26 @@ pub fn sweep_guest_carts(conn: &mut DbConn, before: NaiveDateTime) -> QueryResul
             .filter(carts::updated_at.lt(before)),
     )
     .execute(conn)
+}
+
+/// The coupon code the cart holds, if any.
+pub fn coupon_code(conn: &mut DbConn, cart_id: i32) -> QueryResult<Option<String>> {
+    Ok(carts::table
+        .find(cart_id)
+        .select(carts::coupon_code)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Puts `code` in the cart, or takes its coupon off (`None`).
+pub fn set_coupon_code(
+    conn: &mut DbConn,
+    cart_id: i32,
+    code: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(carts::table.find(cart_id))
+        .set((carts::coupon_code.eq(code), carts::updated_at.eq(now)))
+        .execute(conn)
 }

@@ -30,6 +30,7 @@ pub mod audit;
 pub mod cart;
 pub mod catalog;
 pub mod category;
+pub mod coupon;
 pub mod credit;
 pub mod email_token;
 pub mod fixed_sql;

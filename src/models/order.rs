@@ -76,6 +76,8 @@ pub struct Order {
     pub invoice_number: Option<String>,
     /// When the invoice was made (UTC).
     pub invoiced_at: Option<NaiveDateTime>,
+    /// The coupon that gave its discount, if one did.
+    pub coupon_code: Option<String>,
 }
 
 impl Order {
@@ -158,6 +160,8 @@ pub struct NewOrder<'a> {
     pub tax_cents: i64,
     /// Whether the prices include the tax.
     pub prices_include_tax: bool,
+    /// The coupon that gave the discount.
+    pub coupon_code: Option<&'a str>,
 }
 
 /// A line of an order.

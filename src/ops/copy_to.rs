@@ -55,6 +55,8 @@ macro_rules! shop_tables {
         // Not every expansion names a type (the column names do not).
         #[allow(unused_imports)]
         use chrono::NaiveDateTime as Time;
+        #[allow(unused_imports)]
+        use chrono::NaiveDate as Day;
         #[allow(dead_code)]
         type Text = String;
         #[allow(dead_code)]
@@ -108,7 +110,7 @@ macro_rules! shop_tables {
             ]),
             $each!($($args)* carts by id: i32, BATCH, [
                 id: i32, user_id: Maybe<i32>, token: Maybe<Text>, created_at: Time,
-                updated_at: Time,
+                updated_at: Time, coupon_code: Maybe<Text>,
             ]),
             $each!($($args)* cart_items by id: i32, BATCH, [
                 id: i32, cart_id: i32, product_id: i32, quantity: i32, added_at: Time,
@@ -123,7 +125,17 @@ macro_rules! shop_tables {
                 stripe_session_url: Maybe<Text>, tracking_number: Maybe<Text>,
                 stock_returned: bool, shipping_method: Maybe<Text>, shipping_cents: i64,
                 tax_cents: i64, prices_include_tax: bool, invoice_number: Maybe<Text>,
-                invoiced_at: Maybe<Time>,
+                invoiced_at: Maybe<Time>, coupon_code: Maybe<Text>,
+            ]),
+            $each!($($args)* coupons by id: i32, BATCH, [
+                id: i32, code: Text, kind: Text, amount: i64, min_subtotal_cents: Maybe<i64>,
+                starts_on: Maybe<Day>, ends_on: Maybe<Day>, max_uses: Maybe<i32>,
+                max_uses_per_customer: i32, active: bool, uses: i32, created_at: Time,
+                updated_at: Time,
+            ]),
+            $each!($($args)* coupon_uses by id: i32, BATCH, [
+                id: i32, coupon_id: i32, order_id: i32, user_id: Maybe<i32>, email: Text,
+                used_at: Time, given_back_at: Maybe<Time>,
             ]),
             $each!($($args)* order_taxes by id: i32, BATCH, [
                 id: i32, order_id: i32, rate_bp: i32, net_cents: i64, tax_cents: i64,

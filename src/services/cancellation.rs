@@ -8,7 +8,7 @@ use crate::domain::OrderStatus;
 use crate::error::{AppError, Outcome};
 use crate::mail::compose::{Links, OrderNews};
 use crate::models::order::{self};
-use crate::models::product;
+use crate::models::{coupon, product};
 use crate::services::payments::tell;
 
 /// Why an order could not be cancelled.
@@ -52,6 +52,7 @@ pub fn cancel_and_restock(
         return Ok(Err(CannotCancel(current)));
     }
     return_stock(conn, order_id, now)?;
+    coupon::give_back(conn, order_id, now)?;
     Ok(Ok(()))
 }
 

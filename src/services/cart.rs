@@ -150,6 +150,12 @@ pub fn merge_guest_cart(
         let lines = cart::lines(conn, guest_cart)?;
         if !lines.is_empty() {
             let user_cart = cart::find_or_create(conn, &CartOwner::User(user_id), now)?;
+            // The guest's coupon comes along unless the account's cart holds one already.
+            if let Some(code) = cart::coupon_code(conn, guest_cart)? {
+                if cart::coupon_code(conn, user_cart)?.is_none() {
+                    cart::set_coupon_code(conn, user_cart, Some(&code), now)?;
+                }
+            }
             let mut line_count = cart::line_count(conn, user_cart)?;
             for line in lines.iter().filter(|line| line.on_sale()) {
                 let existing = cart::quantity_of(conn, user_cart, line.product_id)?;

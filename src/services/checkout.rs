@@ -7,6 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::db::{self, DbConn};
+use crate::domain::coupon::{CouponProblem, DiscountSource};
 use crate::domain::payment::{check_credit_payment, CreditProblem, PaymentMethod};
 use crate::domain::settings::ShopSettings;
 use crate::domain::{Money, OrderStatus, ShippingAddress, Totals};
@@ -16,6 +17,7 @@ use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit::{self, NewCreditEntry};
 use crate::models::order::{self, NewOrder, NewOrderItem};
 use crate::models::{address, order_tax, outbox, product};
+use crate::services::coupons::{self, CartCoupon, Customer};
 use crate::services::invoices;
 use crate::services::pricing::{self, ShippingProblem};
 
@@ -105,6 +107,8 @@ pub struct CheckoutRequest<'a> {
     pub payment_window: TimeDelta,
     /// How many unpaid orders the customer may hold at once.
     pub max_unpaid: i64,
+    /// The coupon the page showed as giving the discount (none if none did).
+    pub shown_coupon: Option<&'a str>,
 }
 
 impl CheckoutRequest<'_> {
@@ -147,6 +151,8 @@ pub enum CheckoutProblem {
     TooManyUnpaid(i64),
     /// The destination or the shipping method does not work.
     Shipping(ShippingProblem),
+    /// The coupon the page showed no longer applies (used up meanwhile, expired, ...).
+    Coupon(CouponProblem),
 }
 
 /// A failure inside the checkout transaction: either a problem to show (rolled back all
@@ -248,9 +254,50 @@ fn place_in_transaction(
     if !short.is_empty() {
         return Err(Failure::Problem(CheckoutProblem::SoldOut(short)));
     }
+    let customer = Customer {
+        user_id: Some(request.user_id),
+        email: Some(request.email),
+    };
+    let subtotal = pricing::subtotal(&lines);
+    let coupon = coupons::in_cart(conn, cart_id, customer, subtotal, now.date())?;
+    let terms = coupon.as_ref().and_then(CartCoupon::applicable_terms);
     let destination = (request.address.country(), request.shipping_method);
-    let quote = pricing::quote(conn, &lines, destination, request.settings)?
-        .map_err(|problem| Failure::Problem(CheckoutProblem::Shipping(problem)))?;
+    let quote = pricing::quote(
+        conn,
+        &lines,
+        destination,
+        (request.settings, terms.as_ref()),
+    )?
+    .map_err(|problem| Failure::Problem(CheckoutProblem::Shipping(problem)))?;
+    // The coupon that discounts this order, checked against the page: one shown as applied
+    // must still apply (else the price shown is not the price), and one shown as not applied
+    // is not charged now either.
+    let spent = match (&coupon, request.shown_coupon) {
+        (Some(c), Some(shown)) if c.code == shown => {
+            if let Some(problem) = &c.problem {
+                return Err(Failure::Problem(CheckoutProblem::Coupon(problem.clone())));
+            }
+            match (&c.coupon, quote.discount_source) {
+                (Some(found), DiscountSource::Coupon) => Some(found.clone()),
+                _ => {
+                    return Err(Failure::Problem(CheckoutProblem::Changed(vec![
+                        "The discount changed since the page was shown.".to_string(),
+                    ])))
+                }
+            }
+        }
+        (_, Some(_)) => {
+            return Err(Failure::Problem(CheckoutProblem::Changed(vec![
+                "The coupon in your cart changed since the page was shown.".to_string(),
+            ])))
+        }
+        (_, None) if quote.discount_source == DiscountSource::Coupon => {
+            return Err(Failure::Problem(CheckoutProblem::Changed(vec![
+                "Your coupon applies now: check the new total.".to_string(),
+            ])))
+        }
+        (_, None) => None,
+    };
     let price = &quote.breakdown;
     let totals = Totals {
         subtotal: price.subtotal,
@@ -300,8 +347,14 @@ fn place_in_transaction(
             shipping_cents: price.shipping.cents(),
             tax_cents: price.tax.cents(),
             prices_include_tax: quote.prices_include_tax,
+            coupon_code: spent.as_ref().map(|c| c.code.as_str()),
         },
     )?;
+    if let Some(found) = &spent {
+        let who = (Some(request.user_id), request.email);
+        coupons::spend(conn, found, order_id, who, now)?
+            .map_err(|problem| Failure::Problem(CheckoutProblem::Coupon(problem)))?;
+    }
     if paid_now && totals.total.cents() > 0 {
         pay_with_credit(conn, request.user_id, order_id, totals.total, now)?;
     }
@@ -341,7 +394,7 @@ fn place_in_transaction(
         request.email,
         order_id,
         &lines,
-        price,
+        (price, spent.as_ref().map(|c| c.code.as_str())),
         (request.currency, instructions.as_deref()),
     )?;
     outbox::enqueue(conn, &mail, now)?;

@@ -11,7 +11,7 @@ use crate::db::{self, DbPool};
 use crate::domain::OrderStatus;
 use crate::error::AppError;
 use crate::mail::compose::OrderNews;
-use crate::models::order;
+use crate::models::{coupon, order};
 use crate::services::cancellation::return_stock;
 use crate::services::payments::{close_checkout_session, tell, Shop};
 use crate::services::stripe::Stripe;
@@ -53,6 +53,7 @@ pub fn expire_overdue(
                 return Ok(false);
             }
             return_stock(conn, order.id, now)?;
+            coupon::give_back(conn, order.id, now)?;
             tell(conn, shop.links, order.id, &OrderNews::Expired, now)?;
             Ok(true)
         })?;

@@ -13,6 +13,7 @@ pub mod cancellation;
 pub mod cart;
 pub mod catalog_admin;
 pub mod checkout;
+pub mod coupons;
 pub mod credit;
 pub mod expiry;
 pub mod hashing;

@@ -15,7 +15,7 @@ use crate::domain::{Money, OrderStatus};
 use crate::error::AppError;
 use crate::mail::compose::{self, Links, OrderNews};
 use crate::models::order::{self, Order};
-use crate::models::{outbox, payment_event, product};
+use crate::models::{coupon, outbox, payment_event, product};
 use crate::services::invoices;
 use crate::services::stripe::{Stripe, StripeError};
 
@@ -231,7 +231,10 @@ fn retake_stock(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> Result<
                 return Err(DieselError::RollbackTransaction);
             }
         }
-        order::note_stock_taken(conn, order_id, now)
+        order::note_stock_taken(conn, order_id, now)?;
+        // The order is sold at its price after all: its coupon use counts again, even
+        // past the coupon's limit (the customer has paid for it).
+        coupon::take_back(conn, order_id, now)
     });
     match taken {
         Ok(_) => Ok(true),

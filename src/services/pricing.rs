@@ -3,16 +3,20 @@
 //! country's rates. Checkout shows it and places the order with it, computed again inside
 //! the order's transaction.
 
+use chrono::NaiveDate;
+
 use crate::db::DbConn;
+use crate::domain::coupon::{best_discount, CouponTerms, DiscountSource};
 use crate::domain::settings::ShopSettings;
 use crate::domain::shipping::{all_countries, country_name, parse_country};
 use crate::domain::tax::{breakdown, Breakdown, TaxRate};
-use crate::domain::Money;
+use crate::domain::{Money, Totals};
 use crate::error::AppError;
 use crate::models::address;
-use crate::models::cart::CartLine;
+use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::shipping::{self, ShippingMethod};
 use crate::models::tax_rate;
+use crate::services::coupons::{self, CartCoupon, Customer};
 
 /// An order's price, ready to be shown or stored.
 #[derive(Debug, Clone)]
@@ -21,6 +25,8 @@ pub struct Quote {
     pub breakdown: Breakdown,
     /// Each line's rate, in the lines' order.
     pub line_rates: Vec<TaxRate>,
+    /// Which discount applies: the threshold's or the coupon's (never both).
+    pub discount_source: DiscountSource,
     /// The method chosen, none while the shop has no methods (shipping is free then).
     pub method: Option<ShippingMethod>,
     /// Whether the prices include the tax.
@@ -63,7 +69,7 @@ pub fn quote(
     conn: &mut DbConn,
     lines: &[CartLine],
     (country, method_id): (&str, Option<i32>),
-    settings: &ShopSettings,
+    (settings, coupon): (&ShopSettings, Option<&CouponTerms>),
 ) -> Result<Result<Quote, ShippingProblem>, AppError> {
     let methods = shipping::all(conn)?;
     let method = if methods.is_empty() {
@@ -78,30 +84,59 @@ pub fn quote(
             None => return Ok(Err(ShippingProblem::Choose)),
         }
     };
-    let (breakdown, line_rates) = price(conn, lines, country, method.as_ref(), settings)?;
+    let priced = price(conn, lines, (country, method.as_ref()), (settings, coupon))?;
     Ok(Ok(Quote {
-        breakdown,
-        line_rates,
+        breakdown: priced.breakdown,
+        line_rates: priced.line_rates,
+        discount_source: priced.source,
         method,
         prices_include_tax: settings.prices_include_tax,
     }))
+}
+
+fn too_large() -> AppError {
+    AppError::BadRequest("This order is too large to price.".into())
+}
+
+/// The goods' subtotal, the discount that applies (the threshold's or the coupon's,
+/// whichever is larger) and what is left.
+pub fn goods_totals(
+    lines: &[CartLine],
+    settings: &ShopSettings,
+    coupon: Option<&CouponTerms>,
+) -> Result<(Totals, DiscountSource), AppError> {
+    let priced: Vec<(Money, i32)> = lines.iter().map(|l| (l.unit_price(), l.quantity)).collect();
+    let totals = settings
+        .discount_rule()
+        .totals(&priced)
+        .map_err(|_| too_large())?;
+    Ok(best_discount(
+        totals,
+        coupon.map(|c| c.discount(totals.subtotal)),
+    ))
+}
+
+/// The sum of the lines, before any discount.
+pub fn subtotal(lines: &[CartLine]) -> Money {
+    Money::from_cents(lines.iter().map(CartLine::line_total_cents).sum())
+}
+
+/// A price worked out: the breakdown, each line's rate, and which discount applied.
+struct Priced {
+    breakdown: Breakdown,
+    line_rates: Vec<TaxRate>,
+    source: DiscountSource,
 }
 
 /// The breakdown of `lines` sent to `country` by `method` (none: free), with each line's rate.
 fn price(
     conn: &mut DbConn,
     lines: &[CartLine],
-    country: &str,
-    method: Option<&ShippingMethod>,
-    settings: &ShopSettings,
-) -> Result<(Breakdown, Vec<TaxRate>), AppError> {
+    (country, method): (&str, Option<&ShippingMethod>),
+    (settings, coupon): (&ShopSettings, Option<&CouponTerms>),
+) -> Result<Priced, AppError> {
     let rates = tax_rate::for_country(conn, country)?;
-    let priced: Vec<(Money, i32)> = lines.iter().map(|l| (l.unit_price(), l.quantity)).collect();
-    let too_large = || AppError::BadRequest("This order is too large to price.".into());
-    let totals = settings
-        .discount_rule()
-        .totals(&priced)
-        .map_err(|_| too_large())?;
+    let (totals, source) = goods_totals(lines, settings, coupon)?;
     let goods = Money::from_cents(totals.subtotal.cents() - totals.discount.cents());
     let shipping = method.map_or(Money::ZERO, |m| m.rate().cost(goods));
     let line_rates: Vec<TaxRate> = lines.iter().map(|l| rates.rate_for(l.tax_class)).collect();
@@ -117,7 +152,11 @@ fn price(
         settings.prices_include_tax,
     )
     .map_err(|_| too_large())?;
-    Ok((breakdown, line_rates))
+    Ok(Priced {
+        breakdown,
+        line_rates,
+        source,
+    })
 }
 
 /// The countries checkout offers, by name: those some method ships to, or every country
@@ -149,7 +188,7 @@ pub fn cart_tax(
     conn: &mut DbConn,
     lines: &[CartLine],
     user_id: Option<i32>,
-    settings: &ShopSettings,
+    (settings, coupon): (&ShopSettings, Option<&CouponTerms>),
 ) -> Result<Option<CartTax>, AppError> {
     if lines.is_empty() {
         return Ok(None);
@@ -171,9 +210,56 @@ pub fn cart_tax(
     let Some(country) = country else {
         return Ok(None);
     };
-    let (breakdown, _) = price(conn, lines, country, None, settings)?;
+    let priced = price(conn, lines, (country, None), (settings, coupon))?;
     Ok(Some(CartTax {
         country: country_name(country).unwrap_or(country),
-        breakdown,
+        breakdown: priced.breakdown,
     }))
+}
+
+/// A cart priced as its page shows it: the lines, the totals with the discount that
+/// applies, the coupon it holds (and whether it applies), and the tax in the goods.
+#[derive(Debug, Clone)]
+pub struct CartSummary {
+    /// The lines, oldest first.
+    pub lines: Vec<CartLine>,
+    /// Subtotal, discount, total of the goods.
+    pub totals: Totals,
+    /// Which discount applies.
+    pub source: DiscountSource,
+    /// The coupon the cart holds.
+    pub coupon: Option<CartCoupon>,
+    /// The goods' tax, when a country is known.
+    pub tax: Option<CartTax>,
+}
+
+/// Prices the cart of `owner` (an empty summary when it has none). `email` is the
+/// customer's address when known, for their own uses of the coupon.
+pub fn cart_summary(
+    conn: &mut DbConn,
+    owner: &CartOwner,
+    email: Option<&str>,
+    settings: &ShopSettings,
+    today: NaiveDate,
+) -> Result<CartSummary, AppError> {
+    let user_id = owner.user_id();
+    let (lines, coupon) = match cart::find(conn, owner)? {
+        Some(cart_id) => {
+            let lines = cart::lines(conn, cart_id)?;
+            let customer = Customer { user_id, email };
+            let coupon = coupons::in_cart(conn, cart_id, customer, subtotal(&lines), today)?;
+            (lines, coupon)
+        }
+        None => (Vec::new(), None),
+    };
+    let terms = coupon.as_ref().and_then(CartCoupon::applicable_terms);
+    let (totals, source) = goods_totals(&lines, settings, terms.as_ref())?;
+    let tax = cart_tax(conn, &lines, user_id, (settings, terms.as_ref()))?;
+    Ok(CartSummary {
+        lines,
+        totals,
+        source,
+        coupon,
+        tax,
+    })
 }

@@ -10,12 +10,14 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::account::random_token;
+use crate::domain::coupon::DiscountSource;
 use crate::domain::{DiscountRule, LineChange, Money, Quantity, Totals};
 use crate::mail::compose::tax_sentences;
-use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::cart::{CartLine, CartOwner};
 use crate::models::now;
 use crate::services;
 use crate::services::cart::CartProblem;
+use crate::services::coupons::CartCoupon;
 use crate::services::pricing;
 use crate::web::auth::{current_user, SessionUser};
 use crate::web::catalog;
@@ -90,6 +92,14 @@ struct CartPage {
     tax_note: Option<String>,
     /// The total with the tax added, when prices do not include it.
     total_with_tax: Option<Money>,
+    /// "Discount (10%)" or "Coupon SPRING-10".
+    discount_label: String,
+    /// The coupon the cart holds.
+    coupon: Option<CouponView>,
+    /// A refused code, as typed.
+    coupon_typed: String,
+    /// Why it was refused.
+    coupon_error: Option<String>,
 }
 
 impl CartPage {
@@ -116,6 +126,55 @@ pub fn totals_of(rule: DiscountRule, lines: &[CartLine]) -> Result<Totals, AppEr
         .map_err(|_| AppError::BadRequest("This cart is too large to price.".into()))
 }
 
+/// The coupon box of the cart and checkout pages: the code held and what it does.
+pub struct CouponView {
+    /// The code.
+    pub code: String,
+    /// Whether it is what this order is discounted by.
+    pub applied: bool,
+    /// What it does, or why it does not.
+    pub note: String,
+}
+
+/// How the pages name the discount, and what the coupon in the cart does.
+pub fn describe_discount(
+    summary_coupon: Option<&CartCoupon>,
+    (source, discount): (DiscountSource, Money),
+    percent: u32,
+    currency: &str,
+) -> (String, Option<CouponView>) {
+    let label = match (source, summary_coupon) {
+        (DiscountSource::Coupon, Some(c)) => format!("Coupon {}", c.code),
+        _ => format!("Discount ({percent}%)"),
+    };
+    let view = summary_coupon.map(|c| {
+        let applied = source == DiscountSource::Coupon;
+        let note = match (&c.problem, &c.coupon) {
+            (Some(problem), _) => format!("Not applied: {}", problem.message(currency)),
+            (None, Some(coupon)) if applied => {
+                format!("{} applied.", coupon.terms().kind.describe(currency))
+            }
+            (None, _) => format!(
+                "Not applied: your {percent}% discount of {} is larger, and discounts do not add up.",
+                discount.display(currency)
+            ),
+        };
+        CouponView {
+            code: c.code.clone(),
+            applied,
+            note,
+        }
+    });
+    (label, view)
+}
+
+/// What the coupon form shows again after a refused code.
+#[derive(Default)]
+struct CouponForm {
+    typed: String,
+    error: Option<String>,
+}
+
 async fn cart_page(
     state: &AppState,
     page: PageContext,
@@ -123,25 +182,45 @@ async fn cart_page(
     messages: Vec<CartMessage>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    cart_page_with(
+        state,
+        page,
+        owner,
+        (messages, CouponForm::default()),
+        status,
+    )
+    .await
+}
+
+async fn cart_page_with(
+    state: &AppState,
+    page: PageContext,
+    owner: Option<CartOwner>,
+    (messages, coupon_form): (Vec<CartMessage>, CouponForm),
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     let settings = state.settings().await?;
-    let (lines, tax) = match owner {
-        None => (Vec::new(), None),
+    let summary = match owner {
+        None => None,
         Some(owner) => {
             let settings = settings.clone();
-            db::run(&state.pool, move |conn| {
-                let lines = match cart::find(conn, &owner)? {
-                    Some(cart_id) => cart::lines(conn, cart_id)?,
-                    None => Vec::new(),
-                };
-                let user_id = match owner {
-                    CartOwner::User(id) => Some(id),
-                    CartOwner::Guest(_) => None,
-                };
-                let tax = pricing::cart_tax(conn, &lines, user_id, &settings)?;
-                Ok((lines, tax))
+            let today = now().date();
+            let summary = db::run(&state.pool, move |conn| {
+                pricing::cart_summary(conn, &owner, None, &settings, today)
             })
-            .await?
+            .await?;
+            Some(summary)
         }
+    };
+    let (lines, totals, source, coupon, tax) = match summary {
+        Some(s) => (s.lines, s.totals, s.source, s.coupon, s.tax),
+        None => (
+            Vec::new(),
+            totals_of(settings.discount_rule(), &[])?,
+            DiscountSource::Nothing,
+            None,
+            None,
+        ),
     };
     let currency = &state.config.currency_symbol;
     let tax_lines = tax
@@ -158,7 +237,13 @@ async fn cart_page(
         .as_ref()
         .filter(|t| !t.breakdown.prices_include_tax && t.breakdown.tax.cents() > 0)
         .map(|t| t.breakdown.total);
-    let totals = totals_of(settings.discount_rule(), &lines)?;
+    let threshold_discount = totals_of(settings.discount_rule(), &lines)?.discount;
+    let (discount_label, coupon) = describe_discount(
+        coupon.as_ref(),
+        (source, threshold_discount),
+        settings.discount_percent,
+        currency,
+    );
     let can_check_out = !lines.is_empty() && lines.iter().all(|l| l.problem().is_none());
     render(
         status,
@@ -166,6 +251,10 @@ async fn cart_page(
             page,
             totals,
             discount_percent: settings.discount_percent,
+            discount_label,
+            coupon,
+            coupon_typed: coupon_form.typed,
+            coupon_error: coupon_form.error,
             can_check_out,
             lines,
             messages,
@@ -348,4 +437,70 @@ pub async fn set(
             .await
         }
     }
+}
+
+/// The coupon form as posted.
+#[derive(Debug, Deserialize)]
+pub struct CouponFormFields {
+    #[serde(default)]
+    code: String,
+}
+
+/// `POST /cart/coupon`: puts the coupon `code` names into the cart when it applies to the
+/// cart as it is; otherwise 400 with the cart page and why.
+pub async fn apply_coupon(v: Visit, shopper: Shopper, form: web::Form<CouponFormFields>) -> Reply {
+    let (req, state, page) = v.into_parts();
+    let typed = form.into_inner().code;
+    let refused = |error: String| CouponForm {
+        typed: typed.trim().chars().take(64).collect(),
+        error: Some(error),
+    };
+    let Some(owner) = shopper.cart.clone() else {
+        let form = refused("Add something to your cart before entering a coupon.".into());
+        return cart_page_with(
+            &state,
+            page,
+            None,
+            (Vec::new(), form),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let text = typed.clone();
+    let worker_owner = owner.clone();
+    let applied = db::run(&state.pool, move |conn| {
+        services::coupons::apply_to_cart(conn, &worker_owner, &text, now())
+    })
+    .await?;
+    let currency = state.config.currency_symbol.clone();
+    match applied {
+        Ok(code) => Ok(flash::success(
+            &req,
+            format!("Coupon {code} is in your cart."),
+            "/cart",
+        )),
+        Err(problem) => {
+            let form = refused(problem.message(&currency));
+            cart_page_with(
+                &state,
+                page,
+                Some(owner),
+                (Vec::new(), form),
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /cart/coupon/remove`: takes the coupon off the cart.
+pub async fn remove_coupon(v: Visit, shopper: Shopper) -> Reply {
+    let (req, state, _) = v.into_parts();
+    if let Some(owner) = shopper.cart {
+        db::run(&state.pool, move |conn| {
+            services::coupons::remove_from_cart(conn, &owner, now())
+        })
+        .await?;
+    }
+    Ok(flash::info(&req, "The coupon is off your cart.", "/cart"))
 }

@@ -22,10 +22,11 @@ use crate::models::credit;
 use crate::models::now;
 use crate::models::shipping;
 use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
+use crate::services::coupons::CartCoupon;
 use crate::services::payments::{self, CardStart};
 use crate::services::pricing::{self, ShippingProblem};
 use crate::web::auth::CurrentUser;
-use crate::web::cart::totals_of;
+use crate::web::cart::{describe_discount, totals_of, CouponView};
 use crate::web::error::AppError;
 use crate::web::flash::{self, see_other, FlashKind};
 use crate::web::forms::FormErrors;
@@ -39,7 +40,12 @@ struct CheckoutPage {
     page: PageContext,
     lines: Vec<CartLine>,
     totals: Totals,
-    discount_percent: u32,
+    /// "Discount (10%)" or "Coupon SPRING-10".
+    discount_label: String,
+    /// The coupon the cart holds, and what it does.
+    coupon: Option<CouponView>,
+    /// The code of the coupon giving the discount as shown (empty for none).
+    shown_coupon: String,
     price: Option<Breakdown>,
     taxes: Vec<String>,
     countries: Vec<(&'static str, &'static str)>,
@@ -106,14 +112,16 @@ async fn checkout_page(
     let settings = state.settings().await?;
     let priced_settings = settings.clone();
     let mut shown = shown;
-    let (lines, credit_cents, all_methods, saved) = db::run(&state.pool, move |conn| {
-        let lines = cart_lines(conn, user_id)?;
+    let today = now().date();
+    let (summary, credit_cents, all_methods, saved) = db::run(&state.pool, move |conn| {
+        let owner = CartOwner::User(user_id);
+        let summary = pricing::cart_summary(conn, &owner, None, &priced_settings, today)?;
         let credit = match shows_credit {
             true => credit::balance(conn, user_id)?.unwrap_or(0),
             false => 0,
         };
         Ok((
-            lines,
+            summary,
             credit,
             shipping::all(conn)?,
             address::for_user(conn, user_id)?,
@@ -147,13 +155,35 @@ async fn checkout_page(
         .shipping_method
         .filter(|id| offered.iter().any(|m| m.id == *id))
         .or(offered.first().map(|m| m.id));
+    let lines = summary.lines;
     let quoted_lines = lines.clone();
     let quoted_country = country.to_string();
+    let terms = summary
+        .coupon
+        .as_ref()
+        .and_then(CartCoupon::applicable_terms);
+    let quote_settings = settings.clone();
     let quote = db::run(&state.pool, move |conn| {
         let destination = (quoted_country.as_str(), shipping_method);
-        pricing::quote(conn, &quoted_lines, destination, &priced_settings)
+        pricing::quote(
+            conn,
+            &quoted_lines,
+            destination,
+            (&quote_settings, terms.as_ref()),
+        )
     })
     .await?;
+    let threshold_discount = totals_of(settings.discount_rule(), &lines)?.discount;
+    let (discount_label, coupon) = describe_discount(
+        summary.coupon.as_ref(),
+        (summary.source, threshold_discount),
+        settings.discount_percent,
+        &state.config.currency_symbol,
+    );
+    let shown_coupon = coupon
+        .as_ref()
+        .filter(|c| c.applied)
+        .map_or(String::new(), |c| c.code.clone());
     let goods = quote
         .as_ref()
         .ok()
@@ -175,14 +205,16 @@ async fn checkout_page(
         .as_ref()
         .map(|p| tax_sentences(p, &state.config.currency_symbol))
         .unwrap_or_default();
-    let totals = totals_of(settings.discount_rule(), &lines)?;
+    let totals = summary.totals;
     let blocked = lines.iter().any(|l| l.problem().is_some());
     let mut response = render(
         status,
         &CheckoutPage {
             page,
             summary: ShownLine::encode(&ShownLine::from_cart(&lines)),
-            discount_percent: settings.discount_percent,
+            discount_label,
+            coupon,
+            shown_coupon,
             lines,
             totals,
             price,
@@ -266,6 +298,9 @@ pub struct CheckoutForm {
     /// Set by the "Update shipping" button: show the page again for the country chosen.
     #[serde(default)]
     update: Option<String>,
+    /// The coupon the page showed as giving the discount (empty for none).
+    #[serde(default)]
+    coupon: String,
 }
 
 fn plausible_key(key: &str) -> bool {
@@ -358,6 +393,7 @@ pub async fn place(
     let (user_id, email) = (user.id, user.email.clone());
     let payment = payment.unwrap_or(PaymentMethod::BankTransfer);
     let settings = state.settings().await?;
+    let shown_coupon = Some(form.coupon.trim().to_string()).filter(|c| !c.is_empty());
     let result = db::run(&state.pool, move |conn| {
         let config = &worker_state.config;
         let request = CheckoutRequest {
@@ -379,6 +415,7 @@ pub async fn place(
                 _ => TimeDelta::minutes(config.order_payment_minutes),
             },
             max_unpaid: config.max_unpaid_orders,
+            shown_coupon: shown_coupon.as_deref(),
         };
         checkout::place_order(conn, &request, now())
     })
@@ -452,8 +489,18 @@ pub async fn place(
             );
             Ok(see_other("/cart"))
         }
-        Err(CheckoutProblem::Changed(notices)) | Err(CheckoutProblem::SoldOut(notices)) => {
-            let mut notices = notices;
+        Err(
+            problem @ (CheckoutProblem::Changed(_)
+            | CheckoutProblem::SoldOut(_)
+            | CheckoutProblem::Coupon(_)),
+        ) => {
+            let mut notices = match problem {
+                CheckoutProblem::Changed(notices) | CheckoutProblem::SoldOut(notices) => notices,
+                CheckoutProblem::Coupon(problem) => {
+                    vec![problem.message(&state.config.currency_symbol)]
+                }
+                _ => Vec::new(),
+            };
             notices
                 .push("Nothing was ordered. Check the order below and place it again.".to_string());
             let shown = Shown {

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod categories;
+pub mod coupons;
 pub mod csv;
 pub mod dashboard;
 pub mod orders;
