@@ -147,12 +147,9 @@ pub struct CouponFilter {
 fn filtered(filter: &CouponFilter) -> coupons::BoxedQuery<'static, crate::db::MultiBackend> {
     let mut query = coupons::table.into_boxed();
     if let Some(code) = &filter.code {
-        let code = code.to_ascii_uppercase();
-        query = query.filter(
-            coupons::code
-                .like(crate::models::product::contains_pattern(&code))
-                .escape('\\'),
-        );
+        // Codes are stored upper-case, and LIKE is case-sensitive on PostgreSQL.
+        let pattern = crate::models::product::contains_pattern(code).to_uppercase();
+        query = query.filter(coupons::code.like(pattern).escape('\\'));
     }
     if let Some(active) = filter.active {
         query = query.filter(coupons::active.eq(active));

@@ -10,6 +10,7 @@ mod card;
 mod cart;
 mod catalogue;
 mod cli;
+mod coupons;
 mod credit;
 mod invoices;
 mod limits;
