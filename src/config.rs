@@ -88,6 +88,8 @@ pub struct Config {
     pub public_url: String,
     /// Cookies only over HTTPS, with the `__Host-` prefix (`COOKIE_SECURE`).
     pub cookie_secure: bool,
+    /// Whether visitors may check out without an account (`GUEST_CHECKOUT`, on by default).
+    pub guest_checkout: bool,
     /// Where mail goes as `.eml` files when there is no SMTP server (`MAIL_DIR`).
     pub mail_dir: PathBuf,
     /// SMTP server for outgoing mail, e.g. `smtp://user:pass@host:587?tls=required` (`SMTP_URL`).
@@ -408,6 +410,10 @@ impl Config {
             Some(v) => parse_switch("COOKIE_SECURE", &v)?,
             None => false,
         };
+        let guest_checkout = match lookup("GUEST_CHECKOUT") {
+            Some(v) => parse_switch("GUEST_CHECKOUT", &v)?,
+            None => true,
+        };
         let mail_dir = match lookup("MAIL_DIR") {
             Some(v) if v.trim().is_empty() => {
                 return Err(invalid(
@@ -514,6 +520,7 @@ impl Config {
             bcrypt_cost,
             public_url,
             cookie_secure,
+            guest_checkout,
             mail_dir,
             smtp_url,
             mail_from,
@@ -605,6 +612,7 @@ impl Config {
             ("BCRYPT_COST", self.bcrypt_cost.to_string()),
             ("PUBLIC_URL", self.public_url.clone()),
             ("COOKIE_SECURE", on_off(self.cookie_secure)),
+            ("GUEST_CHECKOUT", on_off(self.guest_checkout)),
             ("MAIL_DIR", self.mail_dir.display().to_string()),
             (
                 "SMTP_URL",

@@ -178,7 +178,7 @@ diesel::table! {
 diesel::table! {
     orders (id) {
         id -> Integer,
-        user_id -> Integer,
+        user_id -> Nullable<Integer>,
         status -> Text,
         subtotal_cents -> BigInt,
         discount_cents -> BigInt,
@@ -209,6 +209,16 @@ diesel::table! {
         invoice_number -> Nullable<Text>,
         invoiced_at -> Nullable<Timestamp>,
         coupon_code -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    order_guests (order_id) {
+        order_id -> Integer,
+        email -> Text,
+        key_hash -> Text,
+        client_ip -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -368,6 +378,7 @@ diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(order_taxes -> orders (order_id));
 diesel::joinable!(coupon_uses -> coupons (coupon_id));
 diesel::joinable!(coupon_uses -> orders (order_id));
+diesel::joinable!(order_guests -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     categories,
@@ -384,6 +395,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cart_items,
     coupons,
     coupon_uses,
+    order_guests,
     orders,
     order_items,
     reviews,

@@ -68,6 +68,11 @@ impl Links {
     pub fn order(&self, id: i32) -> String {
         format!("{}/orders/{id}", self.base)
     }
+
+    /// The private link to a guest's order `id`: the page, opened with its key.
+    pub fn guest_order(&self, id: i32, key: &str) -> String {
+        format!("{}/orders/{id}?key={key}", self.base)
+    }
 }
 
 /// The text of each mail the shop sends.
@@ -181,13 +186,12 @@ struct OrderPlaced<'a> {
 /// discount, if one did), how to pay (`instructions`, for a bank transfer) and a link to it.
 pub fn order_placed(
     links: &Links,
-    email: &str,
+    (email, link): (&str, &str),
     order_id: i32,
     lines: &[crate::models::cart::CartLine],
     (price, coupon): (&crate::domain::tax::Breakdown, Option<&str>),
     (currency, instructions): (&str, Option<&str>),
 ) -> Result<NewMail, AppError> {
-    let link = links.order(order_id);
     let money = |cents: i64| crate::domain::Money::from_cents(cents).display(currency);
     let page = OrderPlaced {
         order_id,
@@ -206,7 +210,7 @@ pub fn order_placed(
         shipping: money(price.shipping.cents()),
         taxes: tax_sentences(price, currency),
         total: money(price.total.cents()),
-        link: &link,
+        link,
         instructions,
     };
     mail(
@@ -261,11 +265,16 @@ pub enum OrderNews<'a> {
 /// A mail about order `order_id`: paid, shipped, cancelled, expired or refunded.
 pub fn order_news(
     links: &Links,
-    email: &str,
+    (email, guest): (&str, bool),
     order_id: i32,
     news: &OrderNews<'_>,
 ) -> Result<NewMail, AppError> {
-    let link = links.order(order_id);
+    // A guest's private link holds a key the shop keeps only as a hash: it was in the
+    // confirmation mail, and the shop cannot write it again.
+    let link = match guest {
+        false => links.order(order_id),
+        true => "the private link in your order confirmation mail".to_string(),
+    };
     let (subject, paragraphs) = match news {
         OrderNews::Paid { amount, method } => (
             format!("Receipt for your order #{order_id}"),

@@ -37,6 +37,7 @@ pub mod fixed_sql;
 pub mod image;
 pub mod login_failure;
 pub mod order;
+pub mod order_guest;
 pub mod order_tax;
 pub mod outbox;
 pub mod payment_event;

@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::domain::payment::PaymentMethod;
 use crate::domain::OrderStatus;
 use crate::models::Window;
-use crate::schema::{order_items, orders};
+use crate::schema::{order_guests, order_items, orders};
 
 /// An order row.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -16,8 +16,8 @@ use crate::schema::{order_items, orders};
 pub struct Order {
     /// Primary key; also the order number people see.
     pub id: i32,
-    /// Who placed it.
-    pub user_id: i32,
+    /// Who placed it: none for a guest's order not yet claimed by an account.
+    pub user_id: Option<i32>,
     /// Where it is in its life.
     pub status: OrderStatus,
     /// The sum of the lines.
@@ -118,8 +118,8 @@ impl Order {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = orders)]
 pub struct NewOrder<'a> {
-    /// Who places it.
-    pub user_id: i32,
+    /// Who places it (none for a guest).
+    pub user_id: Option<i32>,
     /// `pending`.
     pub status: &'a str,
     /// The sum of the lines.
@@ -210,18 +210,20 @@ pub struct NewOrderItem<'a> {
     pub tax_rate_bp: i32,
 }
 
-/// The order placed with this checkout key by `user_id`, if any.
+/// The order placed with this checkout key by `user_id` (a guest: `None`), if any.
 pub fn find_by_checkout_key(
     conn: &mut DbConn,
-    user_id: i32,
+    user_id: Option<i32>,
     key: &str,
 ) -> QueryResult<Option<i32>> {
-    orders::table
+    let query = orders::table
         .filter(orders::checkout_key.eq(key))
-        .filter(orders::user_id.eq(user_id))
-        .select(orders::id)
-        .first(conn)
-        .optional()
+        .select(orders::id);
+    match user_id {
+        Some(user_id) => query.filter(orders::user_id.eq(user_id)).first(conn),
+        None => query.filter(orders::user_id.is_null()).first(conn),
+    }
+    .optional()
 }
 
 /// Inserts an order and returns its id.
@@ -247,6 +249,33 @@ pub fn find_for_user(conn: &mut DbConn, id: i32, user_id: i32) -> QueryResult<Op
         .select(Order::as_select())
         .first(conn)
         .optional()
+}
+
+/// Who is asking for an order: its account, a guest with its private link's key (hashed),
+/// or an admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderAccess {
+    /// A logged-in customer: their own orders only.
+    User(i32),
+    /// Whoever holds the key of an order's private link: that order only.
+    GuestKey(String),
+    /// An admin: any order.
+    Admin,
+}
+
+/// The order `id` if `access` may see it.
+pub fn find_for(conn: &mut DbConn, id: i32, access: &OrderAccess) -> QueryResult<Option<Order>> {
+    match access {
+        OrderAccess::User(user_id) => find_for_user(conn, id, *user_id),
+        OrderAccess::GuestKey(hash) => orders::table
+            .inner_join(order_guests::table)
+            .filter(orders::id.eq(id))
+            .filter(order_guests::key_hash.eq(hash))
+            .select(Order::as_select())
+            .first(conn)
+            .optional(),
+        OrderAccess::Admin => find(conn, id),
+    }
 }
 
 /// The order `id`, whoever placed it.
@@ -506,12 +535,24 @@ pub struct AdminOrderRow {
     pub total_cents: i64,
     /// When it was placed.
     pub created_at: NaiveDateTime,
-    /// The customer's address.
-    #[diesel(select_expression = crate::schema::users::email)]
-    pub email: String,
+    /// The customer's account's address.
+    #[diesel(select_expression = crate::schema::users::email.nullable())]
+    pub account_email: Option<String>,
+    /// The address a guest gave.
+    #[diesel(select_expression = order_guests::email.nullable())]
+    pub guest_email: Option<String>,
 }
 
 impl AdminOrderRow {
+    /// The customer's address, with "(guest)" for a guest's order.
+    pub fn email(&self) -> String {
+        match (&self.account_email, &self.guest_email) {
+            (Some(email), _) => email.clone(),
+            (None, Some(email)) => format!("{email} (guest)"),
+            (None, None) => String::new(),
+        }
+    }
+
     /// When it was placed, for people.
     pub fn placed_on(&self) -> String {
         self.created_at.format("%-d %b %Y %H:%M").to_string()
@@ -531,11 +572,17 @@ fn admin_filtered(
     filter: &OrderFilter,
 ) -> diesel::dsl::IntoBoxed<
     'static,
-    diesel::dsl::InnerJoin<orders::table, crate::schema::users::table>,
+    diesel::dsl::LeftJoin<
+        diesel::dsl::LeftJoin<orders::table, crate::schema::users::table>,
+        order_guests::table,
+    >,
     crate::db::MultiBackend,
 > {
     use crate::schema::users;
-    let mut query = orders::table.inner_join(users::table).into_boxed();
+    let mut query = orders::table
+        .left_join(users::table)
+        .left_join(order_guests::table)
+        .into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(orders::status.eq(status.as_str()));
     }
@@ -546,10 +593,19 @@ fn admin_filtered(
                 query = query.filter(
                     orders::id
                         .eq(id)
-                        .or(users::email.like(pattern).escape('\\')),
+                        .nullable()
+                        .or(users::email.like(pattern.clone()).escape('\\'))
+                        .or(order_guests::email.like(pattern).escape('\\')),
                 )
             }
-            Err(_) => query = query.filter(users::email.like(pattern).escape('\\')),
+            Err(_) => {
+                query = query.filter(
+                    users::email
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(order_guests::email.like(pattern).escape('\\')),
+                )
+            }
         }
     }
     query
@@ -607,13 +663,20 @@ pub fn latest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<AdminOrderRow>> 
         .load(conn)
 }
 
-/// The address of the customer who placed order `id`.
+/// The address of the customer who placed order `id`: their account's, or the one a guest
+/// gave.
 pub fn customer_email(conn: &mut DbConn, id: i32) -> QueryResult<Option<String>> {
     use crate::schema::users;
-    orders::table
-        .inner_join(users::table)
+    let (account, guest): (Option<String>, Option<String>) = match orders::table
+        .left_join(users::table)
+        .left_join(order_guests::table)
         .filter(orders::id.eq(id))
-        .select(users::email)
+        .select((users::email.nullable(), order_guests::email.nullable()))
         .first(conn)
-        .optional()
+        .optional()?
+    {
+        Some(found) => found,
+        None => return Ok(None),
+    };
+    Ok(account.or(guest))
 }

@@ -116,7 +116,7 @@ macro_rules! shop_tables {
                 id: i32, cart_id: i32, product_id: i32, quantity: i32, added_at: Time,
             ]),
             $each!($($args)* orders by id: i32, BATCH, [
-                id: i32, user_id: i32, status: Text, subtotal_cents: i64, discount_cents: i64,
+                id: i32, user_id: Maybe<i32>, status: Text, subtotal_cents: i64, discount_cents: i64,
                 total_cents: i64, ship_name: Text, ship_line1: Text, ship_line2: Text,
                 ship_postcode: Text, ship_city: Text, ship_country: Text, checkout_key: Text,
                 created_at: Time, updated_at: Time, payment_intent_id: Maybe<Text>,
@@ -126,6 +126,9 @@ macro_rules! shop_tables {
                 stock_returned: bool, shipping_method: Maybe<Text>, shipping_cents: i64,
                 tax_cents: i64, prices_include_tax: bool, invoice_number: Maybe<Text>,
                 invoiced_at: Maybe<Time>, coupon_code: Maybe<Text>,
+            ]),
+            $each!($($args)* order_guests by order_id: i32, BATCH, [
+                order_id: i32, email: Text, key_hash: Text, client_ip: Text, created_at: Time,
             ]),
             $each!($($args)* coupons by id: i32, BATCH, [
                 id: i32, code: Text, kind: Text, amount: i64, min_subtotal_cents: Maybe<i64>,

@@ -7,7 +7,7 @@ use crate::db::{self, DbConn};
 use crate::domain::OrderStatus;
 use crate::error::{AppError, Outcome};
 use crate::mail::compose::{Links, OrderNews};
-use crate::models::order::{self};
+use crate::models::order::{self, OrderAccess};
 use crate::models::{coupon, product};
 use crate::services::payments::tell;
 
@@ -20,11 +20,11 @@ pub struct CannotCancel(pub OrderStatus);
 pub fn cancel_by_customer(
     conn: &mut DbConn,
     links: &Links,
-    (order_id, user_id): (i32, i32),
+    (order_id, access): (i32, &OrderAccess),
     now: NaiveDateTime,
 ) -> Result<Option<Result<(), CannotCancel>>, AppError> {
     db::transaction(conn, |conn| {
-        let Some(found) = order::find_for_user(conn, order_id, user_id)? else {
+        let Some(found) = order::find_for(conn, order_id, access)? else {
             return Ok(None);
         };
         let status = found.status;

@@ -16,7 +16,7 @@ use crate::mail::compose;
 use crate::models::cart::{self, CartLine, CartOwner};
 use crate::models::credit::{self, NewCreditEntry};
 use crate::models::order::{self, NewOrder, NewOrderItem};
-use crate::models::{address, order_tax, outbox, product};
+use crate::models::{address, order_guest, order_tax, outbox, product};
 use crate::services::coupons::{self, CartCoupon, Customer};
 use crate::services::invoices;
 use crate::services::pricing::{self, ShippingProblem};
@@ -75,10 +75,44 @@ impl ShownLine {
     }
 }
 
+/// Who checks out.
+#[derive(Debug, Clone, Copy)]
+pub enum Buyer<'a> {
+    /// A logged-in customer.
+    User(i32),
+    /// A guest, with their cart's token, the key of the order's private link (only its
+    /// hash is stored) and their client's address.
+    Guest {
+        /// The session's cart token.
+        cart_token: &'a str,
+        /// The private link's key, as it goes into the mail.
+        link_key: &'a str,
+        /// The client, for the cap on its unpaid orders.
+        client_ip: &'a str,
+    },
+}
+
+impl Buyer<'_> {
+    /// The account, if any.
+    pub fn user_id(&self) -> Option<i32> {
+        match self {
+            Buyer::User(id) => Some(*id),
+            Buyer::Guest { .. } => None,
+        }
+    }
+
+    fn cart_owner(&self) -> CartOwner {
+        match self {
+            Buyer::User(id) => CartOwner::User(*id),
+            Buyer::Guest { cart_token, .. } => CartOwner::Guest(cart_token.to_string()),
+        }
+    }
+}
+
 /// What the checkout form asks for.
 pub struct CheckoutRequest<'a> {
     /// Who orders.
-    pub user_id: i32,
+    pub buyer: Buyer<'a>,
     /// Their address, for the confirmation mail.
     pub email: &'a str,
     /// The form's one-time key.
@@ -147,8 +181,11 @@ pub enum CheckoutProblem {
     SoldOut(Vec<String>),
     /// Store credit cannot pay this order.
     Credit(CreditProblem),
-    /// The customer already holds this many unpaid orders, the most allowed.
+    /// The customer (or a guest's address) already holds this many unpaid orders, the most
+    /// allowed.
     TooManyUnpaid(i64),
+    /// The guest's client already placed as many unpaid orders as one client may hold.
+    ClientOverLimit,
     /// The destination or the shipping method does not work.
     Shipping(ShippingProblem),
     /// The coupon the page showed no longer applies (used up meanwhile, expired, ...).
@@ -210,14 +247,15 @@ fn place_in_transaction(
     request: &CheckoutRequest<'_>,
     now: NaiveDateTime,
 ) -> Result<Placed, Failure> {
-    let owner = CartOwner::User(request.user_id);
+    let owner = request.buyer.cart_owner();
+    let user_id = request.buyer.user_id();
     let cart_id = cart::find(conn, &owner)?;
     if let Some(cart_id) = cart_id {
         cart::lock(conn, cart_id, now)?;
     }
     // Checked with the cart locked: a twin submission of this form that held the lock first
     // has committed its order by now, and this one finds it instead of an emptied cart.
-    if let Some(id) = order::find_by_checkout_key(conn, request.user_id, request.checkout_key)? {
+    if let Some(id) = order::find_by_checkout_key(conn, user_id, request.checkout_key)? {
         return Ok(Placed::Earlier(id));
     }
     let Some(cart_id) = cart_id else {
@@ -229,7 +267,15 @@ fn place_in_transaction(
     }
     let paid_now = request.payment == PaymentMethod::StoreCredit;
     if !paid_now {
-        let unpaid = order::count_unpaid(conn, request.user_id)?;
+        let unpaid = match request.buyer {
+            Buyer::User(user_id) => order::count_unpaid(conn, user_id)?,
+            Buyer::Guest { client_ip, .. } => {
+                if order_guest::unpaid_from_client(conn, client_ip)? >= request.max_unpaid {
+                    return Err(Failure::Problem(CheckoutProblem::ClientOverLimit));
+                }
+                order_guest::unpaid_for_email(conn, request.email)?
+            }
+        };
         if unpaid >= request.max_unpaid {
             return Err(Failure::Problem(CheckoutProblem::TooManyUnpaid(unpaid)));
         }
@@ -255,7 +301,7 @@ fn place_in_transaction(
         return Err(Failure::Problem(CheckoutProblem::SoldOut(short)));
     }
     let customer = Customer {
-        user_id: Some(request.user_id),
+        user_id,
         email: Some(request.email),
     };
     let subtotal = pricing::subtotal(&lines);
@@ -305,10 +351,19 @@ fn place_in_transaction(
         total: price.total,
         to_earn_discount: None,
     };
-    if paid_now {
-        let balance = credit::lock_balance(conn, request.user_id)?;
+    let credit_account = match (paid_now, user_id) {
+        (false, _) => None,
+        (true, Some(user_id)) => Some(user_id),
+        (true, None) => {
+            return Err(Failure::Error(AppError::BadRequest(
+                "Store credit belongs to an account: log in to pay with it.".into(),
+            )))
+        }
+    };
+    if let Some(account) = credit_account {
+        let balance = credit::lock_balance(conn, account)?;
         let today = now.date().and_time(chrono::NaiveTime::MIN);
-        let spent = credit::spent_on_orders_since(conn, request.user_id, today)?;
+        let spent = credit::spent_on_orders_since(conn, account, today)?;
         check_credit_payment(
             Money::from_cents(balance),
             totals.total,
@@ -326,7 +381,7 @@ fn place_in_transaction(
     let order_id = order::insert(
         conn,
         &NewOrder {
-            user_id: request.user_id,
+            user_id,
             status: status.as_str(),
             subtotal_cents: totals.subtotal.cents(),
             discount_cents: totals.discount.cents(),
@@ -350,13 +405,25 @@ fn place_in_transaction(
             coupon_code: spent.as_ref().map(|c| c.code.as_str()),
         },
     )?;
+    let link = match request.buyer {
+        Buyer::User(_) => request.links.order(order_id),
+        Buyer::Guest {
+            link_key,
+            client_ip,
+            ..
+        } => {
+            let hash = hash_link_key(link_key);
+            order_guest::insert(conn, order_id, (request.email, &hash, client_ip), now)?;
+            request.links.guest_order(order_id, link_key)
+        }
+    };
     if let Some(found) = &spent {
-        let who = (Some(request.user_id), request.email);
+        let who = (user_id, request.email);
         coupons::spend(conn, found, order_id, who, now)?
             .map_err(|problem| Failure::Problem(CheckoutProblem::Coupon(problem)))?;
     }
-    if paid_now && totals.total.cents() > 0 {
-        pay_with_credit(conn, request.user_id, order_id, totals.total, now)?;
+    if let Some(account) = credit_account.filter(|_| totals.total.cents() > 0) {
+        pay_with_credit(conn, account, order_id, totals.total, now)?;
     }
     if paid_now {
         invoices::assign(conn, order_id, now)?;
@@ -375,23 +442,24 @@ fn place_in_transaction(
         )?;
     }
     order_tax::insert(conn, order_id, &price.tax_lines)?;
-    match request.address_id {
-        Some(id) => {
+    match (request.address_id, user_id) {
+        (Some(id), Some(_)) => {
             address::touch(conn, id, now)?;
         }
-        None if request.save_address
-            && address::count_for_user(conn, request.user_id)? < address::MAX_PER_ACCOUNT =>
+        (None, Some(user_id))
+            if request.save_address
+                && address::count_for_user(conn, user_id)? < address::MAX_PER_ACCOUNT =>
         {
-            address::insert(conn, request.user_id, request.address, now)?;
+            address::insert(conn, user_id, request.address, now)?;
         }
-        None => {}
+        _ => {}
     }
     cart::clear(conn, cart_id)?;
     let instructions = (request.payment == PaymentMethod::BankTransfer)
         .then(|| bank_transfer_instructions(&request.settings.bank_transfer_details, order_id));
     let mail = compose::order_placed(
         request.links,
-        request.email,
+        (request.email, &link),
         order_id,
         &lines,
         (price, spent.as_ref().map(|c| c.code.as_str())),
@@ -432,6 +500,11 @@ fn pay_with_credit(
     Ok(())
 }
 
+/// The stored form of a guest's private link key: its SHA-256, in hex.
+pub fn hash_link_key(key: &str) -> String {
+    crate::domain::account::hash_token(key)
+}
+
 /// What a bank-transfer customer is told: where to pay, and the reference to quote.
 pub fn bank_transfer_instructions(details: &str, order_id: i32) -> String {
     let to = if details.is_empty() {
@@ -455,12 +528,15 @@ pub fn place_order(
         Err(Failure::Error(AppError::Database(DieselError::DatabaseError(
             DatabaseErrorKind::UniqueViolation,
             _,
-        )))) => match order::find_by_checkout_key(conn, request.user_id, request.checkout_key)? {
-            Some(id) => Ok(Ok(Placed::Earlier(id))),
-            None => Err(AppError::Internal(
-                "checkout key conflict without an order".into(),
-            )),
-        },
+        )))) => {
+            match order::find_by_checkout_key(conn, request.buyer.user_id(), request.checkout_key)?
+            {
+                Some(id) => Ok(Ok(Placed::Earlier(id))),
+                None => Err(AppError::Internal(
+                    "checkout key conflict without an order".into(),
+                )),
+            }
+        }
         Err(Failure::Error(e)) => Err(e),
     }
 }

@@ -12,6 +12,7 @@ use crate::domain::throttle::{ClientKey, Limit};
 use crate::error::{AppError, Outcome};
 use crate::models::login_failure::{self, Of};
 use crate::models::now;
+use crate::models::order_guest;
 use crate::models::user::{self, User};
 use crate::services::cart::merge_guest_cart;
 use crate::services::hashing::Hasher;
@@ -180,8 +181,13 @@ pub async fn log_in(
         }
     };
     let user_id = user.id;
+    let verified_email = user.is_verified().then(|| user.email.clone());
     db::run(pool, move |conn| {
         login_succeeded(conn, &attempt)?;
+        // A verified address's guest orders (placed while logged out) join the account.
+        if let Some(email) = verified_email {
+            order_guest::claim(conn, &email, user_id)?;
+        }
         // The guest's cart joins the user's (quantities added, capped by the rules).
         if let Some(token) = guest_cart {
             merge_guest_cart(conn, &token, user_id, max_lines, now())?;

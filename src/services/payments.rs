@@ -14,8 +14,8 @@ use crate::domain::payment::PaymentMethod;
 use crate::domain::{Money, OrderStatus};
 use crate::error::AppError;
 use crate::mail::compose::{self, Links, OrderNews};
-use crate::models::order::{self, Order};
-use crate::models::{coupon, outbox, payment_event, product};
+use crate::models::order::{self, Order, OrderAccess};
+use crate::models::{coupon, order_guest, outbox, payment_event, product};
 use crate::services::invoices;
 use crate::services::stripe::{Stripe, StripeError};
 
@@ -216,7 +216,8 @@ pub fn tell(
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
     if let Some(email) = order::customer_email(conn, order_id)? {
-        let mail = compose::order_news(links, &email, order_id, news)?;
+        let guest = order_guest::is_unclaimed(conn, order_id)?;
+        let mail = compose::order_news(links, (&email, guest), order_id, news)?;
         outbox::enqueue(conn, &mail, now)?;
     }
     Ok(())
@@ -258,14 +259,25 @@ pub enum CardStart {
 /// back to its page afterwards, open until its payment deadline.
 pub fn session_form(
     order: &Order,
-    email: &str,
+    (email, guest_key): (&str, Option<&str>),
     shop: Shop<'_>,
     now: NaiveDateTime,
 ) -> Vec<(String, String)> {
     let deadline = order.pay_by.unwrap_or(now).max(now + SESSION_MIN_LIFE);
     let expires_at = deadline.min(now + SESSION_MAX_LIFE).and_utc().timestamp();
     let id = order.id.to_string();
-    let page = shop.links.order(order.id);
+    // A guest comes back to the private link, which is their only way to the order.
+    let (page, back) = match guest_key {
+        None => (
+            shop.links.order(order.id),
+            shop.links.order(order.id) + "?payment=return",
+        ),
+        Some(key) => {
+            let page = shop.links.guest_order(order.id, key);
+            let back = format!("{page}&payment=return");
+            (page, back)
+        }
+    };
     [
         ("mode", "payment".to_string()),
         ("client_reference_id", id.clone()),
@@ -284,7 +296,7 @@ pub fn session_form(
             "line_items[0][price_data][product_data][name]",
             format!("Order #{id}"),
         ),
-        ("success_url", format!("{page}?payment=return")),
+        ("success_url", back),
         ("cancel_url", page),
         ("expires_at", expires_at.to_string()),
         ("metadata[order_id]", id),
@@ -303,19 +315,20 @@ fn session_key(order_id: i32, previous: Option<&str>) -> String {
     }
 }
 
-/// Starts (or resumes) the card payment of order `order_id` of `user_id`: the open session's
-/// page, or a new session's. Blocks on Stripe: call in `web::block`; no transaction is open
-/// while it waits. `Ok(None)` when the order is not theirs.
+/// Starts (or resumes) the card payment of order `order_id`, which `access` must be allowed
+/// to see: the open session's page, or a new session's (a guest's, leading back to their
+/// private link with `guest_key`). Blocks on Stripe: call in `web::block`; no transaction is
+/// open while it waits. `Ok(None)` when the order is not theirs.
 pub fn start_card_payment(
     pool: &DbPool,
     stripe: &Stripe,
     shop: Shop<'_>,
-    (order_id, user_id): (i32, i32),
+    (order_id, access, guest_key): (i32, &OrderAccess, Option<&str>),
     now: NaiveDateTime,
 ) -> Result<Option<CardStart>, AppError> {
     let (order, email) = {
         let mut conn = pool.get()?;
-        let Some(order) = order::find_for_user(&mut conn, order_id, user_id)? else {
+        let Some(order) = order::find_for(&mut conn, order_id, access)? else {
             return Ok(None);
         };
         let email = order::customer_email(&mut conn, order_id)?.unwrap_or_default();
@@ -343,7 +356,7 @@ pub fn start_card_payment(
             _ => {}
         }
     }
-    let form = session_form(&order, &email, shop, now);
+    let form = session_form(&order, (&email, guest_key), shop, now);
     let key = session_key(order.id, previous.as_deref());
     let session = match stripe.create_checkout_session(&form, &key) {
         Ok(session) => session,

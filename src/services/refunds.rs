@@ -158,13 +158,15 @@ fn reserve(
         }));
     }
     if order.payment_method == PaymentMethod::StoreCredit {
+        // Guests never pay with store credit: such an order always has its account.
+        let user_id = order.user_id.ok_or(AppError::NotFound)?;
         let balance =
-            credit::add(conn, order.user_id, request.amount.cents())?.ok_or(AppError::NotFound)?;
+            credit::add(conn, user_id, request.amount.cents())?.ok_or(AppError::NotFound)?;
         let reason = format!("Refund for order #{}: {}", order.id, request.reason);
         credit::record(
             conn,
             &NewCreditEntry {
-                user_id: order.user_id,
+                user_id,
                 amount_cents: request.amount.cents(),
                 balance_cents: balance,
                 reason: &reason,

@@ -11,6 +11,7 @@ use crate::domain::throttle::{Bucket, ClientKey, Limit};
 use crate::error::{AppError, Outcome};
 use crate::mail::{compose, Links};
 use crate::models::email_token::{self, TokenProblem};
+use crate::models::order_guest;
 use crate::models::user::{self, NewUser, User};
 use crate::models::{outbox, throttle};
 use crate::services::is_unique_violation;
@@ -148,6 +149,11 @@ pub fn verify_email(
         }
         user::mark_verified(conn, token.user_id, now)?;
         let user = user::find(conn, token.user_id)?.ok_or(AppError::NotFound)?;
+        // The address is proven theirs now: its guest orders join the account's.
+        let claimed = order_guest::claim(conn, &user.email, user.id)?;
+        if claimed > 0 {
+            log::info!("user {} claimed {claimed} guest orders", user.id);
+        }
         Ok(Ok(user))
     })
 }

@@ -111,7 +111,8 @@ pub fn log_out(req: &HttpRequest) {
     req.extensions_mut().insert(Loaded(None));
 }
 
-fn login_required(req: &HttpRequest) -> AppError {
+/// The answer to an anonymous visitor where an account is needed: the login page, then back.
+pub fn login_required(req: &HttpRequest) -> AppError {
     let next = match req.query_string() {
         "" => req.path().to_string(),
         query => format!("{}?{query}", req.path()),

@@ -11,26 +11,32 @@ use serde::Deserialize;
 
 use crate::db::{self, DbConn};
 use crate::domain::account::random_token;
+use crate::domain::account::Email;
 use crate::domain::payment::{CreditProblem, PaymentMethod};
 use crate::domain::shipping::parse_country;
 use crate::domain::tax::Breakdown;
 use crate::domain::{AddressInput, Money, ShippingAddress, Totals};
 use crate::mail::compose::tax_sentences;
 use crate::models::address::{self, Address};
-use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::cart::{CartLine, CartOwner};
 use crate::models::credit;
 use crate::models::now;
+use crate::models::order::OrderAccess;
 use crate::models::shipping;
-use crate::services::checkout::{self, CheckoutProblem, CheckoutRequest, Placed, ShownLine};
+use crate::services::checkout::{
+    self, hash_link_key, Buyer, CheckoutProblem, CheckoutRequest, Placed, ShownLine,
+};
 use crate::services::coupons::CartCoupon;
 use crate::services::payments::{self, CardStart};
 use crate::services::pricing::{self, ShippingProblem};
-use crate::web::auth::CurrentUser;
+use crate::web::auth::{current_user, login_required, SessionUser};
+use crate::web::cart;
 use crate::web::cart::{describe_discount, totals_of, CouponView};
 use crate::web::error::AppError;
 use crate::web::flash::{self, see_other, FlashKind};
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
+use crate::web::state::state_of;
 use crate::web::state::AppState;
 use crate::web::visit::{Reply, Visit};
 
@@ -64,6 +70,10 @@ struct CheckoutPage {
     payment: PaymentMethod,
     credit_cents: i64,
     unpaid_link: bool,
+    /// A guest checks out: the page asks for an e-mail address.
+    guest: bool,
+    /// The guest's address as typed.
+    email: String,
 }
 
 /// A shipping method as checkout offers it, with what it costs this order.
@@ -89,43 +99,121 @@ struct Shown {
     address_id: Option<Option<i32>>,
     /// Whether to save a new address.
     save_address: bool,
+    /// A guest's address, as typed.
+    email: String,
 }
 
-/// The lines of the user's cart (none without a cart).
-fn cart_lines(conn: &mut DbConn, user_id: i32) -> Result<Vec<CartLine>, AppError> {
-    match cart::find(conn, &CartOwner::User(user_id))? {
-        Some(cart_id) => Ok(cart::lines(conn, cart_id)?),
+/// Who is at the checkout: a logged-in customer, or (with `GUEST_CHECKOUT` on) a guest and
+/// the cart their session names, if it names one.
+pub enum Who {
+    /// A logged-in customer.
+    User(SessionUser),
+    /// A guest, with their cart's token.
+    Guest(Option<String>),
+}
+
+impl Who {
+    fn user_id(&self) -> Option<i32> {
+        match self {
+            Who::User(user) => Some(user.id),
+            Who::Guest(_) => None,
+        }
+    }
+
+    fn cart_owner(&self) -> Option<CartOwner> {
+        match self {
+            Who::User(user) => Some(CartOwner::User(user.id)),
+            Who::Guest(token) => token.clone().map(CartOwner::Guest),
+        }
+    }
+
+    /// How this buyer may pay: a guest has no store credit.
+    fn payment_methods(&self, config: &crate::config::Config) -> Vec<PaymentMethod> {
+        let guest = matches!(self, Who::Guest(_));
+        config
+            .payment_methods
+            .iter()
+            .copied()
+            .filter(|m| !(guest && *m == PaymentMethod::StoreCredit))
+            .collect()
+    }
+}
+
+extract_async!(Who, |req| {
+    if let Some(user) = current_user(&req).await? {
+        return Ok(Who::User(user));
+    }
+    if !state_of(&req)?.config.guest_checkout {
+        return Err(login_required(&req));
+    }
+    let token = match cart::owner_of(&req.get_session(), None) {
+        Some(CartOwner::Guest(token)) => Some(token),
+        _ => None,
+    };
+    Ok(Who::Guest(token))
+});
+
+/// The lines of the buyer's cart (none without a cart).
+fn cart_lines(conn: &mut DbConn, owner: Option<&CartOwner>) -> Result<Vec<CartLine>, AppError> {
+    let Some(owner) = owner else {
+        return Ok(Vec::new());
+    };
+    match crate::models::cart::find(conn, owner)? {
+        Some(cart_id) => Ok(crate::models::cart::lines(conn, cart_id)?),
         None => Ok(Vec::new()),
     }
+}
+
+/// How long a client over its cap of unpaid guest orders is asked to wait.
+const CLIENT_LIMIT_RETRY_SECONDS: u64 = 3600;
+
+/// The key of a guest's private link to the order placed with `checkout_key`: made from the
+/// shop's secret, so a second submission of the same form finds the same link, and nobody
+/// can make it from what the database holds (it keeps only its hash).
+fn guest_link_key(state: &AppState, checkout_key: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let secret = state.config.secret();
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.expose().as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"guest order link\0");
+    mac.update(checkout_key.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The checkout page for the cart as it is now.
 async fn checkout_page(
     state: &AppState,
     page: PageContext,
-    user_id: i32,
+    who: &Who,
     shown: Shown,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let methods = state.config.payment_methods.clone();
+    let methods = who.payment_methods(&state.config);
     let shows_credit = methods.contains(&PaymentMethod::StoreCredit);
     let settings = state.settings().await?;
     let priced_settings = settings.clone();
     let mut shown = shown;
     let today = now().date();
+    let user_id = who.user_id();
+    // A guest without a cart has an empty one: no cart has an empty token.
+    let owner = who.cart_owner().unwrap_or(CartOwner::Guest(String::new()));
     let (summary, credit_cents, all_methods, saved) = db::run(&state.pool, move |conn| {
-        let owner = CartOwner::User(user_id);
         let summary = pricing::cart_summary(conn, &owner, None, &priced_settings, today)?;
-        let credit = match shows_credit {
-            true => credit::balance(conn, user_id)?.unwrap_or(0),
-            false => 0,
+        let (credit, saved) = match user_id {
+            Some(user_id) => (
+                match shows_credit {
+                    true => credit::balance(conn, user_id)?.unwrap_or(0),
+                    false => 0,
+                },
+                address::for_user(conn, user_id)?,
+            ),
+            None => (0, Vec::new()),
         };
-        Ok((
-            summary,
-            credit,
-            shipping::all(conn)?,
-            address::for_user(conn, user_id)?,
-        ))
+        Ok((summary, credit, shipping::all(conn)?, saved))
     })
     .await?;
     let countries = pricing::offered_countries(&all_methods);
@@ -237,6 +325,8 @@ async fn checkout_page(
             methods,
             credit_cents,
             unpaid_link: shown.unpaid_link,
+            guest: matches!(who, Who::Guest(_)),
+            email: shown.email,
         },
     )?;
     state.allow_payment_redirects(&mut response);
@@ -244,10 +334,10 @@ async fn checkout_page(
 }
 
 /// `GET /checkout`.
-pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
+pub async fn show(v: Visit, who: Who) -> Reply {
     let (req, state, page) = v.into_parts();
-    let user_id = user.id;
-    if db::run(&state.pool, move |conn| cart_lines(conn, user_id))
+    let owner = who.cart_owner();
+    if db::run(&state.pool, move |conn| cart_lines(conn, owner.as_ref()))
         .await?
         .is_empty()
     {
@@ -267,8 +357,9 @@ pub async fn show(v: Visit, CurrentUser(user): CurrentUser) -> Reply {
         unpaid_link: false,
         address_id: None,
         save_address: false,
+        email: String::new(),
     };
-    checkout_page(&state, page, user.id, shown, StatusCode::OK).await
+    checkout_page(&state, page, &who, shown, StatusCode::OK).await
 }
 
 /// The checkout form as posted. Prices and totals are not among its fields: extra fields
@@ -301,6 +392,9 @@ pub struct CheckoutForm {
     /// The coupon the page showed as giving the discount (empty for none).
     #[serde(default)]
     coupon: String,
+    /// A guest's e-mail address.
+    #[serde(default)]
+    email: String,
 }
 
 fn plausible_key(key: &str) -> bool {
@@ -308,11 +402,7 @@ fn plausible_key(key: &str) -> bool {
 }
 
 /// `POST /checkout`: places the order in one transaction, then 303 to it.
-pub async fn place(
-    v: Visit,
-    CurrentUser(user): CurrentUser,
-    form: web::Form<CheckoutForm>,
-) -> Reply {
+pub async fn place(v: Visit, who: Who, form: web::Form<CheckoutForm>) -> Reply {
     let (req, state, page) = v.into_parts();
     let form = form.into_inner();
     if !plausible_key(&form.checkout_key) {
@@ -330,22 +420,23 @@ pub async fn place(
     };
     let save_address = form.save_address.is_some();
     let address_choice = Some(form.address_id.trim().parse::<i32>().ok());
-    let saved = match address_choice.flatten() {
-        Some(address_id) => {
-            let user_id = user.id;
+    let typed_email = form.email.trim().chars().take(320).collect::<String>();
+    let saved = match (address_choice.flatten(), who.user_id()) {
+        (Some(_), None) => return Err(AppError::NotFound),
+        (None, _) => None,
+        (Some(address_id), Some(user_id)) => {
             let found = db::run(&state.pool, move |conn| {
                 Ok(address::find_for_user(conn, address_id, user_id)?)
             })
             .await?;
             Some(found.ok_or(AppError::NotFound)?)
         }
-        None => None,
     };
     // A saved address ships the order; the new-address fields stay as typed for the page.
     let ship_to = saved.as_ref().map_or_else(|| typed.clone(), |a| a.input());
     let saved_id = saved.as_ref().map(|a| a.id);
     let payment = PaymentMethod::parse(form.payment_method.trim())
-        .filter(|m| state.config.payment_methods.contains(m));
+        .filter(|m| who.payment_methods(&state.config).contains(m));
     let chosen_method = form.shipping_method.trim().parse::<i32>().ok();
     if form.update.is_some() {
         let shown = Shown {
@@ -358,13 +449,23 @@ pub async fn place(
             unpaid_link: false,
             address_id: address_choice,
             save_address,
+            email: typed_email.clone(),
         };
-        return checkout_page(&state, page, user.id, shown, StatusCode::OK).await;
+        return checkout_page(&state, page, &who, shown, StatusCode::OK).await;
     }
-    let address = match (ShippingAddress::parse(&ship_to), payment) {
-        (Ok(address), Some(_)) => address,
-        (parsed, _) => {
+    let email = match &who {
+        Who::User(user) => Ok(user.email.clone()),
+        Who::Guest(_) => Email::parse(&typed_email)
+            .map(|e| e.as_str().to_string())
+            .map_err(|why| why.to_string()),
+    };
+    let address = match (ShippingAddress::parse(&ship_to), payment, &email) {
+        (Ok(address), Some(_), Ok(_)) => address,
+        (parsed, _, _) => {
             let mut errors = FormErrors::new();
+            if let Err(why) = &email {
+                errors.add("email", why.clone());
+            }
             for (field, message) in parsed.err().unwrap_or_default() {
                 errors.add(field, message);
             }
@@ -381,8 +482,9 @@ pub async fn place(
                 unpaid_link: false,
                 address_id: address_choice,
                 save_address,
+                email: typed_email.clone(),
             };
-            return checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await;
+            return checkout_page(&state, page, &who, shown, StatusCode::BAD_REQUEST).await;
         }
     };
 
@@ -390,14 +492,38 @@ pub async fn place(
     let key = form.checkout_key.clone();
     let placed_address = address.clone();
     let worker_state = state.clone();
-    let (user_id, email) = (user.id, user.email.clone());
+    let email = email.unwrap_or_default();
     let payment = payment.unwrap_or(PaymentMethod::BankTransfer);
+    let link_key = guest_link_key(&state, &form.checkout_key);
+    let client_ip = crate::web::client_ip::of(&req, &state.config.trusted_proxies)
+        .map_or("unknown".to_string(), |ip| ip.to_string());
+    let guest_cart = match &who {
+        Who::User(_) => None,
+        Who::Guest(Some(token)) => Some(token.clone()),
+        Who::Guest(None) => {
+            return Ok(flash::info(
+                &req,
+                "Your cart is empty: add something before checking out.",
+                "/cart",
+            ))
+        }
+    };
+    let user_id = who.user_id();
+    let worker_link_key = link_key.clone();
     let settings = state.settings().await?;
     let shown_coupon = Some(form.coupon.trim().to_string()).filter(|c| !c.is_empty());
     let result = db::run(&state.pool, move |conn| {
         let config = &worker_state.config;
+        let buyer = match (user_id, &guest_cart) {
+            (Some(user_id), _) => Buyer::User(user_id),
+            (None, token) => Buyer::Guest {
+                cart_token: token.as_deref().unwrap_or_default(),
+                link_key: &worker_link_key,
+                client_ip: &client_ip,
+            },
+        };
         let request = CheckoutRequest {
-            user_id,
+            buyer,
             email: &email,
             checkout_key: &key,
             shown: &shown_lines,
@@ -422,24 +548,39 @@ pub async fn place(
     .await?;
 
     let session = req.get_session();
+    let access = match &who {
+        Who::User(user) => OrderAccess::User(user.id),
+        Who::Guest(_) => OrderAccess::GuestKey(hash_link_key(&link_key)),
+    };
+    let page_of = |id: i32| match &who {
+        Who::User(_) => format!("/orders/{id}"),
+        Who::Guest(_) => format!("/orders/{id}?key={link_key}"),
+    };
+    let guest_key = matches!(who, Who::Guest(_)).then_some(link_key.as_str());
     match result {
         Ok(Placed::New(id)) => {
             state.wake_mailer();
-            log::info!("order {id} placed by user {}", user.id);
+            match &who {
+                Who::User(user) => log::info!("order {id} placed by user {}", user.id),
+                Who::Guest(_) => log::info!("order {id} placed by a guest"),
+            }
             if payment == PaymentMethod::Card {
-                return pay_by_card(&req, &state, id, user.id).await;
+                return pay_by_card(&req, &state, id, (access, guest_key)).await;
             }
             flash::push(
                 &session,
                 FlashKind::Success,
                 format!("Thank you! Your order #{id} is placed."),
             );
-            Ok(see_other(&format!("/orders/{id}")))
+            Ok(see_other(&page_of(id)))
         }
         Ok(placed @ Placed::Earlier(_)) if payment == PaymentMethod::Card => {
-            pay_by_card(&req, &state, placed.id(), user.id).await
+            pay_by_card(&req, &state, placed.id(), (access, guest_key)).await
         }
-        Ok(placed @ Placed::Earlier(_)) => Ok(see_other(&format!("/orders/{}", placed.id()))),
+        Ok(placed @ Placed::Earlier(_)) => Ok(see_other(&page_of(placed.id()))),
+        Err(CheckoutProblem::ClientOverLimit) => Err(AppError::TooManyRequests {
+            retry_after: CLIENT_LIMIT_RETRY_SECONDS,
+        }),
         Err(CheckoutProblem::Shipping(problem)) => {
             let mut errors = FormErrors::new();
             let field = match problem {
@@ -457,8 +598,9 @@ pub async fn place(
                 unpaid_link: false,
                 address_id: address_choice,
                 save_address,
+                email: typed_email.clone(),
             };
-            checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
+            checkout_page(&state, page, &who, shown, StatusCode::BAD_REQUEST).await
         }
         Err(CheckoutProblem::TooManyUnpaid(count)) => {
             let mut errors = FormErrors::new();
@@ -478,8 +620,9 @@ pub async fn place(
                 unpaid_link: true,
                 address_id: address_choice,
                 save_address,
+                email: typed_email.clone(),
             };
-            checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
+            checkout_page(&state, page, &who, shown, StatusCode::BAD_REQUEST).await
         }
         Err(CheckoutProblem::EmptyCart) => {
             flash::push(
@@ -513,8 +656,9 @@ pub async fn place(
                 unpaid_link: false,
                 address_id: address_choice,
                 save_address,
+                email: typed_email.clone(),
             };
-            checkout_page(&state, page, user.id, shown, StatusCode::CONFLICT).await
+            checkout_page(&state, page, &who, shown, StatusCode::CONFLICT).await
         }
         Err(CheckoutProblem::Credit(problem)) => {
             let message = match problem {
@@ -540,8 +684,9 @@ pub async fn place(
                 unpaid_link: false,
                 address_id: address_choice,
                 save_address,
+                email: typed_email.clone(),
             };
-            checkout_page(&state, page, user.id, shown, StatusCode::BAD_REQUEST).await
+            checkout_page(&state, page, &who, shown, StatusCode::BAD_REQUEST).await
         }
     }
 }
@@ -552,13 +697,18 @@ pub async fn pay_by_card(
     req: &actix_web::HttpRequest,
     state: &AppState,
     id: i32,
-    user_id: i32,
+    (access, guest_key): (OrderAccess, Option<&str>),
 ) -> Reply {
+    let page = match guest_key {
+        None => format!("/orders/{id}"),
+        Some(key) => format!("/orders/{id}?key={key}"),
+    };
+    let guest_key = guest_key.map(str::to_string);
     let Some(stripe) = state.stripe.clone() else {
         return Ok(flash::error(
             req,
             "Card payments are not available right now. Your order is saved.",
-            &format!("/orders/{id}"),
+            &page,
         ));
     };
     let worker_state = state.clone();
@@ -567,12 +717,11 @@ pub async fn pay_by_card(
             &worker_state.pool,
             &stripe,
             worker_state.shop(),
-            (id, user_id),
+            (id, &access, guest_key.as_deref()),
             now(),
         )
     })
     .await??;
-    let page = format!("/orders/{id}");
     match started {
         None => Err(AppError::NotFound),
         Some(CardStart::Redirect(url)) => Ok(see_other(&url)),

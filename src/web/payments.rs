@@ -9,7 +9,7 @@ use crate::domain::payment::verify_webhook;
 use crate::domain::Money;
 use crate::domain::OrderStatus;
 use crate::models::now;
-use crate::models::order;
+use crate::models::order::{self, OrderAccess};
 use crate::services::payments::{self, EventOutcome, StripeEvent};
 use crate::services::refunds::{self, RefundRequest};
 use crate::web::error::AppError;
@@ -114,7 +114,7 @@ async fn refund_late_payment(state: &web::Data<AppState>, order_id: i32) {
 pub async fn payment_stopped(
     state: &AppState,
     id: i32,
-    owner: Option<i32>,
+    owner: Option<OrderAccess>,
 ) -> Result<bool, AppError> {
     let Some(stripe) = state.stripe.clone() else {
         return Ok(true);
@@ -123,8 +123,8 @@ pub async fn payment_stopped(
     web::block(move || {
         let found = {
             let mut conn = worker_state.pool.get()?;
-            match owner {
-                Some(user_id) => order::find_for_user(&mut conn, id, user_id)?,
+            match &owner {
+                Some(access) => order::find_for(&mut conn, id, access)?,
                 None => order::find(&mut conn, id)?,
             }
         };

@@ -19,8 +19,12 @@ fn order_id_of(location: &str) -> i32 {
 }
 
 #[test]
-fn checkout_needs_a_login_and_a_cart() {
+fn checkout_needs_a_cart_and_without_guest_checkout_a_login() {
     let app = TestApp::spawn();
+    let guest = app.client().get("/checkout");
+    assert_eq!(guest.status, 303, "a guest may check out, with a cart");
+    assert_eq!(guest.location().as_deref(), Some("/cart"));
+    let app = TestApp::spawn_with(&[("GUEST_CHECKOUT", "off")]);
     for path in ["/checkout", "/orders", "/orders/1"] {
         let page = app.client().get(path);
         assert_eq!(page.status, 303, "{path}");
