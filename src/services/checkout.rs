@@ -270,10 +270,13 @@ fn place_in_transaction(
         let unpaid = match request.buyer {
             Buyer::User(user_id) => order::count_unpaid(conn, user_id)?,
             Buyer::Guest { client_ip, .. } => {
-                if order_guest::unpaid_from_client(conn, client_ip)? >= request.max_unpaid {
+                let for_address = order_guest::unpaid_for_email(conn, request.email)?;
+                if for_address < request.max_unpaid
+                    && order_guest::unpaid_from_client(conn, client_ip)? >= request.max_unpaid
+                {
                     return Err(Failure::Problem(CheckoutProblem::ClientOverLimit));
                 }
-                order_guest::unpaid_for_email(conn, request.email)?
+                for_address
             }
         };
         if unpaid >= request.max_unpaid {

@@ -604,12 +604,15 @@ pub async fn place(v: Visit, who: Who, form: web::Form<CheckoutForm>) -> Reply {
         }
         Err(CheckoutProblem::TooManyUnpaid(count)) => {
             let mut errors = FormErrors::new();
-            errors.add(
-                "payment_method",
-                format!(
+            let message = match &who {
+                Who::User(_) => format!(
                     "You have {count} unpaid orders, the most we hold at once: pay or cancel one of them first (see Your orders), or pay this one with store credit."
                 ),
-            );
+                Who::Guest(_) => format!(
+                    "This address has {count} unpaid orders, the most we hold at once: pay or cancel one of them first, through the link in its order mail."
+                ),
+            };
+            errors.add("payment_method", message);
             let shown = Shown {
                 checkout_key: form.checkout_key,
                 shipping_method: chosen_method,
@@ -617,7 +620,7 @@ pub async fn place(v: Visit, who: Who, form: web::Form<CheckoutForm>) -> Reply {
                 address: typed,
                 errors,
                 notices: vec!["Nothing was ordered.".to_string()],
-                unpaid_link: true,
+                unpaid_link: matches!(who, Who::User(_)),
                 address_id: address_choice,
                 save_address,
                 email: typed_email.clone(),

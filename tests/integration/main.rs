@@ -12,6 +12,7 @@ mod catalogue;
 mod cli;
 mod coupons;
 mod credit;
+mod guests;
 mod invoices;
 mod limits;
 mod mail;
