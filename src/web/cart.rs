@@ -155,7 +155,7 @@ pub fn describe_discount(
                 format!("{} applied.", coupon.terms().kind.describe(currency))
             }
             (None, _) => format!(
-                "Not applied: your {percent}% discount of {} is larger, and discounts do not add up.",
+                "Not applied: the shop's {percent}% discount ({}) takes off at least as much, and discounts do not add up.",
                 discount.display(currency)
             ),
         };

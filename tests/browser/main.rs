@@ -51,6 +51,7 @@ async fn journeys_in_a_browser_with_javascript_off(browser: Browser) {
     review_and_logout(&h, &ordered).await;
     admin_journey(&h, &ordered).await;
     store_credit_journey(&h, &ordered).await;
+    guest_journey(&h, &ordered).await;
     h.finish().await;
 }
 
@@ -463,6 +464,18 @@ async fn admin_journey(h: &Harness, ordered: &Ordered) {
         .contains(&"20 %".to_string()));
     h.screenshots("admin-taxes").await;
 
+    // A coupon for newcomers.
+    h.open("/admin/coupons/new").await;
+    h.fill("#code", "welcome-15").await;
+    h.fill("#value", "15").await;
+    h.click("form.coupon button").await;
+    assert_eq!(h.text(".flash").await, "Coupon WELCOME-15 added.");
+    assert!(h
+        .texts(".coupons td.code")
+        .await
+        .contains(&"WELCOME-15".to_string()));
+    h.screenshots("admin-coupons").await;
+
     // Store credit for the customer, then log out.
     h.open("/admin/users?q=ada%40example.com").await;
     h.fill("form.credit input[name=amount]", "500.00").await;
@@ -509,4 +522,54 @@ async fn store_credit_journey(h: &Harness, ordered: &Ordered) {
         harness::cents(&h.text(".credit-balance").await),
         50_000 - total
     );
+}
+
+/// A visitor without an account applies a coupon, checks out as a guest, pays by card and
+/// lands on the order's private link.
+async fn guest_journey(h: &Harness, ordered: &Ordered) {
+    h.click(".user-menu form[action='/logout'] button").await;
+    h.open(&ordered.product_path).await;
+    h.fill("form.add-to-cart input[name=quantity]", "1").await;
+    h.click("form.add-to-cart button").await;
+    h.fill("#code", "nope").await;
+    h.click("form.coupon-form button").await;
+    assert!(h
+        .text("#code-error")
+        .await
+        .contains("We do not know this code"));
+    h.fill("#code", "welcome-15").await;
+    h.click("form.coupon-form button").await;
+    assert!(h.text(".coupon-state.applied").await.contains("WELCOME-15"));
+    let discount = harness::cents(&h.text(".totals .discount").await);
+    assert!(discount < 0, "the coupon takes something off");
+    h.screenshots("cart-with-coupon").await;
+
+    h.click("a.button[href='/checkout']").await;
+    assert!(h.text(".guest-choice").await.contains("Log in"));
+    assert_eq!(harness::cents(&h.text(".totals .discount").await), discount);
+    h.fill("#email", "gus@example.com").await;
+    h.fill("#name", "Gus Guest").await;
+    h.fill("#address_line1", "1 Downing Street").await;
+    h.fill("#postcode", "SW1A 2AA").await;
+    h.fill("#city", "London").await;
+    h.select("#country", "GB").await;
+    h.choose("input[name=payment_method][value=card]").await;
+    h.screenshots("guest-checkout").await;
+    h.click("form[action='/checkout'] button.place-order").await;
+    assert_eq!(h.h1().await, "Fake Stripe Checkout");
+    h.click("form button").await;
+
+    let heading = h.h1().await;
+    assert!(heading.starts_with("Order #"), "{heading}");
+    let url = h.client.current_url().await.expect("the url");
+    assert!(
+        url.query().is_some_and(|q| q.starts_with("key=")),
+        "the private link: {url}"
+    );
+    assert_eq!(h.text("dd.status").await, "Paid");
+    assert!(h.text(".totals").await.contains("Coupon WELCOME-15"));
+    assert!(h.text(".guest-note").await.contains("Keep the link"));
+    h.screenshots("guest-order").await;
+    let link = h.mailed_link("gus@example.com", "/orders/").await;
+    assert!(link.contains("?key="), "{link}");
 }

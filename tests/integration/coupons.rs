@@ -252,7 +252,7 @@ fn the_larger_discount_applies_and_the_code_shows_on_order_mail_and_invoice() {
         .contains("Discount (10%)"));
     let note = cart.text(".coupon-state.not-applied").unwrap();
     assert!(
-        note.contains("larger") && note.contains("do not add up"),
+        note.contains("at least as much") && note.contains("do not add up"),
         "{note}"
     );
 
