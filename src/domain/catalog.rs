@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::domain::Money;
+
 /// Products on one list page.
 pub const PAGE_SIZE: i64 = 24;
 /// The highest page number a list accepts (a million products fit in far fewer pages).
@@ -253,6 +255,97 @@ impl Pagination {
     }
 }
 
+/// What a list is narrowed to besides its category and search words: a price range and
+/// "in stock only" (`min_price`, `max_price`, `in_stock=1`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// The lowest price shown.
+    pub min_price: Option<Money>,
+    /// The highest price shown.
+    pub max_price: Option<Money>,
+    /// Only products with stock.
+    pub in_stock: bool,
+}
+
+impl ListFilter {
+    /// Reads the query's values; empty ones (as a GET form sends them) filter nothing.
+    pub fn parse(
+        min_price: Option<&str>,
+        max_price: Option<&str>,
+        in_stock: Option<&str>,
+    ) -> Result<ListFilter, CatalogError> {
+        let amount = |text: Option<&str>, which: &str| -> Result<Option<Money>, CatalogError> {
+            match text.map(str::trim).filter(|t| !t.is_empty()) {
+                None => Ok(None),
+                Some(text) => Money::parse_price(text).map(Some).map_err(|_| {
+                    CatalogError(format!(
+                        "The {which} price must be an amount like 10 or 10.50, not “{text}”."
+                    ))
+                }),
+            }
+        };
+        let min_price = amount(min_price, "lowest")?;
+        let max_price = amount(max_price, "highest")?;
+        if let (Some(min), Some(max)) = (min_price, max_price) {
+            if min > max {
+                return Err(CatalogError(
+                    "The lowest price cannot be above the highest.".into(),
+                ));
+            }
+        }
+        let in_stock = match in_stock.map(str::trim) {
+            None | Some("") | Some("0") => false,
+            Some("1") | Some("on") | Some("true") => true,
+            Some(_) => return Err(CatalogError("in_stock is 1 or left out.".into())),
+        };
+        Ok(ListFilter {
+            min_price,
+            max_price,
+            in_stock,
+        })
+    }
+
+    /// Whether it narrows nothing.
+    pub fn is_empty(&self) -> bool {
+        self.min_price.is_none() && self.max_price.is_none() && !self.in_stock
+    }
+}
+
+/// One link of numbered pagination: a page number, or a gap between numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageItem {
+    /// Page `n`.
+    Page(i64),
+    /// Pages left out ("…").
+    Gap,
+}
+
+impl Pagination {
+    /// The numbers to offer: the first, the last, the current one and two either side of it,
+    /// with a gap where numbers are left out (`1 … 4 5 6 7 8 … 20`). A gap of one page shows
+    /// that page instead.
+    pub fn numbered(&self) -> Vec<PageItem> {
+        let last = self.last_page();
+        let mut shown: Vec<i64> = vec![1, last];
+        shown.extend((self.page - 2)..=(self.page + 2));
+        shown.retain(|n| (1..=last).contains(n));
+        shown.sort_unstable();
+        shown.dedup();
+        let mut items = Vec::new();
+        let mut previous = 0;
+        for n in shown {
+            match n - previous {
+                1 => {}
+                2 => items.push(PageItem::Page(n - 1)),
+                _ => items.push(PageItem::Gap),
+            }
+            items.push(PageItem::Page(n));
+            previous = n;
+        }
+        items
+    }
+}
+
 /// The words of a search, stripped of anything a search engine would read as syntax.
 ///
 /// Quotes, operators and punctuation split words and vanish, so `"NEAR"`, `-x`, `a*` or
@@ -418,6 +511,79 @@ impl fmt::Display for ProductStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_read_amounts_and_refuse_nonsense() {
+        let f = ListFilter::parse(Some("10"), Some("50.50"), Some("1")).unwrap();
+        assert_eq!(f.min_price, Some(Money::from_cents(1_000)));
+        assert_eq!(f.max_price, Some(Money::from_cents(5_050)));
+        assert!(f.in_stock);
+        assert!(ListFilter::parse(Some(""), Some(" "), None)
+            .unwrap()
+            .is_empty());
+        for (min, max, stock) in [
+            (Some("abc"), None, None),
+            (None, Some("-3"), None),
+            (Some("20"), Some("10"), None),
+            (None, None, Some("yes")),
+            (Some("1.234"), None, None),
+        ] {
+            assert!(
+                ListFilter::parse(min, max, stock).is_err(),
+                "{min:?} {max:?} {stock:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn numbered_pages_show_both_ends_the_current_and_two_either_side() {
+        use PageItem::{Gap, Page};
+        let at = |page: i64, pages: i64| Pagination {
+            page,
+            per_page: 1,
+            total: pages,
+        };
+        assert_eq!(
+            at(6, 20).numbered(),
+            [
+                Page(1),
+                Gap,
+                Page(4),
+                Page(5),
+                Page(6),
+                Page(7),
+                Page(8),
+                Gap,
+                Page(20)
+            ]
+        );
+        assert_eq!(at(1, 3).numbered(), [Page(1), Page(2), Page(3)]);
+        assert_eq!(
+            at(4, 9).numbered(),
+            [
+                Page(1),
+                Page(2),
+                Page(3),
+                Page(4),
+                Page(5),
+                Page(6),
+                Gap,
+                Page(9)
+            ]
+        );
+        assert_eq!(at(1, 0).numbered(), [Page(1)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn numbered_pages_are_increasing_and_hold_the_ends_and_the_current(pages in 1i64..500, page in 1i64..500) {
+            let p = Pagination { page: page.min(pages), per_page: 1, total: pages };
+            let numbers: Vec<i64> = p.numbered().into_iter().filter_map(|i| match i { PageItem::Page(n) => Some(n), PageItem::Gap => None }).collect();
+            proptest::prop_assert!(numbers.windows(2).all(|w| w[0] < w[1]));
+            proptest::prop_assert!(numbers.contains(&1) && numbers.contains(&pages) && numbers.contains(&p.page));
+            proptest::prop_assert!(numbers.len() <= 9);
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

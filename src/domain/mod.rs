@@ -19,7 +19,8 @@ pub mod throttle;
 
 pub use cart::{LineChange, Quantity};
 pub use catalog::{
-    PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
+    ListFilter, PageCursor, PageItem, PageNumber, Pagination, ProductSort, ProductStatus,
+    SearchTerms, StockState,
 };
 pub use money::Money;
 pub use order::{AddressInput, OrderStatus, ShippingAddress};

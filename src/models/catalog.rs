@@ -18,7 +18,7 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Integer;
 
 use crate::db::DbConn;
-use crate::domain::{ProductSort, ProductStatus};
+use crate::domain::{ListFilter, ProductSort, ProductStatus};
 use crate::models::product::{lower, ProductCard};
 use crate::schema::{catalog_counts, products};
 
@@ -308,6 +308,54 @@ pub fn count(conn: &mut DbConn, category_id: Option<i32>) -> QueryResult<i64> {
             .first::<Option<i64>>(conn)?
             .unwrap_or(0)),
     }
+}
+
+/// One page of the products on sale narrowed by a price range or stock (and, when given,
+/// to `categories`), in `sort` order, with how many there are in all. Such lists are
+/// numbered and counted: the kept counts do not know prices, and keyset links are kept for
+/// the plain lists.
+pub fn narrowed_page(
+    conn: &mut DbConn,
+    categories: Option<&[i32]>,
+    filter: &ListFilter,
+    sort: ProductSort,
+    (offset, per_page): (i64, i64),
+) -> QueryResult<(Vec<ProductCard>, i64)> {
+    use products::{created_at, id, price_cents, rating_count};
+    let narrowed = || {
+        let mut query = products::table
+            .filter(products::status.eq(ProductStatus::Active.as_str()))
+            .into_boxed::<crate::db::MultiBackend>();
+        if let Some(ids) = categories {
+            query = query.filter(products::category_id.eq_any(ids.to_vec()));
+        }
+        if let Some(min) = filter.min_price {
+            query = query.filter(price_cents.ge(min.cents()));
+        }
+        if let Some(max) = filter.max_price {
+            query = query.filter(price_cents.le(max.cents()));
+        }
+        if filter.in_stock {
+            query = query.filter(products::stock.gt(0));
+        }
+        query
+    };
+    let total: i64 = narrowed().count().get_result(conn)?;
+    let ordered = match sort {
+        ProductSort::Newest | ProductSort::Relevance => {
+            narrowed().order((created_at.desc(), id.desc()))
+        }
+        ProductSort::PriceAsc => narrowed().order((price_cents.asc(), id.asc())),
+        ProductSort::PriceDesc => narrowed().order((price_cents.desc(), id.desc())),
+        ProductSort::Name => narrowed().order((lower(products::name).asc(), id.asc())),
+        ProductSort::Rating => narrowed().order((RatingKey.desc(), rating_count.desc(), id.desc())),
+    };
+    let cards = ordered
+        .limit(per_page)
+        .offset(offset)
+        .select(ProductCard::as_select())
+        .load(conn)?;
+    Ok((cards, total))
 }
 
 #[cfg(test)]

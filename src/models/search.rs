@@ -19,7 +19,7 @@ use diesel::sql_types::BigInt;
 
 use crate::db::DbConn;
 use crate::domain::catalog::SEARCH_CANDIDATES;
-use crate::domain::{Pagination, ProductSort, SearchTerms};
+use crate::domain::{ListFilter, Pagination, ProductSort, SearchTerms};
 use crate::models::catalog::RATING_KEY_SQL;
 use crate::models::fixed_sql::FixedSql;
 use crate::models::product::ProductCard;
@@ -152,24 +152,66 @@ fn sort_sql(sort: ProductSort) -> SortSql {
     }
 }
 
-/// Appends the newest `limit` products on sale (in `category` when given) that `matcher`
+/// What a search is narrowed to: some categories, a price range, stock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Narrowing<'a> {
+    /// Only products of these categories.
+    pub categories: Option<&'a [i32]>,
+    /// The price range and "in stock only".
+    pub filter: ListFilter,
+}
+
+impl Narrowing<'_> {
+    fn narrows(&self) -> bool {
+        self.categories.is_some() || !self.filter.is_empty()
+    }
+}
+
+/// Appends the newest `limit` products on sale (narrowed by `narrowing`) that `matcher`
 /// finds for `words`.
 fn candidates(
     query: FixedSql,
     matcher: &Matcher,
     words: &str,
-    category: Option<i32>,
+    narrowing: &Narrowing<'_>,
     limit: i64,
 ) -> FixedSql {
-    let query = match category {
-        None => query.sql(matcher.head).text(words).sql(matcher.tail),
-        Some(id) => query
-            .sql(matcher.head_in_category)
+    if !narrowing.narrows() {
+        return query
+            .sql(matcher.head)
             .text(words)
             .sql(matcher.tail)
-            .sql(" AND p.category_id = ")
-            .nullable_int(Some(id)),
-    };
+            .sql(" ORDER BY ")
+            .sql(matcher.key)
+            .sql(" DESC LIMIT ")
+            .big_int(limit);
+    }
+    let mut query = query
+        .sql(matcher.head_in_category)
+        .text(words)
+        .sql(matcher.tail);
+    if let Some(ids) = narrowing.categories {
+        query = query.sql(" AND p.category_id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                query = query.sql(", ");
+            }
+            query = query.nullable_int(Some(*id));
+        }
+        if ids.is_empty() {
+            query = query.sql("NULL");
+        }
+        query = query.sql(")");
+    }
+    if let Some(min) = narrowing.filter.min_price {
+        query = query.sql(" AND p.price_cents >= ").big_int(min.cents());
+    }
+    if let Some(max) = narrowing.filter.max_price {
+        query = query.sql(" AND p.price_cents <= ").big_int(max.cents());
+    }
+    if narrowing.filter.in_stock {
+        query = query.sql(" AND p.stock > 0");
+    }
     query
         .sql(" ORDER BY ")
         .sql(matcher.key)
@@ -178,21 +220,21 @@ fn candidates(
 }
 
 /// The common part of both queries: the tiers' candidates and the results they make.
-fn results(engine: &EngineSql, sort: &SortSql, words: &str, category: Option<i32>) -> FixedSql {
+fn results(engine: &EngineSql, sort: &SortSql, words: &str, narrowing: &Narrowing<'_>) -> FixedSql {
     let join = if sort.columns.is_empty() {
         ""
     } else {
         " JOIN products p ON p.id = c.id"
     };
     let query = FixedSql::new(engine.cache).sql("WITH named AS (");
-    let query = candidates(query, &engine.named, words, category, SEARCH_CANDIDATES)
+    let query = candidates(query, &engine.named, words, narrowing, SEARCH_CANDIDATES)
         .sql("), anywhere AS (");
     // One more than a tier holds, to learn whether more products match.
     candidates(
         query,
         &engine.anywhere,
         words,
-        category,
+        narrowing,
         SEARCH_CANDIDATES + 1,
     )
     .sql("), kept AS (SELECT id FROM anywhere ORDER BY id DESC LIMIT ")
@@ -214,12 +256,12 @@ fn run(
     conn: &mut DbConn,
     engine: &EngineSql,
     words: &str,
-    category: Option<i32>,
+    narrowing: &Narrowing<'_>,
     sort: ProductSort,
     page: &Pagination,
 ) -> QueryResult<SearchPage> {
     let sort = sort_sql(sort);
-    let mut query = results(engine, &sort, words, category)
+    let mut query = results(engine, &sort, words, narrowing)
         .sql(", page AS (SELECT id, ROW_NUMBER() OVER (ORDER BY ");
     for piece in sort.order {
         query = query.sql(piece);
@@ -245,7 +287,7 @@ fn run(
         Some(row) => (row.total, row.found),
         // A page past the end has no rows to carry the counts.
         None => {
-            let counts = results(engine, &sort, words, category)
+            let counts = results(engine, &sort, words, narrowing)
                 .sql(
                     "SELECT (SELECT count(*) FROM results) AS total, \
                      (SELECT count(*) FROM anywhere) AS found",
@@ -261,11 +303,11 @@ fn run(
     })
 }
 
-/// The products on sale matching `terms` (optionally in one category), one page of them.
+/// The products on sale matching `terms` (narrowed by `narrowing`), one page of them.
 pub fn search(
     conn: &mut DbConn,
     terms: &SearchTerms,
-    category_id: Option<i32>,
+    narrowing: &Narrowing<'_>,
     sort: ProductSort,
     page: &Pagination,
 ) -> QueryResult<SearchPage> {
@@ -280,9 +322,9 @@ pub fn search(
         DbConn::Sqlite(_) => (&SQLITE, terms.fts5_query(false), terms.fts5_query(true)),
         DbConn::Pg(_) => (&POSTGRES, terms.tsquery(false), terms.tsquery(true)),
     };
-    let found = run(conn, engine, &whole, category_id, sort, page)?;
+    let found = run(conn, engine, &whole, narrowing, sort, page)?;
     if found.total > 0 || !terms.has_long_words() {
         return Ok(found);
     }
-    run(conn, engine, &prefixes, category_id, sort, page)
+    run(conn, engine, &prefixes, narrowing, sort, page)
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::db;
 use crate::domain::cart::MAX_PER_LINE;
-use crate::domain::catalog::{CatalogError, MAX_QUERY_CHARS, PAGE_SIZE};
+use crate::domain::catalog::{CatalogError, ListFilter, MAX_QUERY_CHARS, PAGE_SIZE};
 use crate::domain::review;
 use crate::domain::{
     PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
@@ -17,7 +17,7 @@ use crate::models::catalog::{self, Window};
 use crate::models::category::{self, Category, CategoryLink};
 use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
-use crate::models::search;
+use crate::models::search::{self, Narrowing};
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
@@ -57,6 +57,17 @@ pub struct ListParams {
     page: Option<String>,
     after: Option<String>,
     before: Option<String>,
+    min_price: Option<String>,
+    max_price: Option<String>,
+    in_stock: Option<String>,
+}
+
+/// The filter form's values as typed, to show them again.
+#[derive(Debug, Default, Clone)]
+pub struct FilterShown {
+    min_price: String,
+    max_price: String,
+    in_stock: bool,
 }
 
 /// One link of the sort menu.
@@ -79,6 +90,10 @@ struct ListPage {
     /// More products match the search than its results hold.
     more_matches: bool,
     links: PageLinks,
+    /// The filter form's values.
+    filter: FilterShown,
+    /// The sort chosen, for the filter form (empty: the default).
+    sort_value: String,
 }
 
 /// The HTML of the first "All products" page showing `products` out of `total`: the
@@ -90,7 +105,8 @@ pub fn product_list_html(
 ) -> Result<String, askama::Error> {
     let sort = ProductSort::Newest;
     let pagination = Pagination::new(PageNumber::FIRST, PAGE_SIZE, total);
-    let mut links = PageLinks::new(&pagination, |n| list_url(None, "", None, n, None));
+    let none = ListFilter::default();
+    let mut links = PageLinks::new(&pagination, |n| list_url((None, "", None), &none, n, None));
     links.of = page.count(pagination.last_page());
     ListPage {
         page,
@@ -102,6 +118,8 @@ pub fn product_list_html(
         pagination,
         more_matches: false,
         links,
+        filter: FilterShown::default(),
+        sort_value: String::new(),
     }
     .render()
 }
@@ -121,9 +139,8 @@ fn sort_choices(sort: ProductSort, searching: bool) -> Vec<SortChoice> {
 
 /// The URL of another page of the same list, starting from `cursor` when given.
 fn list_url(
-    category: Option<&str>,
-    query: &str,
-    sort: Option<ProductSort>,
+    (category, query, sort): (Option<&str>, &str, Option<ProductSort>),
+    filter: &ListFilter,
     page: i64,
     cursor: Option<PageCursor>,
 ) -> String {
@@ -136,6 +153,15 @@ fn list_url(
     }
     if let Some(sort) = sort {
         pairs.push(("sort", sort.as_str().to_string()));
+    }
+    if let Some(min) = filter.min_price {
+        pairs.push(("min_price", min.to_decimal_string()));
+    }
+    if let Some(max) = filter.max_price {
+        pairs.push(("max_price", max.to_decimal_string()));
+    }
+    if filter.in_stock {
+        pairs.push(("in_stock", "1".to_string()));
     }
     if page > 1 {
         pairs.push(("page", page.to_string()));
@@ -170,7 +196,31 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
     let sort = ProductSort::parse(params.sort.as_deref(), searching)?;
     let page_number = PageNumber::parse(params.page.as_deref())?;
     let cursor = PageCursor::parse(params.after.as_deref(), params.before.as_deref())?;
-    let slug = params.category.filter(|s| !s.trim().is_empty());
+    let filter = ListFilter::parse(
+        params.min_price.as_deref(),
+        params.max_price.as_deref(),
+        params.in_stock.as_deref(),
+    )?;
+    let shown_filter = FilterShown {
+        min_price: params
+            .min_price
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(20)
+            .collect(),
+        max_price: params
+            .max_price
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(20)
+            .collect(),
+        in_stock: filter.in_stock,
+    };
+    let slug = params.category.clone().filter(|s| !s.trim().is_empty());
 
     let (category, products, pagination, more_matches) = db::read(&state.pool, move |conn| {
         let category = match slug {
@@ -180,14 +230,30 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
             None => None,
         };
         let category_id = category.as_ref().map(|c| c.id);
+        let categories: Option<Vec<i32>> = category_id.map(|id| vec![id]);
+        let narrowing = Narrowing {
+            categories: categories.as_deref(),
+            filter,
+        };
         if searching {
             let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
-            let found = search::search(conn, &terms, category_id, sort, &wanted)?;
+            let found = search::search(conn, &terms, &narrowing, sort, &wanted)?;
             Ok((
                 category,
                 found.cards,
                 Pagination::new(page_number, PAGE_SIZE, found.total),
                 found.more,
+            ))
+        } else if !filter.is_empty() {
+            let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
+            let window = (wanted.offset(), PAGE_SIZE);
+            let (cards, total) =
+                catalog::narrowed_page(conn, narrowing.categories, &filter, sort, window)?;
+            Ok((
+                category,
+                cards,
+                Pagination::new(page_number, PAGE_SIZE, total),
+                false,
             ))
         } else {
             let total = catalog::count(conn, category_id)?;
@@ -217,20 +283,23 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
 
     let slug = category.as_ref().map(|c| c.slug.as_str());
     let explicit_sort = params.sort.as_ref().map(|_| sort);
-    // Search results are bounded and numbered; lists resume from the product at their edge
-    // (page 1 needs no cursor).
-    let (first_id, last_id) = match (searching, products.first(), products.last()) {
-        (false, Some(first), Some(last)) => (Some(first.id), Some(last.id)),
+    // Search results and filtered lists are bounded and numbered; plain lists resume from
+    // the product at their edge (page 1 needs no cursor).
+    let keyset = !searching && filter.is_empty();
+    let (first_id, last_id) = match (keyset, products.first(), products.last()) {
+        (true, Some(first), Some(last)) => (Some(first.id), Some(last.id)),
         _ => (None, None),
     };
+    let list = (slug, query.as_str(), explicit_sort);
     let mut links = PageLinks::new(&pagination, |n| {
         let cursor = if n < pagination.page {
             first_id.filter(|_| n > 1).map(PageCursor::Before)
         } else {
             last_id.map(PageCursor::After)
         };
-        list_url(slug, &query, explicit_sort, n, cursor)
-    });
+        list_url(list, &filter, n, cursor)
+    })
+    .numbered_at(&pagination, |n| list_url(list, &filter, n, None));
     links.of = page.count(pagination.last_page());
     let mut heading = match (&category, searching) {
         (Some(c), true) => format!("“{query}” in {}", c.name),
@@ -255,6 +324,8 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
             pagination,
             more_matches,
             links,
+            filter: shown_filter,
+            sort_value: explicit_sort.map_or(String::new(), |s| s.as_str().to_string()),
         },
     )
 }

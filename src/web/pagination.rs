@@ -1,7 +1,7 @@
 //! The links under a paginated list ("← Previous · Page 2 of 9 · Next →"), rendered by the
 //! `pagination` macro in `templates/macros.html` for every list of the shop.
 
-use crate::domain::catalog::Pagination;
+use crate::domain::catalog::{PageItem, Pagination};
 
 /// Where the previous and next pages of a list are, and how the links read.
 #[derive(Debug, Clone)]
@@ -18,6 +18,39 @@ pub struct PageLinks {
     pub previous_label: &'static str,
     /// The text of the link to the next page.
     pub next_label: &'static str,
+    /// Numbered links: the first and last pages, the current one and two either side, with
+    /// gaps.
+    pub numbers: Vec<NumberLink>,
+}
+
+/// One numbered link, or a gap.
+#[derive(Debug, Clone)]
+pub struct NumberLink {
+    /// The page number as shown ("…" for a gap).
+    pub label: String,
+    /// Where it leads; `None` for a gap and for the page shown.
+    pub url: Option<String>,
+    /// Whether it is the page shown.
+    pub current: bool,
+}
+
+fn numbers(pagination: &Pagination, url: impl Fn(i64) -> String) -> Vec<NumberLink> {
+    pagination
+        .numbered()
+        .into_iter()
+        .map(|item| match item {
+            PageItem::Page(n) => NumberLink {
+                label: n.to_string(),
+                url: (n != pagination.page).then(|| url(n)),
+                current: n == pagination.page,
+            },
+            PageItem::Gap => NumberLink {
+                label: "…".to_string(),
+                url: None,
+                current: false,
+            },
+        })
+        .collect()
 }
 
 impl PageLinks {
@@ -30,6 +63,16 @@ impl PageLinks {
             next: pagination.next().map(&url),
             previous_label: "← Previous",
             next_label: "Next →",
+            numbers: numbers(pagination, &url),
+        }
+    }
+
+    /// The same links with the numbered ones at `url(n)` (a list whose previous and next
+    /// links carry more than the page number).
+    pub fn numbered_at(self, pagination: &Pagination, url: impl Fn(i64) -> String) -> PageLinks {
+        PageLinks {
+            numbers: numbers(pagination, url),
+            ..self
         }
     }
 
@@ -69,6 +112,10 @@ mod tests {
             n.to_string()
         });
         assert!(!only.any());
+        let labels: Vec<&str> = links.numbers.iter().map(|n| n.label.as_str()).collect();
+        assert_eq!(labels, ["1", "2", "3", "4"]);
+        assert!(links.numbers[1].current && links.numbers[1].url.is_none());
+        assert_eq!(links.numbers[3].url.as_deref(), Some("/x?page=4"));
         assert_eq!(links.newest_first().previous_label, "← Newer");
         Ok(())
     }

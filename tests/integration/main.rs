@@ -6,6 +6,7 @@ mod support;
 mod accounts;
 mod addresses;
 mod admin;
+mod browsing;
 mod card;
 mod cart;
 mod catalogue;
