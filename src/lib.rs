@@ -317,6 +317,11 @@ pub fn app(
         // Operations
         .route("/healthz", web::get().to(health::healthz))
         .route("/robots.txt", web::get().to(assets::robots))
+        .route("/sitemap.xml", web::get().to(web::seo::sitemap))
+        .route(
+            "/{name:sitemap-[0-9]+\\.xml}",
+            web::get().to(web::seo::sitemap_part),
+        )
         .route("/static/{name}", web::get().to(assets::file))
         .route("/uploads/{name}", web::get().to(uploads::serve))
         .default_service(aweb::to(web::not_found))

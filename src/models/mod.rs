@@ -49,6 +49,7 @@ pub mod search;
 pub mod session;
 pub mod settings;
 pub mod shipping;
+pub mod sitemap;
 pub mod stored_enums;
 pub mod tax_rate;
 pub mod throttle;

@@ -79,12 +79,13 @@ pub async fn file(req: HttpRequest, name: web::Path<String>) -> Result<HttpRespo
 
 /// `GET /robots.txt`: keeps crawlers out of private pages. Served from memory, it is also
 /// the benchmark's ceiling route.
-pub async fn robots() -> HttpResponse {
+pub async fn robots(state: actix_web::web::Data<crate::web::state::AppState>) -> HttpResponse {
+    let base = state.config.public_url.trim_end_matches('/');
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")
         .insert_header(CacheControl(vec![
             CacheDirective::Public,
             CacheDirective::MaxAge(86_400),
         ]))
-        .body(ROBOTS)
+        .body(format!("{ROBOTS}Sitemap: {base}/sitemap.xml\n"))
 }

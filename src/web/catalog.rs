@@ -11,7 +11,7 @@ use crate::domain::cart::MAX_PER_LINE;
 use crate::domain::catalog::{CatalogError, ListFilter, MAX_QUERY_CHARS, PAGE_SIZE};
 use crate::domain::review;
 use crate::domain::{
-    PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
+    Money, PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
 };
 use crate::models::catalog::{self, Window};
 use crate::models::category::{self, Category, CategoryLink};
@@ -22,6 +22,7 @@ use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
 use crate::web::pagination::PageLinks;
+use crate::web::seo::{self, product_meta, PageMeta, ProductFacts};
 use crate::web::state::AppState;
 use crate::web::visit::{path_id, Reply, Visit};
 
@@ -44,6 +45,15 @@ struct HomePage {
 /// `GET /`: categories, the newest products and a search box.
 pub async fn home(state: web::Data<AppState>, page: PageContext) -> Result<HttpResponse, AppError> {
     let newest = db::read(&state.pool, |conn| Ok(catalog::newest(conn, HOME_NEWEST)?)).await?;
+    let mut page = page;
+    page.meta = Some(PageMeta {
+        canonical: format!("{}/", state.config.public_url.trim_end_matches('/')),
+        description: seo::description(&format!(
+            "{}: good things, sold simply. Browse the categories and the newest products.",
+            page.shop_name
+        )),
+        ..PageMeta::default()
+    });
     render(StatusCode::OK, &HomePage { page, newest })
 }
 
@@ -312,6 +322,27 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
     }
     let sort_choices = sort_choices(sort, searching);
     page.search = query.clone();
+    let about = match &category {
+        Some(c) if !c.description.trim().is_empty() => c.description.clone(),
+        _ => format!("{heading} at {}.", page.shop_name),
+    };
+    // The canonical address names what the page shows and nothing else: no cursor, no
+    // tracking parameters, no sort that is the default anyway.
+    let default_sort = ProductSort::parse(None, searching)?;
+    let canonical_list = (
+        slug,
+        query.as_str(),
+        explicit_sort.filter(|s| *s != default_sort),
+    );
+    page.meta = Some(PageMeta {
+        canonical: format!(
+            "{}{}",
+            state.config.public_url.trim_end_matches('/'),
+            list_url(canonical_list, &filter, pagination.page, None)
+        ),
+        description: seo::description(&about),
+        ..PageMeta::default()
+    });
     render(
         StatusCode::OK,
         &ListPage {
@@ -440,6 +471,25 @@ pub async fn product_page(
         view.rating = rating.to_string();
         view.body = body.clone();
     }
+    let mut page = page;
+    let base = state.config.public_url.trim_end_matches('/');
+    let facts = ProductFacts {
+        id: product.id,
+        name: &product.name,
+        description: &product.description,
+        price: Money::from_cents(product.price_cents).to_decimal_string(),
+        currency: state.config.currency.to_uppercase(),
+        in_stock: product.stock > 0 && product.status == ProductStatus::Active,
+        image: product
+            .image
+            .as_ref()
+            .map(|name| format!("{base}/uploads/{name}")),
+        sku: format!("P{}", product.id),
+    };
+    page.meta = Some(product_meta(
+        format!("{base}/products/{}", product.id),
+        &facts,
+    ));
     let paragraphs = product
         .description
         .split("\n\n")

@@ -72,6 +72,7 @@ pub mod pagination;
 pub mod payments;
 pub mod reviews;
 pub mod security_headers;
+pub mod seo;
 pub mod session_store;
 pub mod state;
 pub mod uploads;

@@ -46,6 +46,8 @@ pub struct PageContext {
     pub shop_name: Arc<str>,
     /// The footer's sentence about tax.
     pub tax_sentence: &'static str,
+    /// What search engines read in the head: canonical address, description, product data.
+    pub meta: Option<crate::web::seo::PageMeta>,
 }
 
 impl PageContext {
@@ -62,6 +64,7 @@ impl PageContext {
             cart_count: 0,
             shop_name: Arc::from("shopfront"),
             tax_sentence: "prices include tax",
+            meta: None,
         }
     }
 
@@ -160,6 +163,7 @@ impl FromRequest for PageContext {
                 cart_count,
                 shop_name: Arc::from(settings.shop_name.as_str()),
                 tax_sentence: settings.tax_sentence(),
+                meta: None,
             })
         })
     }

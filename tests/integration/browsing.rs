@@ -103,5 +103,8 @@ fn long_lists_have_numbered_pages_that_keep_the_filters() {
     assert_eq!(all.texts(".page-numbers li"), ["1", "2", "3"]);
     let links = all.attrs(".page-numbers a", "href");
     assert_eq!(links, ["/products", "/products?page=3"].map(String::from));
-    assert!(all.attrs("a[rel=next]", "href")[0].contains("after="), "keyset next link");
+    assert!(
+        all.attrs("a[rel=next]", "href")[0].contains("after="),
+        "keyset next link"
+    );
 }

@@ -25,5 +25,6 @@ mod payments;
 mod races;
 mod refunds;
 mod reviews;
+mod seo;
 mod settings;
 mod tax;
