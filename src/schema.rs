@@ -8,6 +8,7 @@ diesel::table! {
         description -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        parent_id -> Nullable<Integer>,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod cart;
 pub mod catalog;
+pub mod category_tree;
 pub mod coupon;
 pub mod money;
 pub mod order;

@@ -22,6 +22,8 @@ pub struct Category {
     pub created_at: NaiveDateTime,
     /// When it last changed (UTC).
     pub updated_at: NaiveDateTime,
+    /// The category it sits in, if it is not at the top level.
+    pub parent_id: Option<i32>,
 }
 
 /// A category to insert.
@@ -38,6 +40,8 @@ pub struct NewCategory<'a> {
     pub created_at: NaiveDateTime,
     /// Same as `created_at` for a new row.
     pub updated_at: NaiveDateTime,
+    /// The category it sits in (none: the top level).
+    pub parent_id: Option<i32>,
 }
 
 /// What a link to a category needs: the navigation and product pages use it.
@@ -118,13 +122,12 @@ pub fn product_count(conn: &mut DbConn, id: i32) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Changes a category's name, slug and description.
+/// Changes a category's name, slug, description and parent.
 pub fn update(
     conn: &mut DbConn,
     id: i32,
-    slug: &str,
-    name: &str,
-    description: &str,
+    (slug, name, description): (&str, &str, &str),
+    parent_id: Option<i32>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(categories::table.find(id))
@@ -132,12 +135,112 @@ pub fn update(
             categories::slug.eq(slug),
             categories::name.eq(name),
             categories::description.eq(description),
+            categories::parent_id.eq(parent_id),
             categories::updated_at.eq(now),
         ))
         .execute(conn)
 }
 
+/// A category in the tree, with its products on sale (its own, not its subcategories').
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeRow {
+    /// Primary key.
+    pub id: i32,
+    /// Its parent.
+    pub parent_id: Option<i32>,
+    /// URL-safe name.
+    pub slug: String,
+    /// Shown to shoppers.
+    pub name: String,
+    /// Its own products on sale, from the kept counts.
+    pub active: i64,
+}
+
+/// Every category with its parent and its own count of products on sale, A to Z.
+pub fn tree_rows(conn: &mut DbConn) -> QueryResult<Vec<TreeRow>> {
+    use crate::schema::catalog_counts;
+    let rows: Vec<(i32, Option<i32>, String, String, Option<i32>)> = categories::table
+        .left_join(catalog_counts::table.on(catalog_counts::category_id.eq(categories::id)))
+        .order((categories::name.asc(), categories::id.asc()))
+        .select((
+            categories::id,
+            categories::parent_id,
+            categories::slug,
+            categories::name,
+            catalog_counts::active.nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, parent_id, slug, name, active)| TreeRow {
+            id,
+            parent_id,
+            slug,
+            name,
+            active: i64::from(active.unwrap_or(0)),
+        })
+        .collect())
+}
+
+/// The tree of the categories `rows` describe.
+pub fn tree_of(rows: &[TreeRow]) -> crate::domain::category_tree::Tree {
+    crate::domain::category_tree::Tree::new(rows.iter().map(|r| (r.id, r.parent_id)))
+}
+
+/// Locks every category row until the transaction ends (PostgreSQL; SQLite's write
+/// transactions are serial), so two moves checked at once cannot make a cycle together.
+pub fn lock_all(conn: &mut DbConn) -> QueryResult<()> {
+    let ids = categories::table
+        .select(categories::id)
+        .order(categories::id.asc());
+    match conn {
+        DbConn::Sqlite(conn) => ids.load::<i32>(conn).map(|_| ()),
+        DbConn::Pg(conn) => ids.for_update().load::<i32>(conn).map(|_| ()),
+    }
+}
+
+/// How many categories sit directly in `id`.
+pub fn child_count(conn: &mut DbConn, id: i32) -> QueryResult<i64> {
+    categories::table
+        .filter(categories::parent_id.eq(id))
+        .count()
+        .get_result(conn)
+}
+
+/// The top-level categories as links, A to Z: the header's navigation.
+pub fn top_links(conn: &mut DbConn) -> QueryResult<Vec<CategoryLink>> {
+    categories::table
+        .filter(categories::parent_id.is_null())
+        .select(CategoryLink::as_select())
+        .order((categories::name.asc(), categories::id.asc()))
+        .load(conn)
+}
+
 /// Deletes a category (the database refuses while it has products).
 pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
     diesel::delete(categories::table.find(id)).execute(conn)
+}
+
+/// The categories above one whose parent is `parent`, from the top level down (at most
+/// [`MAX_DEPTH`](crate::domain::category_tree::MAX_DEPTH) reads; none for a top-level one).
+pub fn ancestors(conn: &mut DbConn, parent: Option<i32>) -> QueryResult<Vec<CategoryLink>> {
+    let mut out = Vec::new();
+    let mut next = parent;
+    while let Some(id) = next {
+        if out.len() >= crate::domain::category_tree::MAX_DEPTH {
+            break;
+        }
+        let Some((link, parent)) = categories::table
+            .find(id)
+            .select((CategoryLink::as_select(), categories::parent_id))
+            .first::<(CategoryLink, Option<i32>)>(conn)
+            .optional()?
+        else {
+            break;
+        };
+        out.push(link);
+        next = parent;
+    }
+    out.reverse();
+    Ok(out)
 }

@@ -116,11 +116,15 @@ pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
 pub fn find_with_category(
     conn: &mut DbConn,
     id: i32,
-) -> QueryResult<Option<(Product, CategoryLink)>> {
+) -> QueryResult<Option<(Product, CategoryLink, Option<i32>)>> {
     products::table
         .inner_join(categories::table)
         .filter(products::id.eq(id))
-        .select((Product::as_select(), CategoryLink::as_select()))
+        .select((
+            Product::as_select(),
+            CategoryLink::as_select(),
+            categories::parent_id,
+        ))
         .first(conn)
         .optional()
 }

@@ -413,6 +413,7 @@ pub fn seed_bench(
                         description: "",
                         created_at: now,
                         updated_at: now,
+                        parent_id: None,
                     },
                 )
             })

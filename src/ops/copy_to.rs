@@ -69,7 +69,7 @@ macro_rules! shop_tables {
             ]),
             $each!($($args)* categories by id: i32, BATCH, [
                 id: i32, slug: Text, name: Text, description: Text, created_at: Time,
-                updated_at: Time,
+                updated_at: Time, parent_id: Maybe<i32>,
             ]),
             $each!($($args)* products by id: i32, BATCH, [
                 id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,

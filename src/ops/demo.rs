@@ -1,5 +1,6 @@
-//! The demo catalogue: seven categories and about 180 products, enough that pagination,
-//! search and every stock state show on first start. Deterministic: the same data each time.
+//! The demo catalogue: nine categories (Outdoor › Camping › Camp Kitchen nest three deep)
+//! and about 180 products, enough that pagination, search and every stock state show on
+//! first start. Deterministic: the same data each time.
 
 use chrono::TimeDelta;
 use diesel::prelude::*;
@@ -61,44 +62,65 @@ struct DemoCategory {
     slug: &'static str,
     name: &'static str,
     description: &'static str,
+    /// The index of its parent in [`CATEGORIES`], which comes before it.
+    parent: Option<usize>,
 }
 
-const CATEGORIES: [DemoCategory; 7] = [
+const CATEGORIES: [DemoCategory; 9] = [
     DemoCategory {
         slug: "books",
         name: "Books",
         description:
             "Novels, cookbooks, field guides and histories, chosen by people who read them.",
+        parent: None,
     },
     DemoCategory {
         slug: "kitchen",
         name: "Kitchen",
         description: "Cookware, knives and the small tools that make cooking a pleasure.",
+        parent: None,
     },
     DemoCategory {
         slug: "garden",
         name: "Garden",
         description: "Seeds, tools and planters for balconies, allotments and back gardens.",
+        parent: None,
     },
     DemoCategory {
         slug: "outdoor",
         name: "Outdoor",
         description: "Gear for long walks, wild camps and cold mornings outside.",
+        parent: None,
     },
     DemoCategory {
         slug: "stationery",
         name: "Stationery",
         description: "Notebooks, pens and paper goods for people who still write by hand.",
+        parent: None,
     },
     DemoCategory {
         slug: "coffee-tea",
         name: "Coffee & Tea",
         description: "Beans, leaves and the gear to brew them well.",
+        parent: None,
     },
     DemoCategory {
         slug: "toys-games",
         name: "Toys & Games",
         description: "Board games, puzzles and wooden toys for every age.",
+        parent: None,
+    },
+    DemoCategory {
+        slug: "camping",
+        name: "Camping",
+        description: "Light, sturdy gear for nights outdoors.",
+        parent: Some(3),
+    },
+    DemoCategory {
+        slug: "camp-kitchen",
+        name: "Camp Kitchen",
+        description: "Stoves and pots for cooking under the sky.",
+        parent: Some(7),
     },
 ];
 
@@ -250,9 +272,15 @@ fn demo_products() -> Vec<DemoProduct> {
     ];
     for (offset, items) in groups.into_iter().enumerate() {
         for item in items {
+            // Outdoor › Camping › Camp Kitchen: a three-level branch.
+            let category = match item.name {
+                "Lightweight Camping Stove" => 8,
+                "Wool Blanket" | "Rechargeable Head Torch" => 7,
+                _ => offset + 1,
+            };
             for (variant, price) in item.variants {
                 out.push(DemoProduct {
-                    category: offset + 1,
+                    category,
                     name: format!("{}, {variant}", item.name),
                     description: item.description.to_string(),
                     price_cents: *price,
@@ -285,6 +313,7 @@ pub fn seed_demo(conn: &mut DbConn) -> Result<SeedSummary, SeedError> {
                     description: c.description,
                     created_at: now,
                     updated_at: now,
+                    parent_id: c.parent.map(|i| category_ids[i]),
                 },
             )?);
         }

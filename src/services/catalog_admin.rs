@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::result::Error as DieselError;
 
 use crate::db::{self, DbConn};
+use crate::domain::category_tree::TreeProblem;
 use crate::domain::product::ProductDraft;
 use crate::domain::slug::Slug;
 use crate::domain::{Money, ProductStatus};
@@ -180,18 +181,43 @@ pub enum CategoryProblem {
     SlugTaken,
     /// It still holds this many products.
     HasProducts(i64),
+    /// It still holds this many categories.
+    HasChildren(i64),
+    /// The parent chosen would make a cycle or too deep a tree.
+    Parent(TreeProblem),
+}
+
+/// Checks `parent` for category `id` (`None`: a new one) against the tree as it is, with
+/// every category row locked until the transaction ends.
+fn check_parent(
+    conn: &mut DbConn,
+    id: Option<i32>,
+    parent: Option<i32>,
+) -> Result<Result<(), TreeProblem>, AppError> {
+    category::lock_all(conn)?;
+    let rows = category::tree_rows(conn)?;
+    Ok(category::tree_of(&rows).check_parent(id, parent))
+}
+
+fn parent_slug(conn: &mut DbConn, parent: Option<i32>) -> Result<String, AppError> {
+    Ok(match parent {
+        Some(id) => category_slug(conn, id)?.unwrap_or_default(),
+        None => String::new(),
+    })
 }
 
 /// Creates a category.
 pub fn create_category(
     conn: &mut DbConn,
     actor: &Actor,
-    slug: &Slug,
-    name: &str,
-    description: &str,
+    (slug, name, description): (&Slug, &str, &str),
+    parent: Option<i32>,
     now: NaiveDateTime,
 ) -> Outcome<i32, CategoryProblem> {
     let created = db::transaction(conn, |conn| {
+        if let Err(problem) = check_parent(conn, None, parent)? {
+            return Ok(Err(CategoryProblem::Parent(problem)));
+        }
         let id = category::insert(
             conn,
             &NewCategory {
@@ -200,19 +226,21 @@ pub fn create_category(
                 description,
                 created_at: now,
                 updated_at: now,
+                parent_id: parent,
             },
         )?;
         let mut changes = Changes::new();
         changes
             .field("name", "", name)
             .field("slug", "", slug.as_str())
-            .field("description", "", gist(description));
+            .field("description", "", gist(description))
+            .field("parent", "", parent_slug(conn, parent)?);
         actor.record(conn, "category.create", ("category", id), changes, "", now)?;
-        Ok(id)
+        Ok(Ok(id))
     });
     match created {
         Err(e) if is_unique_violation(&e) => Ok(Err(CategoryProblem::SlugTaken)),
-        other => other.map(Ok),
+        other => other,
     }
 }
 
@@ -221,24 +249,32 @@ pub fn update_category(
     conn: &mut DbConn,
     actor: &Actor,
     id: i32,
-    slug: &Slug,
-    name: &str,
-    description: &str,
+    (slug, name, description): (&Slug, &str, &str),
+    parent: Option<i32>,
     now: NaiveDateTime,
 ) -> Outcome<(), CategoryProblem> {
     let updated = db::transaction(conn, |conn| {
         let before = category::find(conn, id)?.ok_or(AppError::NotFound)?;
-        category::update(conn, id, slug.as_str(), name, description, now)?;
+        if let Err(problem) = check_parent(conn, Some(id), parent)? {
+            return Ok(Err(CategoryProblem::Parent(problem)));
+        }
+        category::update(conn, id, (slug.as_str(), name, description), parent, now)?;
         let mut changes = Changes::new();
         changes
             .field("name", &before.name, name)
             .field("slug", &before.slug, slug.as_str())
-            .field("description", gist(&before.description), gist(description));
-        actor.record(conn, "category.update", ("category", id), changes, "", now)
+            .field("description", gist(&before.description), gist(description))
+            .field(
+                "parent",
+                parent_slug(conn, before.parent_id)?,
+                parent_slug(conn, parent)?,
+            );
+        actor.record(conn, "category.update", ("category", id), changes, "", now)?;
+        Ok(Ok(()))
     });
     match updated {
         Err(e) if is_unique_violation(&e) => Ok(Err(CategoryProblem::SlugTaken)),
-        other => other.map(Ok),
+        other => other,
     }
 }
 
@@ -251,6 +287,11 @@ pub fn delete_category(
 ) -> Outcome<(), CategoryProblem> {
     db::transaction(conn, |conn| {
         let before = category::find(conn, id)?.ok_or(AppError::NotFound)?;
+        category::lock_all(conn)?;
+        let children = category::child_count(conn, id)?;
+        if children > 0 {
+            return Ok(Err(CategoryProblem::HasChildren(children)));
+        }
         let products = category::product_count(conn, id)?;
         if products > 0 {
             return Ok(Err(CategoryProblem::HasProducts(products)));

@@ -104,6 +104,8 @@ struct ListPage {
     filter: FilterShown,
     /// The sort chosen, for the filter form (empty: the default).
     sort_value: String,
+    /// The category's breadcrumbs and subcategories.
+    family: Family,
 }
 
 /// The HTML of the first "All products" page showing `products` out of `total`: the
@@ -130,6 +132,7 @@ pub fn product_list_html(
         links,
         filter: FilterShown::default(),
         sort_value: String::new(),
+        family: Family::default(),
     }
     .render()
 }
@@ -232,62 +235,71 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
     };
     let slug = params.category.clone().filter(|s| !s.trim().is_empty());
 
-    let (category, products, pagination, more_matches) = db::read(&state.pool, move |conn| {
-        let category = match slug {
-            Some(slug) => {
-                Some(category::find_by_slug(conn, slug.trim())?.ok_or(AppError::NotFound)?)
-            }
-            None => None,
-        };
-        let category_id = category.as_ref().map(|c| c.id);
-        let categories: Option<Vec<i32>> = category_id.map(|id| vec![id]);
-        let narrowing = Narrowing {
-            categories: categories.as_deref(),
-            filter,
-        };
-        if searching {
-            let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
-            let found = search::search(conn, &terms, &narrowing, sort, &wanted)?;
-            Ok((
-                category,
-                found.cards,
-                Pagination::new(page_number, PAGE_SIZE, found.total),
-                found.more,
-            ))
-        } else if !filter.is_empty() {
-            let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
-            let window = (wanted.offset(), PAGE_SIZE);
-            let (cards, total) =
-                catalog::narrowed_page(conn, narrowing.categories, &filter, sort, window)?;
-            Ok((
-                category,
-                cards,
-                Pagination::new(page_number, PAGE_SIZE, total),
-                false,
-            ))
-        } else {
-            let total = catalog::count(conn, category_id)?;
-            let pagination = Pagination::new(page_number, PAGE_SIZE, total);
-            if !pagination.page_exists() {
-                return Ok((category, Vec::new(), pagination, false));
-            }
-            // A cursor whose product has gone falls back to the page number.
-            let key = match cursor {
-                Some(PageCursor::After(id) | PageCursor::Before(id)) => {
-                    catalog::sort_key(conn, id)?
+    let (category, products, pagination, more_matches, family) =
+        db::read(&state.pool, move |conn| {
+            let category = match slug {
+                Some(slug) => {
+                    Some(category::find_by_slug(conn, slug.trim())?.ok_or(AppError::NotFound)?)
                 }
                 None => None,
             };
-            let window = match (cursor, &key) {
-                (Some(PageCursor::After(_)), Some(key)) => Window::After(key),
-                (Some(PageCursor::Before(_)), Some(key)) => Window::Before(key),
-                _ => Window::at_offset(pagination.offset(), PAGE_SIZE, total),
+            let category_id = category.as_ref().map(|c| c.id);
+            // A category lists its own products and every subcategory's.
+            let family = match category_id {
+                Some(id) => Some(Family::of(&category::tree_rows(conn)?, id)),
+                None => None,
             };
-            let products = catalog::page(conn, category_id, sort, window, PAGE_SIZE)?;
-            Ok((category, products, pagination, false))
-        }
-    })
-    .await?;
+            let categories: Option<Vec<i32>> = family.as_ref().map(|f| f.subtree.clone());
+            let narrowing = Narrowing {
+                categories: categories.as_deref(),
+                filter,
+            };
+            let nested = categories.as_ref().is_some_and(|ids| ids.len() > 1);
+            if searching {
+                let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
+                let found = search::search(conn, &terms, &narrowing, sort, &wanted)?;
+                Ok((
+                    category,
+                    found.cards,
+                    Pagination::new(page_number, PAGE_SIZE, found.total),
+                    found.more,
+                    family,
+                ))
+            } else if !filter.is_empty() || nested {
+                let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
+                let window = (wanted.offset(), PAGE_SIZE);
+                let (cards, total) =
+                    catalog::narrowed_page(conn, narrowing.categories, &filter, sort, window)?;
+                Ok((
+                    category,
+                    cards,
+                    Pagination::new(page_number, PAGE_SIZE, total),
+                    false,
+                    family,
+                ))
+            } else {
+                let total = catalog::count(conn, category_id)?;
+                let pagination = Pagination::new(page_number, PAGE_SIZE, total);
+                if !pagination.page_exists() {
+                    return Ok((category, Vec::new(), pagination, false, family));
+                }
+                // A cursor whose product has gone falls back to the page number.
+                let key = match cursor {
+                    Some(PageCursor::After(id) | PageCursor::Before(id)) => {
+                        catalog::sort_key(conn, id)?
+                    }
+                    None => None,
+                };
+                let window = match (cursor, &key) {
+                    (Some(PageCursor::After(_)), Some(key)) => Window::After(key),
+                    (Some(PageCursor::Before(_)), Some(key)) => Window::Before(key),
+                    _ => Window::at_offset(pagination.offset(), PAGE_SIZE, total),
+                };
+                let products = catalog::page(conn, category_id, sort, window, PAGE_SIZE)?;
+                Ok((category, products, pagination, false, family))
+            }
+        })
+        .await?;
 
     let pagination = pagination.checked()?;
 
@@ -295,7 +307,8 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
     let explicit_sort = params.sort.as_ref().map(|_| sort);
     // Search results and filtered lists are bounded and numbered; plain lists resume from
     // the product at their edge (page 1 needs no cursor).
-    let keyset = !searching && filter.is_empty();
+    let keyset =
+        !searching && filter.is_empty() && family.as_ref().is_none_or(|f| f.subtree.len() == 1);
     let (first_id, last_id) = match (keyset, products.first(), products.last()) {
         (true, Some(first), Some(last)) => (Some(first.id), Some(last.id)),
         _ => (None, None),
@@ -357,8 +370,49 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
             links,
             filter: shown_filter,
             sort_value: explicit_sort.map_or(String::new(), |s| s.as_str().to_string()),
+            family: family.unwrap_or_default(),
         },
     )
+}
+
+/// A category's place in the tree, as its list page shows it.
+#[derive(Debug, Clone, Default)]
+pub struct Family {
+    /// The category and everything under it.
+    subtree: Vec<i32>,
+    /// From the top level down to the category's parent, as (slug, name).
+    ancestors: Vec<(String, String)>,
+    /// Its subcategories, as (slug, name, products on sale in their subtrees).
+    children: Vec<(String, String, i64)>,
+}
+
+impl Family {
+    fn of(rows: &[category::TreeRow], id: i32) -> Family {
+        let tree = category::tree_of(rows);
+        let row = |id: i32| rows.iter().find(|r| r.id == id);
+        let totals = tree.subtree_totals(|id| row(id).map_or(0, |r| r.active));
+        let mut ancestors: Vec<(String, String)> = tree
+            .path(id)
+            .into_iter()
+            .filter_map(row)
+            .map(|r| (r.slug.clone(), r.name.clone()))
+            .collect();
+        ancestors.pop();
+        // Children in the rows' order: A to Z.
+        let children = rows
+            .iter()
+            .filter(|r| r.parent_id == Some(id))
+            .map(|r| {
+                let count = totals.get(&r.id).copied().unwrap_or(0);
+                (r.slug.clone(), r.name.clone(), count)
+            })
+            .collect();
+        Family {
+            subtree: tree.subtree(id),
+            ancestors,
+            children,
+        }
+    }
 }
 
 /// Reviews on one page of a product page.
@@ -403,6 +457,8 @@ struct ProductPage {
     page: PageContext,
     product: Product,
     category: CategoryLink,
+    /// The category's path from the top level down.
+    breadcrumbs: Vec<CategoryLink>,
     stock: StockState,
     on_sale: bool,
     paragraphs: Vec<String>,
@@ -442,8 +498,10 @@ pub async fn product_page(
     let viewer = page.user.clone();
     let number = view.reviews_page;
     let (product, category, reviews, total, own) = db::read(&state.pool, move |conn| {
-        let (product, category) =
+        let (product, category, parent) =
             product::find_with_category(conn, id)?.ok_or(AppError::NotFound)?;
+        let mut path = category::ancestors(conn, parent)?;
+        path.push(category.clone());
         let admin = viewer.as_ref().is_some_and(|u| u.is_admin());
         // The product row keeps its visible reviews' count in step with every review change,
         // so only an admin, who also sees hidden ones, needs them counted; most products have
@@ -463,9 +521,10 @@ pub async fn product_page(
             Some(user) => review_model::own(conn, id, user.id)?,
             None => None,
         };
-        Ok((product, category, reviews, total, own))
+        Ok((product, (category, path), reviews, total, own))
     })
     .await?;
+    let (category, breadcrumbs) = category;
     let reviews_pagination = Pagination::new(number, REVIEWS_PER_PAGE, total).checked()?;
     if let (Some((rating, body)), false) = (&own, view.typed_review) {
         view.rating = rating.to_string();
@@ -508,6 +567,7 @@ pub async fn product_page(
             has_own_review: own.is_some(),
             product,
             category,
+            breadcrumbs,
             paragraphs,
             state: view,
             reviews,

@@ -144,7 +144,7 @@ impl NavCache {
                 }
             }
         }
-        let nav: Arc<[CategoryLink]> = db::read(pool, |conn| Ok(category::all_links(conn)?))
+        let nav: Arc<[CategoryLink]> = db::read(pool, |conn| Ok(category::top_links(conn)?))
             .await?
             .into();
         *self

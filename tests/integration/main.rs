@@ -10,6 +10,7 @@ mod browsing;
 mod card;
 mod cart;
 mod catalogue;
+mod categories;
 mod cli;
 mod coupons;
 mod credit;

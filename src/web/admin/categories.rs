@@ -6,6 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
+use crate::domain::category_tree::MAX_DEPTH;
 use crate::domain::slug::Slug;
 use crate::models::category::{self, Category};
 use crate::models::now;
@@ -59,6 +60,16 @@ pub struct CategoryForm {
     slug: String,
     #[serde(default)]
     description: String,
+    /// The parent's id, or empty for the top level.
+    #[serde(default)]
+    parent_id: String,
+}
+
+/// One choice of the parent select: a category, indented by its level.
+struct ParentChoice {
+    id: i32,
+    label: String,
+    selected: bool,
 }
 
 #[derive(Template)]
@@ -70,6 +81,7 @@ struct FormPage {
     name: String,
     slug: String,
     description: String,
+    parents: Vec<ParentChoice>,
     errors: FormErrors,
 }
 
@@ -96,20 +108,49 @@ fn check(form: &CategoryForm) -> Result<(String, Slug, String), FormErrors> {
     }
 }
 
-fn form_page(
+/// The parent the form names: `None` for the top level; an id that is not a number reads
+/// as one no category has, which the tree check refuses.
+fn parent_of(form: &CategoryForm) -> Option<i32> {
+    match form.parent_id.trim() {
+        "" => None,
+        text => Some(text.parse().unwrap_or(0)),
+    }
+}
+
+async fn form_page(
+    state: &AppState,
     page: PageContext,
     id: Option<i32>,
     form: CategoryForm,
     errors: FormErrors,
-) -> FormPage {
-    FormPage {
+) -> Result<FormPage, AppError> {
+    let rows = db::read(&state.pool, |conn| Ok(category::tree_rows(conn)?)).await?;
+    let tree = category::tree_of(&rows);
+    // A category cannot go under itself or its own subcategories: those are not offered.
+    let own = id.map(|id| tree.subtree(id)).unwrap_or_default();
+    let chosen = parent_of(&form);
+    let parents = tree
+        .indented()
+        .into_iter()
+        .filter(|(cid, level)| !own.contains(cid) && *level < MAX_DEPTH)
+        .filter_map(|(cid, level)| {
+            let row = rows.iter().find(|r| r.id == cid)?;
+            Some(ParentChoice {
+                id: cid,
+                label: format!("{}{}", "— ".repeat(level - 1), row.name),
+                selected: chosen == Some(cid),
+            })
+        })
+        .collect();
+    Ok(FormPage {
         page,
         id,
         name: form.name,
         slug: form.slug,
         description: form.description,
+        parents,
         errors,
-    }
+    })
 }
 
 fn slug_taken() -> FormErrors {
@@ -122,11 +163,20 @@ fn slug_taken() -> FormErrors {
 }
 
 /// `GET /admin/categories/new`.
-pub async fn new_form(page: PageContext, _admin: AdminUser) -> Result<HttpResponse, AppError> {
-    render(
-        StatusCode::OK,
-        &form_page(page, None, CategoryForm::default(), FormErrors::new()),
+pub async fn new_form(
+    page: PageContext,
+    _admin: AdminUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let form = form_page(
+        &state,
+        page,
+        None,
+        CategoryForm::default(),
+        FormErrors::new(),
     )
+    .await?;
+    render(StatusCode::OK, &form)
 }
 
 /// Saves the category form: a new category when `id` is `None`, else category `id`.
@@ -134,31 +184,37 @@ async fn save(v: AdminVisit, id: Option<i32>, form: CategoryForm) -> Reply {
     let (req, state, page, admin) = v.into_parts();
     let (name, slug, description) = match check(&form) {
         Ok(checked) => checked,
-        Err(errors) => return render(StatusCode::BAD_REQUEST, &form_page(page, id, form, errors)),
+        Err(errors) => {
+            let shown = form_page(&state, page, id, form, errors).await?;
+            return render(StatusCode::BAD_REQUEST, &shown);
+        }
     };
+    let parent = parent_of(&form);
     let actor = actor(&admin);
     let saved = db::run(&state.pool, move |conn| {
-        let (slug, name, description) = (&slug, name.as_str(), description.as_str());
+        let fields = (&slug, name.as_str(), description.as_str());
         Ok(match id {
-            None => catalog_admin::create_category(conn, &actor, slug, name, description, now())?
+            None => catalog_admin::create_category(conn, &actor, fields, parent, now())?
                 .map(|_| "The category is created."),
-            Some(id) => {
-                catalog_admin::update_category(conn, &actor, id, slug, name, description, now())?
-                    .map(|()| "The category is saved.")
-            }
+            Some(id) => catalog_admin::update_category(conn, &actor, id, fields, parent, now())?
+                .map(|()| "The category is saved."),
         })
     })
     .await?;
-    match saved {
+    let errors = match saved {
         Ok(text) => {
             state.nav.invalidate();
-            Ok(flash::success(&req, text, "/admin/categories"))
+            return Ok(flash::success(&req, text, "/admin/categories"));
         }
-        Err(_) => render(
-            StatusCode::BAD_REQUEST,
-            &form_page(page, id, form, slug_taken()),
-        ),
-    }
+        Err(CategoryProblem::Parent(problem)) => {
+            let mut errors = FormErrors::new();
+            errors.add("parent_id", problem.message());
+            errors
+        }
+        Err(_) => slug_taken(),
+    };
+    let shown = form_page(&state, page, id, form, errors).await?;
+    render(StatusCode::BAD_REQUEST, &shown)
 }
 
 /// `POST /admin/categories`.
@@ -178,11 +234,10 @@ pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
         name: found.name,
         slug: found.slug,
         description: found.description,
+        parent_id: found.parent_id.map_or(String::new(), |p| p.to_string()),
     };
-    render(
-        StatusCode::OK,
-        &form_page(page, Some(id), form, FormErrors::new()),
-    )
+    let shown = form_page(&state, page, Some(id), form, FormErrors::new()).await?;
+    render(StatusCode::OK, &shown)
 }
 
 /// `POST /admin/categories/{id}`.
@@ -215,8 +270,15 @@ pub async fn delete(v: AdminVisit, id: web::Path<String>) -> Reply {
             );
             list_page(&state, page, Some(message), StatusCode::CONFLICT).await
         }
-        Err(CategoryProblem::SlugTaken) => {
-            Err(AppError::Internal("slug conflict on delete".into()))
+        Err(CategoryProblem::HasChildren(n)) => {
+            let message = format!(
+                "This category still holds {n} subcategor{}. Move or delete them first; a category with subcategories cannot be deleted.",
+                if n == 1 { "y" } else { "ies" }
+            );
+            list_page(&state, page, Some(message), StatusCode::CONFLICT).await
+        }
+        Err(CategoryProblem::SlugTaken | CategoryProblem::Parent(_)) => {
+            Err(AppError::Internal("unexpected problem on delete".into()))
         }
     }
 }

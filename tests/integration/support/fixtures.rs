@@ -55,6 +55,7 @@ pub fn insert_category(conn: &mut DbConn, slug: &str, name: &str) -> i32 {
             description: "",
             created_at: now,
             updated_at: now,
+            parent_id: None,
         },
     )
     .expect("insert a category")

@@ -1,0 +1,2 @@
+DROP INDEX categories_parent;
+ALTER TABLE categories DROP COLUMN parent_id;

@@ -1,0 +1,198 @@
+//! Nested categories: the parent select and its rules (no cycle, at most five levels, no
+//! deleting a parent), a category listing its whole subtree with breadcrumbs and counts kept
+//! right as products and categories move, and two admins moving categories at once.
+
+use crate::support::client::{Client, Page};
+use crate::support::fixtures::ProductSpec;
+use crate::support::{at_once, Contender, TestApp};
+
+/// Adds a category through the admin form (under `parent`, a category id, when given).
+fn add(admin: &Client, slug: &str, name: &str, parent: Option<i32>) -> Page {
+    let form = admin.get("/admin/categories/new");
+    let parent = parent.map_or(String::new(), |p| p.to_string());
+    admin.submit_on(
+        &form,
+        "/admin/categories",
+        &[("name", name), ("slug", slug), ("parent_id", &parent)],
+    )
+}
+
+fn id_of(app: &TestApp, slug: &str) -> i32 {
+    use diesel::prelude::*;
+    use shopfront::schema::categories;
+    app.db(|conn| {
+        categories::table
+            .filter(categories::slug.eq(slug))
+            .select(categories::id)
+            .first(conn)
+            .unwrap()
+    })
+}
+
+/// Moves category `id` under `parent` (None: the top level) through its edit form.
+fn move_under(admin: &Client, id: i32, parent: Option<i32>) -> Page {
+    let form = admin.get(&format!("/admin/categories/{id}/edit"));
+    let parent = parent.map_or(String::new(), |p| p.to_string());
+    admin.submit_on(
+        &form,
+        &format!("/admin/categories/{id}"),
+        &[("parent_id", &parent)],
+    )
+}
+
+#[test]
+fn parents_make_no_cycle_no_sixth_level_and_are_not_deleted_with_children() {
+    let app = TestApp::spawn();
+    let admin = app.admin("boss@example.com");
+    let mut parent = None;
+    for level in 1..=5 {
+        let slug = format!("level-{level}");
+        let made = add(&admin, &slug, &format!("Level {level}"), parent);
+        assert_eq!(made.status, 303, "level {level}: {}", made.body);
+        parent = Some(id_of(&app, &slug));
+    }
+    let sixth = add(&admin, "level-6", "Level 6", parent);
+    assert_eq!(sixth.status, 400);
+    assert!(sixth
+        .text("#parent_id-error")
+        .unwrap()
+        .contains("at most 5 levels"));
+    assert_eq!(
+        sixth.attrs("#name", "value"),
+        ["Level 6"],
+        "the form as typed"
+    );
+
+    let (top, third) = (id_of(&app, "level-1"), id_of(&app, "level-3"));
+    let cycle = move_under(&admin, top, Some(third));
+    assert_eq!(cycle.status, 400);
+    assert!(cycle
+        .text("#parent_id-error")
+        .unwrap()
+        .contains("under itself"));
+    // Its own subtree is not even offered.
+    let form = admin.get(&format!("/admin/categories/{top}/edit"));
+    assert!(!form
+        .attrs("#parent_id option", "value")
+        .contains(&third.to_string()));
+    // Moving a two-level subtree (4 › 5) under level 4 would make a sixth level.
+    let fourth = id_of(&app, "level-4");
+    let other = add(&admin, "other", "Other", None);
+    assert_eq!(other.status, 303);
+    let too_deep = move_under(&admin, fourth, Some(id_of(&app, "level-4")));
+    assert_eq!(too_deep.status, 400);
+    assert_eq!(
+        move_under(&admin, fourth, Some(id_of(&app, "other"))).status,
+        303
+    );
+
+    let list = admin.get("/admin/categories");
+    let delete = format!("/admin/categories/{}/delete", id_of(&app, "level-2"));
+    let refused = admin.submit_on(&list, &delete, &[]);
+    assert_eq!(refused.status, 409);
+    assert!(refused.body.contains("subcategor"), "{}", refused.body);
+    // The header shows the top level only.
+    let home = app.client().get("/");
+    let nav = home.texts("nav.categories a");
+    assert!(nav.contains(&"Level 1".to_string()) && nav.contains(&"Other".to_string()));
+    assert!(!nav.contains(&"Level 2".to_string()), "{nav:?}");
+}
+
+#[test]
+fn a_category_lists_its_subtree_with_breadcrumbs_and_counts_that_follow_every_move() {
+    let app = TestApp::spawn();
+    let admin = app.admin("boss@example.com");
+    add(&admin, "outdoor", "Outdoor", None);
+    let outdoor = id_of(&app, "outdoor");
+    add(&admin, "camping", "Camping", Some(outdoor));
+    let camping = id_of(&app, "camping");
+    add(&admin, "tents", "Tents", Some(camping));
+    let tents = id_of(&app, "tents");
+    let product = |category_id, name| {
+        app.product(ProductSpec {
+            category_id,
+            name,
+            ..ProductSpec::default()
+        })
+    };
+    product(outdoor, "Rain jacket");
+    product(camping, "Camp stove");
+    let tent = product(tents, "Two-person tent");
+    product(tents, "Tent pegs");
+    let client = app.client();
+
+    let top = client.get("/products?category=outdoor");
+    let mut names = top.product_names();
+    names.sort();
+    assert_eq!(
+        names,
+        ["Camp stove", "Rain jacket", "Tent pegs", "Two-person tent"]
+    );
+    assert_eq!(top.texts(".subcategories li"), ["Camping (3)"]);
+    let middle = client.get("/products?category=camping");
+    assert_eq!(middle.product_names().len(), 3);
+    assert_eq!(middle.texts(".subcategories li"), ["Tents (2)"]);
+    let leaf = client.get("/products?category=tents");
+    assert_eq!(
+        leaf.texts(".breadcrumbs a, .breadcrumbs span"),
+        ["Home", "Outdoor", "Camping", "Tents"]
+    );
+    let page = client.get(&format!("/products/{tent}"));
+    assert_eq!(
+        page.texts(".breadcrumbs a"),
+        ["Home", "Outdoor", "Camping", "Tents"]
+    );
+    // Search and filters stay within the subtree.
+    let found = client.get("/products?category=camping&q=tent");
+    assert_eq!(found.product_names().len(), 2);
+
+    // A product archived, a category moved: the counts follow at once.
+    let edit = admin.get(&format!("/admin/products/{tent}/edit"));
+    let archived = admin.submit_on(&edit, &format!("/products/{tent}/archive"), &[]);
+    assert_eq!(archived.status, 303, "{}", archived.body);
+    let top = client.get("/products?category=outdoor");
+    assert_eq!(top.texts(".subcategories li"), ["Camping (2)"]);
+    assert_eq!(move_under(&admin, tents, Some(outdoor)).status, 303);
+    let top = client.get("/products?category=outdoor");
+    let mut children = top.texts(".subcategories li");
+    children.sort();
+    assert_eq!(children, ["Camping (1)", "Tents (1)"]);
+    assert_eq!(top.product_names().len(), 3);
+}
+
+#[test]
+fn two_admins_moving_categories_under_each_other_at_once_make_no_cycle() {
+    let app = TestApp::spawn();
+    let one = app.admin("one@example.com");
+    let two = app.admin("two@example.com");
+    for round in 0..5 {
+        let (a, b) = (format!("a-{round}"), format!("b-{round}"));
+        add(&one, &a, &format!("A {round}"), None);
+        add(&one, &b, &format!("B {round}"), None);
+        let (a, b) = (id_of(&app, &a), id_of(&app, &b));
+        let form_a = one.get(&format!("/admin/categories/{a}/edit"));
+        let form_b = two.get(&format!("/admin/categories/{b}/edit"));
+        let (pa, pb) = (b.to_string(), a.to_string());
+        let moves: Vec<Contender<'_, u16>> = vec![
+            Box::new(|| {
+                one.submit_on(
+                    &form_a,
+                    &format!("/admin/categories/{a}"),
+                    &[("parent_id", &pa)],
+                )
+                .status
+            }),
+            Box::new(|| {
+                two.submit_on(
+                    &form_b,
+                    &format!("/admin/categories/{b}"),
+                    &[("parent_id", &pb)],
+                )
+                .status
+            }),
+        ];
+        let mut statuses = at_once(moves);
+        statuses.sort_unstable();
+        assert_eq!(statuses, [303, 400], "round {round}");
+    }
+}
