@@ -156,10 +156,13 @@ pub struct TreeRow {
     pub active: i64,
 }
 
+/// A tree row as read: id, parent, slug, name, its own products on sale.
+type TreeColumns = (i32, Option<i32>, String, String, Option<i32>);
+
 /// Every category with its parent and its own count of products on sale, A to Z.
 pub fn tree_rows(conn: &mut DbConn) -> QueryResult<Vec<TreeRow>> {
     use crate::schema::catalog_counts;
-    let rows: Vec<(i32, Option<i32>, String, String, Option<i32>)> = categories::table
+    let rows: Vec<TreeColumns> = categories::table
         .left_join(catalog_counts::table.on(catalog_counts::category_id.eq(categories::id)))
         .order((categories::name.asc(), categories::id.asc()))
         .select((
