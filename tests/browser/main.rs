@@ -476,6 +476,55 @@ async fn admin_journey(h: &Harness, ordered: &Ordered) {
         .contains(&"WELCOME-15".to_string()));
     h.screenshots("admin-coupons").await;
 
+    // Nested categories: Lamps & Lights › Reading Lights › Desk Lamps, and the lamp moves in.
+    for (name, parent) in [
+        ("Reading Lights", "Lamps & Lights"),
+        ("Desk Lamps", "— Reading Lights"),
+    ] {
+        h.open("/admin/categories/new").await;
+        h.fill("#name", name).await;
+        h.client
+            .find(Locator::Css("#parent_id"))
+            .await
+            .expect("the parent menu")
+            .select_by_label(parent)
+            .await
+            .expect("choose the parent");
+        h.click("form[action='/admin/categories'] button").await;
+        assert_eq!(h.text(".flash").await, "The category is created.");
+    }
+    let lamp_id = shop_path.trim_start_matches("/products/");
+    h.open(&format!("/admin/products/{lamp_id}/edit")).await;
+    h.client
+        .find(Locator::Css("#category_id"))
+        .await
+        .expect("the category menu")
+        .select_by_label("Desk Lamps")
+        .await
+        .expect("choose the category");
+    h.click(&format!("form[action='/products/{lamp_id}'] button"))
+        .await;
+    assert_eq!(h.text(".flash").await, "Saved.");
+    h.open("/products?category=lamps-lights").await;
+    assert_eq!(h.texts(".subcategories li").await, ["Reading Lights (1)"]);
+    assert!(h
+        .texts(".card .card-name")
+        .await
+        .contains(&"Brass Desk Lamp".to_string()));
+    h.click(".subcategories a").await;
+    h.click(".subcategories a").await;
+    assert_eq!(h.h1().await, "Desk Lamps");
+    assert_eq!(
+        h.text(".breadcrumbs").await,
+        "Home › Lamps & Lights › Reading Lights › Desk Lamps"
+    );
+    h.screenshots("nested-category").await;
+    h.click(".card .card-name").await;
+    assert_eq!(
+        h.text(".breadcrumbs").await,
+        "Home › Lamps & Lights › Reading Lights › Desk Lamps"
+    );
+
     // Store credit for the customer, then log out.
     h.open("/admin/users?q=ada%40example.com").await;
     h.fill("form.credit input[name=amount]", "500.00").await;
