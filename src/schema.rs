@@ -28,6 +28,7 @@ diesel::table! {
         version -> Integer,
         image -> Nullable<Text>,
         tax_class -> Text,
+        sku -> Nullable<Text>,
     }
 }
 

@@ -28,6 +28,30 @@ pub struct ProductDraft {
     pub category_id: i32,
     /// How it is taxed (standard unless set with [`parse_tax_class`]).
     pub tax_class: TaxClass,
+    /// Its stock-keeping unit, unique in the shop (none unless set with [`parse_sku`]).
+    pub sku: Option<String>,
+}
+
+/// The longest SKU.
+pub const MAX_SKU_CHARS: usize = 64;
+
+/// Reads a SKU as a form or a CSV cell gives it: empty is none; otherwise 1 to 64 letters,
+/// digits, `-`, `_` and `.`, kept as typed.
+pub fn parse_sku(input: &str) -> Result<Option<String>, String> {
+    let text = input.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let shaped = text.chars().count() <= MAX_SKU_CHARS
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    match shaped {
+        true => Ok(Some(text.to_string())),
+        false => Err(format!(
+            "A SKU is up to {MAX_SKU_CHARS} letters, digits, dashes, underscores and dots, like LAMP-BR-01."
+        )),
+    }
 }
 
 /// Reads a tax class as a form or a CSV cell gives it; empty is `standard`.
@@ -102,6 +126,7 @@ impl ProductDraft {
                     stock,
                     category_id,
                     tax_class: TaxClass::Standard,
+                    sku: None,
                 })
             }
             _ => Err(errors),
@@ -166,6 +191,15 @@ impl ImageKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skus_are_optional_and_plainly_shaped() {
+        assert_eq!(parse_sku("  "), Ok(None));
+        assert_eq!(parse_sku(" LAMP-br_01.2 "), Ok(Some("LAMP-br_01.2".into())));
+        for bad in ["LAMP 01", "LAMP/01", "ÄRM", &"X".repeat(65), "=1+1"] {
+            assert!(parse_sku(bad).is_err(), "{bad}");
+        }
+    }
 
     fn draft(price: &str, stock: &str) -> Result<ProductDraft, Vec<(&'static str, String)>> {
         ProductDraft::parse("Lamp", "Bright.", price, stock, "3")

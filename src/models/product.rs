@@ -47,6 +47,8 @@ pub struct Product {
     pub image: Option<String>,
     /// How it is taxed.
     pub tax_class: crate::domain::tax::TaxClass,
+    /// Its stock-keeping unit, if it has one.
+    pub sku: Option<String>,
 }
 
 /// A product to insert.
@@ -69,6 +71,8 @@ pub struct NewProduct<'a> {
     pub image: Option<&'a str>,
     /// `standard`, `reduced` or `zero`.
     pub tax_class: &'a str,
+    /// Its stock-keeping unit, unique.
+    pub sku: Option<&'a str>,
     /// Creation time (UTC).
     pub created_at: NaiveDateTime,
     /// Same as `created_at` for a new row.
@@ -364,6 +368,8 @@ pub struct ProductValues<'a> {
     pub stock: i32,
     /// `standard`, `reduced` or `zero`.
     pub tax_class: &'a str,
+    /// Its stock-keeping unit, unique.
+    pub sku: Option<&'a str>,
 }
 
 /// Saves `values` (and, when given, the image) if the product is still at `version`; false
@@ -386,6 +392,7 @@ pub fn update_versioned(
         products::price_cents.eq(values.price_cents),
         products::stock.eq(values.stock),
         products::tax_class.eq(values.tax_class),
+        products::sku.eq(values.sku),
         products::version.eq(products::version + 1),
         products::updated_at.eq(now),
     );
@@ -446,6 +453,15 @@ pub fn stock_counts(conn: &mut DbConn) -> QueryResult<StockCounts> {
             .count()
             .get_result(conn)?,
     })
+}
+
+/// The product with this SKU, if any.
+pub fn id_by_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Option<i32>> {
+    products::table
+        .filter(products::sku.eq(sku))
+        .select(products::id)
+        .first(conn)
+        .optional()
 }
 
 /// Every product with its category's slug, by id, for the CSV export.

@@ -75,6 +75,7 @@ macro_rules! shop_tables {
                 id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,
                 stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
                 rating_count: i32, version: i32, image: Maybe<Text>, tax_class: Text,
+                sku: Maybe<Text>,
             ]),
             $each!($($args)* images by name: Text, IMAGE_BATCH, [
                 name: Text, data: Vec<u8>, created_at: Time,

@@ -341,6 +341,7 @@ pub fn seed_demo(conn: &mut DbConn) -> Result<SeedSummary, SeedError> {
                         "books" => TaxClass::Reduced.as_str(),
                         _ => TaxClass::Standard.as_str(),
                     },
+                    sku: None,
                     created_at: created,
                     updated_at: created,
                 }

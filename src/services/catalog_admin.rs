@@ -22,6 +22,8 @@ pub enum SaveProblem {
     UnknownCategory,
     /// Another admin saved in between; this is the product as it is now.
     Stale(Box<Product>),
+    /// Another product has this SKU.
+    SkuTaken,
 }
 
 /// A description as the audit shows it: short enough to read, marked when cut.
@@ -38,6 +40,14 @@ fn category_slug(conn: &mut DbConn, id: i32) -> Result<Option<String>, AppError>
     Ok(category::find(conn, id)?.map(|c| c.slug))
 }
 
+/// Whether another product than `own` has the draft's SKU.
+fn sku_taken(conn: &mut DbConn, draft: &ProductDraft, own: Option<i32>) -> Result<bool, AppError> {
+    Ok(match draft.sku.as_deref() {
+        Some(sku) => product::id_by_sku(conn, sku)?.is_some_and(|other| Some(other) != own),
+        None => false,
+    })
+}
+
 /// Creates a product (on sale) from a checked draft.
 pub fn create_product(
     conn: &mut DbConn,
@@ -46,7 +56,10 @@ pub fn create_product(
     image: Option<&str>,
     now: NaiveDateTime,
 ) -> Outcome<i32, SaveProblem> {
-    db::transaction(conn, |conn| {
+    let made = db::transaction(conn, |conn| {
+        if sku_taken(conn, draft, None)? {
+            return Ok(Err(SaveProblem::SkuTaken));
+        }
         let Some(slug) = category_slug(conn, draft.category_id)? else {
             return Ok(Err(SaveProblem::UnknownCategory));
         };
@@ -61,6 +74,7 @@ pub fn create_product(
                 status: ProductStatus::Active.as_str(),
                 image,
                 tax_class: draft.tax_class.as_str(),
+                sku: draft.sku.as_deref(),
                 created_at: now,
                 updated_at: now,
             },
@@ -80,7 +94,11 @@ pub fn create_product(
             );
         actor.record(conn, "product.create", ("product", id), changes, "", now)?;
         Ok(Ok(id))
-    })
+    });
+    match made {
+        Err(e) if is_unique_violation(&e) => Ok(Err(SaveProblem::SkuTaken)),
+        other => other,
+    }
 }
 
 /// Saves a product if it is still at `version`. `image` is `None` to keep the current one.
@@ -96,8 +114,11 @@ pub fn update_product(
     stock_note: &str,
     now: NaiveDateTime,
 ) -> Outcome<Product, SaveProblem> {
-    db::transaction(conn, |conn| {
+    let saved = db::transaction(conn, |conn| {
         let before = product::find(conn, id)?.ok_or(AppError::NotFound)?;
+        if sku_taken(conn, draft, Some(id))? {
+            return Ok(Err(SaveProblem::SkuTaken));
+        }
         let Some(new_slug) = category_slug(conn, draft.category_id)? else {
             return Ok(Err(SaveProblem::UnknownCategory));
         };
@@ -108,6 +129,7 @@ pub fn update_product(
             price_cents: draft.price.cents(),
             stock: draft.stock,
             tax_class: draft.tax_class.as_str(),
+            sku: draft.sku.as_deref(),
         };
         if !product::update_versioned(conn, id, version, values, image.map(Some), now)? {
             return Ok(Err(SaveProblem::Stale(Box::new(before))));
@@ -147,7 +169,11 @@ pub fn update_product(
         };
         actor.record(conn, "product.update", ("product", id), changes, note, now)?;
         Ok(Ok(before))
-    })
+    });
+    match saved {
+        Err(e) if is_unique_violation(&e) => Ok(Err(SaveProblem::SkuTaken)),
+        other => other,
+    }
 }
 
 /// Takes a product off sale or puts it back.
@@ -371,20 +397,41 @@ fn apply_import(
     now: NaiveDateTime,
 ) -> Result<ImportSummary, ImportFailure> {
     let mut missing = Vec::new();
+    let mut resolved: Vec<Option<i32>> = Vec::with_capacity(rows.len());
+    let mut seen_skus: Vec<&str> = Vec::new();
     for row in rows {
         if let Some(id) = row.id {
             if product::find(conn, id)?.is_none() {
                 missing.push((row.line, format!("There is no product with id {id}.")));
             }
         }
+        // A row without an id updates the product with its SKU, if there is one.
+        let owner = match row.draft.sku.as_deref() {
+            Some(sku) => {
+                if seen_skus.contains(&sku) {
+                    missing.push((row.line, format!("sku: {sku:?} is on an earlier row too.")));
+                }
+                seen_skus.push(sku);
+                product::id_by_sku(conn, sku)?
+            }
+            None => None,
+        };
+        match (row.id, owner) {
+            (Some(id), Some(other)) if id != other => missing.push((
+                row.line,
+                format!("sku: product {other} already has this SKU."),
+            )),
+            _ => {}
+        }
+        resolved.push(row.id.or(owner));
     }
     if !missing.is_empty() {
         return Err(ImportFailure::Rows(missing));
     }
     let mut summary = ImportSummary::default();
-    for row in rows {
+    for (row, target) in rows.iter().zip(resolved) {
         let slug = category_slug(conn, row.draft.category_id)?.ok_or(AppError::NotFound)?;
-        let (id, changes) = match row.id {
+        let (id, changes) = match target {
             None => {
                 let id = product::insert(
                     conn,
@@ -397,6 +444,7 @@ fn apply_import(
                         status: row.status.as_str(),
                         image: None,
                         tax_class: row.draft.tax_class.as_str(),
+                        sku: row.draft.sku.as_deref(),
                         created_at: now,
                         updated_at: now,
                     },
@@ -421,6 +469,7 @@ fn apply_import(
                     price_cents: row.draft.price.cents(),
                     stock: row.draft.stock,
                     tax_class: row.draft.tax_class.as_str(),
+                    sku: row.draft.sku.as_deref(),
                 };
                 // An import overwrites whatever is stored: it saves from the version it
                 // just read. A save in between means the row cannot be written as read.

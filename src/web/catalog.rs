@@ -543,7 +543,10 @@ pub async fn product_page(
             .image
             .as_ref()
             .map(|name| format!("{base}/uploads/{name}")),
-        sku: format!("P{}", product.id),
+        sku: product
+            .sku
+            .clone()
+            .unwrap_or_else(|| format!("P{}", product.id)),
     };
     page.meta = Some(product_meta(
         format!("{base}/products/{}", product.id),

@@ -980,7 +980,7 @@ fn products_go_out_as_csv_and_come_back_in() {
     );
     assert!(export
         .body
-        .starts_with("id,name,category,price,stock,status,description,tax_class\n"));
+        .starts_with("id,name,category,price,stock,status,description,tax_class,sku\n"));
     let rows = csv_rows(&export.body);
     assert_eq!(
         rows,
@@ -992,7 +992,8 @@ fn products_go_out_as_csv_and_come_back_in() {
             "4".into(),
             "active".into(),
             "Line one\nLine two, with a comma".into(),
-            "standard".into()
+            "standard".into(),
+            String::new()
         ]]
     );
 
@@ -1067,6 +1068,7 @@ fn products_go_out_as_csv_and_come_back_in() {
             "status",
             "description",
             "tax_class",
+            "sku",
         ])
         .unwrap();
     for row in &rows {
@@ -1098,6 +1100,7 @@ fn products_go_out_as_csv_and_come_back_in() {
             "status",
             "description",
             "tax_class",
+            "sku",
         ])
         .unwrap();
     for row in &rows {
@@ -1288,4 +1291,159 @@ fn an_unknown_status_or_role_read_from_the_database_is_an_error_never_a_guess() 
     assert_eq!(read("refunded").0, Some(OrderStatus::Refunded));
     assert_eq!(read("lost"), (None, None, None));
     assert_eq!(read("Admin"), (None, None, None));
+}
+
+#[test]
+fn skus_are_unique_go_out_in_the_csv_and_match_import_rows_without_an_id() {
+    let app = TestApp::spawn();
+    let category = app.category("lamps", "Lamps").to_string();
+    let admin = app.admin("boss@example.com");
+    let fields = |name: &'static str, sku: &'static str| {
+        vec![
+            ("name", name),
+            ("description", "Brass."),
+            ("price", "10.00"),
+            ("stock", "3"),
+            ("category_id", category.as_str()),
+            ("sku", sku),
+        ]
+    };
+    let made = new_product(&admin, &fields("Desk lamp", "LAMP-01"), &[]);
+    assert_eq!(made.status, 303, "{}", made.body);
+    let twin = new_product(&admin, &fields("Floor lamp", "LAMP-01"), &[]);
+    assert_eq!(twin.status, 400);
+    assert!(twin
+        .text("#sku-error")
+        .unwrap()
+        .contains("Another product has this SKU"));
+    let bad = new_product(&admin, &fields("Floor lamp", "LAMP 01"), &[]);
+    assert_eq!(bad.status, 400);
+    assert!(bad.text("#sku-error").is_some());
+
+    let export = csv_rows(&admin.get("/admin/products.csv").body);
+    assert_eq!(export[0][8], "LAMP-01");
+    let id = export[0][0].clone();
+
+    // A row with the SKU and no id updates that product; a new SKU makes a new one.
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in [
+        [
+            "id",
+            "name",
+            "category",
+            "price",
+            "stock",
+            "status",
+            "description",
+            "sku",
+        ],
+        [
+            "",
+            "Desk lamp",
+            "lamps",
+            "12.50",
+            "7",
+            "active",
+            "Brass.",
+            "LAMP-01",
+        ],
+        [
+            "",
+            "Floor lamp",
+            "lamps",
+            "40.00",
+            "2",
+            "active",
+            "Tall.",
+            "LAMP-02",
+        ],
+    ] {
+        writer.write_record(row).unwrap();
+    }
+    let file = writer.into_inner().unwrap();
+    let page = admin.get("/admin/products");
+    let imported = admin.submit_multipart_on(
+        &page,
+        "/admin/products/import",
+        &[],
+        &[("file", "products.csv", "text/csv", &file)],
+    );
+    assert_eq!(imported.status, 303, "{}", imported.body);
+    let after = csv_rows(&admin.get("/admin/products.csv").body);
+    assert_eq!(after.len(), 2);
+    assert_eq!(
+        (
+            after[0][0].as_str(),
+            after[0][3].as_str(),
+            after[0][8].as_str()
+        ),
+        (id.as_str(), "12.50", "LAMP-01")
+    );
+    assert_eq!(after[1][8], "LAMP-02");
+
+    // A SKU twice in one file, or on another product than the row's id: nothing imported.
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in [
+        [
+            "id",
+            "name",
+            "category",
+            "price",
+            "stock",
+            "status",
+            "description",
+            "sku",
+        ],
+        [
+            id.as_str(),
+            "Desk lamp",
+            "lamps",
+            "1.00",
+            "7",
+            "active",
+            "Brass.",
+            "LAMP-02",
+        ],
+        [
+            "",
+            "Wall lamp",
+            "lamps",
+            "9.00",
+            "2",
+            "active",
+            "Flat.",
+            "LAMP-03",
+        ],
+        [
+            "",
+            "Wall lamp",
+            "lamps",
+            "9.00",
+            "2",
+            "active",
+            "Flat.",
+            "LAMP-03",
+        ],
+    ] {
+        writer.write_record(row).unwrap();
+    }
+    let file = writer.into_inner().unwrap();
+    let refused = admin.submit_multipart_on(
+        &page,
+        "/admin/products/import",
+        &[],
+        &[("file", "products.csv", "text/csv", &file)],
+    );
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("already has this SKU"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("on an earlier row too"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(csv_rows(&admin.get("/admin/products.csv").body).len(), 2);
 }

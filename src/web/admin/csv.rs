@@ -17,7 +17,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::db;
-use crate::domain::product::{parse_tax_class, ProductDraft};
+use crate::domain::product::{parse_sku, parse_tax_class, ProductDraft};
 use crate::domain::tax::TaxClass;
 use crate::domain::{Money, ProductStatus};
 use crate::models::{category, now, product};
@@ -63,8 +63,9 @@ fn unprotect(text: &str) -> &str {
     }
 }
 
-/// Columns an import may leave out: `tax_class` (then `standard`).
-pub const OPTIONAL_COLUMNS: [&str; 1] = ["tax_class"];
+/// Columns an import may leave out: `tax_class` (then `standard`) and `sku` (then none;
+/// a row with a SKU and no id updates the product with that SKU).
+pub const OPTIONAL_COLUMNS: [&str; 2] = ["tax_class", "sku"];
 
 fn csv_error(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("csv: {e}"))
@@ -90,6 +91,7 @@ pub async fn export(v: AdminAction) -> Reply {
                 &protect(status.as_str()),
                 &protect(&p.description),
                 p.tax_class.as_str(),
+                &protect(p.sku.as_deref().unwrap_or("")),
             ])
             .map_err(csv_error)?;
     }
@@ -221,6 +223,13 @@ fn read_rows(
                 .ok(),
             None => Some(TaxClass::Standard),
         };
+        let sku = match position.get("sku") {
+            Some(&at) => parse_sku(unprotect(record.get(at).unwrap_or("")))
+                .map_err(|why| messages.push(format!("sku: {why}")))
+                .ok()
+                .flatten(),
+            None => None,
+        };
         let draft = ProductDraft::parse(
             field("name"),
             field("description"),
@@ -230,6 +239,7 @@ fn read_rows(
         )
         .map(|draft| ProductDraft {
             tax_class: tax_class.unwrap_or(TaxClass::Standard),
+            sku,
             ..draft
         });
         match (draft, status) {

@@ -11,7 +11,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
-use crate::domain::product::{parse_tax_class, ImageKind, ProductDraft};
+use crate::domain::product::{parse_sku, parse_tax_class, ImageKind, ProductDraft};
 use crate::domain::tax::TaxClass;
 use crate::domain::{Money, PageNumber, Pagination, ProductStatus};
 use crate::models::category::{self, CategoryLink};
@@ -141,6 +141,9 @@ pub async fn list(v: AdminVisit, query: web::Query<ListQuery>) -> Reply {
 
 // ---------------------------------------------------------------- the form
 
+/// What the form says when another product has the SKU typed.
+const SKU_TAKEN: &str = "Another product has this SKU: SKUs are unique in the shop.";
+
 /// What the form's fields hold.
 #[derive(Debug, Clone, Default)]
 struct Values {
@@ -151,6 +154,7 @@ struct Values {
     category_id: String,
     stock_note: String,
     tax_class: String,
+    sku: String,
 }
 
 impl Values {
@@ -162,6 +166,7 @@ impl Values {
             stock: product.stock.to_string(),
             category_id: product.category_id.to_string(),
             tax_class: product.tax_class.as_str().to_string(),
+            sku: product.sku.clone().unwrap_or_default(),
             stock_note: String::new(),
         }
     }
@@ -265,6 +270,8 @@ pub struct ProductUpload {
     #[multipart(limit = "64 KiB")]
     tax_class: Option<Text<String>>,
     #[multipart(limit = "64 KiB")]
+    sku: Option<Text<String>>,
+    #[multipart(limit = "64 KiB")]
     version: Option<Text<String>>,
     #[multipart(limit = "64 KiB")]
     csrf_token: Option<Text<String>>,
@@ -291,6 +298,7 @@ impl ProductUpload {
             category_id: text(&self.category_id),
             stock_note: text(&self.stock_note),
             tax_class: text(&self.tax_class),
+            sku: text(&self.sku),
         }
     }
 }
@@ -302,6 +310,9 @@ fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>
     let tax_class = parse_tax_class(&values.tax_class)
         .map_err(|why| errors.add("tax_class", why))
         .ok();
+    let sku = parse_sku(&values.sku)
+        .map_err(|why| errors.add("sku", why))
+        .ok();
     let draft = match ProductDraft::parse(
         &values.name,
         &values.description,
@@ -309,7 +320,14 @@ fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>
         &values.stock,
         &values.category_id,
     ) {
-        Ok(draft) => tax_class.map(|tax_class| ProductDraft { tax_class, ..draft }),
+        Ok(draft) => match (tax_class, sku) {
+            (Some(tax_class), Some(sku)) => Some(ProductDraft {
+                tax_class,
+                sku,
+                ..draft
+            }),
+            _ => None,
+        },
         Err(problems) => {
             for (field, message) in problems {
                 errors.add(field, message);
@@ -410,10 +428,13 @@ pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
             "The product is created and on sale.",
             &format!("/admin/products/{id}/edit"),
         )),
-        Err(_) => {
+        Err(problem) => {
             discard(&state, &image).await;
             let mut errors = FormErrors::new();
-            errors.add("category_id", "Choose a category that exists.");
+            match problem {
+                SaveProblem::SkuTaken => errors.add("sku", SKU_TAKEN),
+                _ => errors.add("category_id", "Choose a category that exists."),
+            }
             let categories = categories(&state).await?;
             render(
                 StatusCode::BAD_REQUEST,
@@ -520,9 +541,12 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
                 ),
             )
         }
-        SaveProblem::UnknownCategory => {
+        SaveProblem::UnknownCategory | SaveProblem::SkuTaken => {
             let mut errors = FormErrors::new();
-            errors.add("category_id", "Choose a category that exists.");
+            match problem {
+                SaveProblem::SkuTaken => errors.add("sku", SKU_TAKEN),
+                _ => errors.add("category_id", "Choose a category that exists."),
+            }
             render(
                 StatusCode::BAD_REQUEST,
                 &form_again(page, current, errors, categories, None, version),

@@ -80,6 +80,8 @@ pub fn insert_product(conn: &mut DbConn, spec: ProductSpec<'_>) -> i32 {
             },
             image: None,
             tax_class: spec.tax_class,
+            sku: None,
+
             created_at: created,
             updated_at: created,
         },

@@ -1,0 +1,2 @@
+DROP INDEX products_sku;
+ALTER TABLE products DROP COLUMN sku;
