@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::db;
-use crate::domain::category_tree::MAX_DEPTH;
+use crate::domain::category_tree::{Tree, MAX_DEPTH};
 use crate::domain::slug::Slug;
 use crate::models::category::{self, Category};
 use crate::models::now;
@@ -24,7 +24,9 @@ use crate::web::visit::{path_id, AdminVisit, Reply};
 #[template(path = "admin/categories.html")]
 struct ListPage {
     page: PageContext,
-    categories: Vec<(Category, i64)>,
+    /// Each category with its products (its own, archived included) and its name indented
+    /// by its level, parents before their children.
+    categories: Vec<(Category, i64, String)>,
     error: Option<String>,
 }
 
@@ -34,7 +36,21 @@ async fn list_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let categories = db::run(&state.pool, |conn| Ok(category::all_with_counts(conn)?)).await?;
+    let rows = db::run(&state.pool, |conn| Ok(category::all_with_counts(conn)?)).await?;
+    let tree = Tree::new(rows.iter().map(|(c, _)| (c.id, c.parent_id)));
+    let mut rows: Vec<Option<(Category, i64)>> = rows.into_iter().map(Some).collect();
+    let categories = tree
+        .indented()
+        .into_iter()
+        .filter_map(|(id, level)| {
+            let at = rows
+                .iter()
+                .position(|r| r.as_ref().is_some_and(|(c, _)| c.id == id))?;
+            let (c, n) = rows[at].take()?;
+            let label = format!("{}{}", "— ".repeat(level - 1), c.name);
+            Some((c, n, label))
+        })
+        .collect();
     render(
         status,
         &ListPage {
