@@ -231,18 +231,9 @@ pub fn record_use(
 }
 
 /// Gives back the use order `order_id` made, if it made one that is not given back yet:
-/// marks it and counts the coupon down. Whether there was one.
+/// marks it and counts the coupon down, once. Whether there was one.
 pub fn give_back(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> QueryResult<bool> {
-    let coupon_id: Option<i32> = diesel::update(
-        coupon_uses::table
-            .filter(coupon_uses::order_id.eq(order_id))
-            .filter(coupon_uses::given_back_at.is_null()),
-    )
-    .set(coupon_uses::given_back_at.eq(now))
-    .returning(coupon_uses::coupon_id)
-    .get_result(conn)
-    .optional()?;
-    let Some(coupon_id) = coupon_id else {
+    let Some(coupon_id) = flip_use(conn, order_id, Some(now))? else {
         return Ok(false);
     };
     diesel::update(coupons::table.find(coupon_id).filter(coupons::uses.gt(0)))
@@ -252,6 +243,42 @@ pub fn give_back(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> QueryR
         ))
         .execute(conn)?;
     Ok(true)
+}
+
+/// Counts again the use order `order_id` made and gave back (it was paid after it expired).
+pub fn take_back(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> QueryResult<bool> {
+    let Some(coupon_id) = flip_use(conn, order_id, None)? else {
+        return Ok(false);
+    };
+    diesel::update(coupons::table.find(coupon_id))
+        .set((
+            coupons::uses.eq(coupons::uses + 1),
+            coupons::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+/// Marks order `order_id`'s use given back at `given_back` (`None`: counted again), if it
+/// is not so already; the coupon it belongs to.
+fn flip_use(
+    conn: &mut DbConn,
+    order_id: i32,
+    given_back: Option<NaiveDateTime>,
+) -> QueryResult<Option<i32>> {
+    let uses = coupon_uses::table.filter(coupon_uses::order_id.eq(order_id));
+    let set = coupon_uses::given_back_at.eq(given_back);
+    match given_back {
+        Some(_) => diesel::update(uses.filter(coupon_uses::given_back_at.is_null()))
+            .set(set)
+            .returning(coupon_uses::coupon_id)
+            .get_result(conn),
+        None => diesel::update(uses.filter(coupon_uses::given_back_at.is_not_null()))
+            .set(set)
+            .returning(coupon_uses::coupon_id)
+            .get_result(conn),
+    }
+    .optional()
 }
 
 /// Whether coupon `id` has ever been used (given-back uses count: the code is on an order).
@@ -265,27 +292,4 @@ pub fn ever_used(conn: &mut DbConn, id: i32) -> QueryResult<bool> {
 /// Deletes coupon `id` (only ever called for one never used).
 pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
     diesel::delete(coupons::table.find(id)).execute(conn)
-}
-
-/// Counts again the use order `order_id` made and gave back (it was paid after it expired).
-pub fn take_back(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> QueryResult<bool> {
-    let coupon_id: Option<i32> = diesel::update(
-        coupon_uses::table
-            .filter(coupon_uses::order_id.eq(order_id))
-            .filter(coupon_uses::given_back_at.is_not_null()),
-    )
-    .set(coupon_uses::given_back_at.eq(None::<NaiveDateTime>))
-    .returning(coupon_uses::coupon_id)
-    .get_result(conn)
-    .optional()?;
-    let Some(coupon_id) = coupon_id else {
-        return Ok(false);
-    };
-    diesel::update(coupons::table.find(coupon_id))
-        .set((
-            coupons::uses.eq(coupons::uses + 1),
-            coupons::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(true)
 }

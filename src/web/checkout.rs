@@ -35,6 +35,7 @@ use crate::web::cart::{describe_discount, totals_of, CouponView};
 use crate::web::error::AppError;
 use crate::web::flash::{self, see_other, FlashKind};
 use crate::web::forms::FormErrors;
+use crate::web::orders::order_url;
 use crate::web::page::{render, PageContext};
 use crate::web::state::state_of;
 use crate::web::state::AppState;
@@ -177,11 +178,7 @@ fn guest_link_key(state: &AppState, checkout_key: &str) -> String {
         .expect("HMAC takes a key of any length");
     mac.update(b"guest order link\0");
     mac.update(checkout_key.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::domain::account::hex(&mac.finalize().into_bytes())
 }
 
 /// The checkout page for the cart as it is now.
@@ -552,11 +549,8 @@ pub async fn place(v: Visit, who: Who, form: web::Form<CheckoutForm>) -> Reply {
         Who::User(user) => OrderAccess::User(user.id),
         Who::Guest(_) => OrderAccess::GuestKey(hash_link_key(&link_key)),
     };
-    let page_of = |id: i32| match &who {
-        Who::User(_) => format!("/orders/{id}"),
-        Who::Guest(_) => format!("/orders/{id}?key={link_key}"),
-    };
     let guest_key = matches!(who, Who::Guest(_)).then_some(link_key.as_str());
+    let page_of = |id: i32| order_url(id, guest_key);
     match result {
         Ok(Placed::New(id)) => {
             state.wake_mailer();
@@ -702,10 +696,7 @@ pub async fn pay_by_card(
     id: i32,
     (access, guest_key): (OrderAccess, Option<&str>),
 ) -> Reply {
-    let page = match guest_key {
-        None => format!("/orders/{id}"),
-        Some(key) => format!("/orders/{id}?key={key}"),
-    };
+    let page = order_url(id, guest_key);
     let guest_key = guest_key.map(str::to_string);
     let Some(stripe) = state.stripe.clone() else {
         return Ok(flash::error(

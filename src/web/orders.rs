@@ -106,8 +106,8 @@ async fn access_for(
     }
 }
 
-/// The page a guest's request comes back to: the private link again.
-fn order_url(id: i32, guest_key: Option<&str>) -> String {
+/// The page of order `id`: for a guest, the private link again.
+pub fn order_url(id: i32, guest_key: Option<&str>) -> String {
     match guest_key {
         Some(key) => format!("/orders/{id}?key={key}"),
         None => format!("/orders/{id}"),
