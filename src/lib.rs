@@ -203,6 +203,18 @@ pub fn app(
             web::get().to(web::admin::products::edit_form),
         )
         .route(
+            "/admin/products/{id}/variants",
+            aweb::post().to(web::admin::variants::create),
+        )
+        .route(
+            "/admin/products/{id}/variants/{variant_id}",
+            aweb::post().to(web::admin::variants::update),
+        )
+        .route(
+            "/admin/products/{id}/variants/{variant_id}/archive",
+            aweb::post().to(web::admin::variants::archive),
+        )
+        .route(
             "/admin/products.csv",
             web::get().to(web::admin::csv::export),
         )

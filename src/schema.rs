@@ -174,6 +174,7 @@ diesel::table! {
         product_id -> Integer,
         quantity -> Integer,
         added_at -> Timestamp,
+        variant_id -> Nullable<Integer>,
     }
 }
 
@@ -356,6 +357,22 @@ diesel::table! {
         unit_price_cents -> BigInt,
         quantity -> Integer,
         tax_rate_bp -> Integer,
+        variant_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    product_variants (id) {
+        id -> Integer,
+        product_id -> Integer,
+        name -> Text,
+        sku -> Text,
+        price_cents -> Nullable<BigInt>,
+        stock -> Integer,
+        archived -> Bool,
+        version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -374,6 +391,8 @@ diesel::table! {
 
 diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
+diesel::joinable!(cart_items -> product_variants (variant_id));
+diesel::joinable!(product_variants -> products (product_id));
 diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(refunds -> orders (order_id));
@@ -386,6 +405,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     images,
     products,
+    product_variants,
     users,
     email_tokens,
     login_failures,

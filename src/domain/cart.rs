@@ -150,6 +150,8 @@ pub enum LineProblem {
     SoldOut,
     /// Fewer are left than the line holds.
     OnlyLeft(i32),
+    /// The product is now sold only through its variants.
+    ChooseVariant,
 }
 
 impl LineProblem {
@@ -172,6 +174,9 @@ impl fmt::Display for LineProblem {
         match self {
             LineProblem::NotSold => f.write_str("No longer sold: please remove it."),
             LineProblem::SoldOut => f.write_str("Sold out: please remove it."),
+            LineProblem::ChooseVariant => f.write_str(
+                "Now sold in variants: please remove it and choose one on the product page.",
+            ),
             LineProblem::OnlyLeft(stock) => {
                 write!(f, "Only {stock} left: please lower the quantity.")
             }

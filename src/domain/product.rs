@@ -78,6 +78,73 @@ pub fn parse_stock(input: &str) -> Result<i32, String> {
     }
 }
 
+/// The longest variant name ("Size M / Blue"), in characters.
+pub const MAX_VARIANT_NAME_CHARS: usize = 100;
+
+/// A variant as the admin's form describes it, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariantDraft {
+    /// Trimmed, 1 to 100 characters.
+    pub name: String,
+    /// Required for a variant, unique in the shop.
+    pub sku: String,
+    /// Its own price, or `None` to sell at the product's.
+    pub price: Option<Money>,
+    /// 0 to 1,000,000.
+    pub stock: i32,
+}
+
+impl VariantDraft {
+    /// Checks every field; the errors name the field and say what to fix.
+    pub fn parse(
+        name: &str,
+        sku: &str,
+        price: &str,
+        stock: &str,
+    ) -> Result<VariantDraft, Vec<(&'static str, String)>> {
+        let mut errors = Vec::new();
+        let name = name.trim().to_string();
+        if name.is_empty() {
+            errors.push(("name", "Name the variant, like Size M / Blue.".to_string()));
+        } else if name.chars().count() > MAX_VARIANT_NAME_CHARS {
+            errors.push((
+                "name",
+                format!("A variant name can be at most {MAX_VARIANT_NAME_CHARS} characters."),
+            ));
+        }
+        let sku = match parse_sku(sku) {
+            Ok(Some(sku)) => Some(sku),
+            Ok(None) => {
+                errors.push(("sku", "Every variant needs its own SKU.".to_string()));
+                None
+            }
+            Err(why) => {
+                errors.push(("sku", why));
+                None
+            }
+        };
+        let price = match price.trim() {
+            "" => Some(None),
+            text => Money::parse_price(text)
+                .map(Some)
+                .map_err(|e| errors.push(("price", e.to_string())))
+                .ok(),
+        };
+        let stock = parse_stock(stock)
+            .map_err(|e| errors.push(("stock", e)))
+            .ok();
+        match (sku, price, stock) {
+            (Some(sku), Some(price), Some(stock)) if errors.is_empty() => Ok(VariantDraft {
+                name,
+                sku,
+                price,
+                stock,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
 impl ProductDraft {
     /// Checks every field; the errors name the field and say what to fix.
     pub fn parse(
@@ -191,6 +258,37 @@ impl ImageKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variant_needs_a_name_and_a_sku_and_may_have_its_own_price() {
+        let draft = VariantDraft::parse(" Size M ", "TEE-M", "", "4");
+        assert_eq!(
+            draft,
+            Ok(VariantDraft {
+                name: "Size M".into(),
+                sku: "TEE-M".into(),
+                price: None,
+                stock: 4,
+            })
+        );
+        let priced = VariantDraft::parse("XL", "TEE-XL", "21.50", "0");
+        assert_eq!(priced.map(|d| d.price), Ok(Some(Money::from_cents(2150))));
+        let fields = |r: Result<VariantDraft, Vec<(&'static str, String)>>| {
+            r.err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            fields(VariantDraft::parse("", "", "x", "-1")),
+            ["name", "sku", "price", "stock"]
+        );
+        assert_eq!(
+            fields(VariantDraft::parse("M", "bad sku", "1", "1")),
+            ["sku"]
+        );
+    }
 
     #[test]
     fn skus_are_optional_and_plainly_shaped() {

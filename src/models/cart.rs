@@ -1,6 +1,6 @@
 //! Carts and their lines. A guest's cart is found by a random token kept in the session; a
-//! user's by the user id. Lines hold only the product and quantity: prices are always read
-//! from the products, never remembered.
+//! user's by the user id. Lines hold only the product (and variant) and quantity: prices are
+//! always read from the products, never remembered.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -9,7 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use crate::db::{self, DbConn};
 use crate::domain::cart::{line_total, LineProblem};
 use crate::domain::{Money, ProductStatus, StockState};
-use crate::schema::{cart_items, carts, products};
+use crate::schema::{cart_items, carts, product_variants, products};
 
 /// Whose cart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,32 +30,115 @@ impl CartOwner {
     }
 }
 
-/// One line of a cart, with what the product is like now.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+/// Which line of a cart: a product, or one variant of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineKey {
+    /// The product.
+    pub product_id: i32,
+    /// The variant, for a product sold through variants.
+    pub variant_id: Option<i32>,
+}
+
+impl LineKey {
+    /// The line of a product sold as it is.
+    pub fn product(product_id: i32) -> LineKey {
+        LineKey {
+            product_id,
+            variant_id: None,
+        }
+    }
+}
+
+/// A cart line as stored, with what its product and variant are like now.
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = cart_items)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct CartRow {
+    product_id: i32,
+    variant_id: Option<i32>,
+    quantity: i32,
+    #[diesel(select_expression = products::name)]
+    name: String,
+    #[diesel(select_expression = products::price_cents)]
+    price_cents: i64,
+    #[diesel(select_expression = products::stock)]
+    stock: i32,
+    #[diesel(select_expression = products::status)]
+    status: ProductStatus,
+    #[diesel(select_expression = products::tax_class)]
+    tax_class: crate::domain::tax::TaxClass,
+    #[diesel(select_expression = product_variants::name.nullable())]
+    variant_name: Option<String>,
+    #[diesel(select_expression = product_variants::price_cents.nullable())]
+    variant_price_cents: Option<i64>,
+    #[diesel(select_expression = product_variants::stock.nullable())]
+    variant_stock: Option<i32>,
+    #[diesel(select_expression = product_variants::archived.nullable())]
+    variant_archived: Option<bool>,
+}
+
+/// One line of a cart, with what the product (or variant) is like now.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartLine {
     /// The product.
     pub product_id: i32,
+    /// The variant, for a product sold through variants.
+    pub variant_id: Option<i32>,
     /// How many.
     pub quantity: i32,
-    /// The product's name now.
-    #[diesel(select_expression = products::name)]
+    /// The product's name now, with the variant's ("Trail Shirt — Size M").
     pub name: String,
-    /// The product's price now.
-    #[diesel(select_expression = products::price_cents)]
+    /// The price now: the variant's own, else the product's.
     pub unit_price_cents: i64,
-    /// Items on hand now.
-    #[diesel(select_expression = products::stock)]
+    /// Items on hand now (of the variant, for a variant line).
     pub stock: i32,
-    /// On sale or archived.
-    #[diesel(select_expression = products::status)]
+    /// On sale or archived (a variant line: archived when either is).
     pub status: ProductStatus,
     /// How it is taxed.
-    #[diesel(select_expression = products::tax_class)]
     pub tax_class: crate::domain::tax::TaxClass,
+    /// A line of the product itself, which is now sold only through its variants.
+    pub needs_variant: bool,
 }
 
 impl CartLine {
+    fn from_row(row: CartRow, sold_in_variants: &[i32]) -> CartLine {
+        let variant_archived = row.variant_archived.unwrap_or(false);
+        CartLine {
+            product_id: row.product_id,
+            variant_id: row.variant_id,
+            quantity: row.quantity,
+            name: match &row.variant_name {
+                Some(variant) => variant_label(&row.name, variant),
+                None => row.name,
+            },
+            unit_price_cents: row.variant_price_cents.unwrap_or(row.price_cents),
+            stock: row.variant_stock.unwrap_or(row.stock),
+            status: if variant_archived {
+                ProductStatus::Archived
+            } else {
+                row.status
+            },
+            tax_class: row.tax_class,
+            needs_variant: row.variant_id.is_none() && sold_in_variants.contains(&row.product_id),
+        }
+    }
+
+    /// Which line this is.
+    pub fn key(&self) -> LineKey {
+        LineKey {
+            product_id: self.product_id,
+            variant_id: self.variant_id,
+        }
+    }
+
+    /// A fragment for the page's element ids: "12", or "12-5" for variant 5.
+    pub fn dom_id(&self) -> String {
+        match self.variant_id {
+            Some(variant_id) => format!("{}-{variant_id}", self.product_id),
+            None => self.product_id.to_string(),
+        }
+    }
+
     /// The unit price.
     pub fn unit_price(&self) -> Money {
         Money::from_cents(self.unit_price_cents)
@@ -66,13 +149,16 @@ impl CartLine {
         line_total(self.unit_price_cents, self.quantity)
     }
 
-    /// Whether the product can still be bought.
+    /// Whether the product (and variant) can still be bought as the line holds it.
     pub fn on_sale(&self) -> bool {
-        self.status == ProductStatus::Active
+        self.status == ProductStatus::Active && !self.needs_variant
     }
 
     /// What stops this line from being ordered as it is, if anything.
     pub fn problem(&self) -> Option<LineProblem> {
+        if self.needs_variant && self.status == ProductStatus::Active {
+            return Some(LineProblem::ChooseVariant);
+        }
         LineProblem::of(self.on_sale(), self.quantity, self.stock)
     }
 
@@ -80,6 +166,11 @@ impl CartLine {
     pub fn stock_state(&self) -> StockState {
         StockState::of(self.stock)
     }
+}
+
+/// How a variant is named on cart lines, orders and invoices.
+pub fn variant_label(product: &str, variant: &str) -> String {
+    format!("{product} — {variant}")
 }
 
 /// The cart of `owner`, if it has one.
@@ -140,19 +231,55 @@ pub fn lock(conn: &mut DbConn, cart_id: i32, now: NaiveDateTime) -> QueryResult<
 
 /// The lines of a cart, oldest first.
 pub fn lines(conn: &mut DbConn, cart_id: i32) -> QueryResult<Vec<CartLine>> {
-    cart_items::table
+    let rows: Vec<CartRow> = cart_items::table
         .inner_join(products::table)
+        .left_join(
+            product_variants::table.on(product_variants::id.nullable().eq(cart_items::variant_id)),
+        )
         .filter(cart_items::cart_id.eq(cart_id))
         .order((cart_items::added_at.asc(), cart_items::id.asc()))
-        .select(CartLine::as_select())
-        .load(conn)
+        .select(CartRow::as_select())
+        .load(conn)?;
+    let plain: Vec<i32> = rows
+        .iter()
+        .filter(|r| r.variant_id.is_none())
+        .map(|r| r.product_id)
+        .collect();
+    // Products of plain lines that have since gained variants: those lines must be chosen again.
+    let sold_in_variants: Vec<i32> = if plain.is_empty() {
+        Vec::new()
+    } else {
+        product_variants::table
+            .filter(product_variants::product_id.eq_any(&plain))
+            .filter(product_variants::archived.eq(false))
+            .select(product_variants::product_id)
+            .distinct()
+            .load(conn)?
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| CartLine::from_row(row, &sold_in_variants))
+        .collect())
 }
 
-/// How many of `product_id` the cart holds (0 if none).
-pub fn quantity_of(conn: &mut DbConn, cart_id: i32, product_id: i32) -> QueryResult<i32> {
-    Ok(cart_items::table
-        .filter(cart_items::cart_id.eq(cart_id))
-        .filter(cart_items::product_id.eq(product_id))
+/// Filters `cart_items` to the line `key` of `cart_id`.
+macro_rules! the_line {
+    ($cart_id:expr, $key:expr) => {{
+        let key: LineKey = $key;
+        let line = cart_items::table
+            .filter(cart_items::cart_id.eq($cart_id))
+            .filter(cart_items::product_id.eq(key.product_id))
+            .into_boxed();
+        match key.variant_id {
+            Some(variant_id) => line.filter(cart_items::variant_id.eq(variant_id)),
+            None => line.filter(cart_items::variant_id.is_null()),
+        }
+    }};
+}
+
+/// How many of the line `key` the cart holds (0 if none).
+pub fn quantity_of(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<i32> {
+    Ok(the_line!(cart_id, key)
         .select(cart_items::quantity)
         .first(conn)
         .optional()?
@@ -172,24 +299,24 @@ pub fn line_count(conn: &mut DbConn, cart_id: i32) -> QueryResult<usize> {
 pub fn set_quantity(
     conn: &mut DbConn,
     cart_id: i32,
-    product_id: i32,
+    key: LineKey,
     quantity: i32,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let updated = diesel::update(
-        cart_items::table
-            .filter(cart_items::cart_id.eq(cart_id))
-            .filter(cart_items::product_id.eq(product_id)),
-    )
-    .set(cart_items::quantity.eq(quantity))
-    .execute(conn)?;
-    if updated > 0 {
-        return Ok(updated);
+    let line: Option<i32> = the_line!(cart_id, key)
+        .select(cart_items::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = line {
+        return diesel::update(cart_items::table.find(id))
+            .set(cart_items::quantity.eq(quantity))
+            .execute(conn);
     }
     diesel::insert_into(cart_items::table)
         .values((
             cart_items::cart_id.eq(cart_id),
-            cart_items::product_id.eq(product_id),
+            cart_items::product_id.eq(key.product_id),
+            cart_items::variant_id.eq(key.variant_id),
             cart_items::quantity.eq(quantity),
             cart_items::added_at.eq(now),
         ))
@@ -197,13 +324,9 @@ pub fn set_quantity(
 }
 
 /// Takes a line out.
-pub fn remove(conn: &mut DbConn, cart_id: i32, product_id: i32) -> QueryResult<usize> {
-    diesel::delete(
-        cart_items::table
-            .filter(cart_items::cart_id.eq(cart_id))
-            .filter(cart_items::product_id.eq(product_id)),
-    )
-    .execute(conn)
+pub fn remove(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<usize> {
+    let ids: Vec<i32> = the_line!(cart_id, key).select(cart_items::id).load(conn)?;
+    diesel::delete(cart_items::table.filter(cart_items::id.eq_any(ids))).execute(conn)
 }
 
 /// Empties a cart.

@@ -54,6 +54,7 @@ pub mod stored_enums;
 pub mod tax_rate;
 pub mod throttle;
 pub mod user;
+pub mod variant;
 
 /// The current time as stored in `TIMESTAMP` columns (UTC, microsecond precision).
 pub fn now() -> chrono::NaiveDateTime {

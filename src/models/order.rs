@@ -178,9 +178,22 @@ pub struct OrderItem {
     pub quantity: i32,
     /// Its tax rate, hundredths of a percent.
     pub tax_rate_bp: i32,
+    /// The variant bought, for a product sold through variants.
+    pub variant_id: Option<i32>,
 }
 
 impl OrderItem {
+    /// Its stock move, to give back or take again.
+    pub fn stock_move(&self) -> crate::services::stock::Move {
+        crate::services::stock::Move {
+            key: crate::models::cart::LineKey {
+                product_id: self.product_id,
+                variant_id: self.variant_id,
+            },
+            quantity: self.quantity,
+        }
+    }
+
     /// Its tax rate, for people.
     pub fn tax_rate(&self) -> String {
         crate::models::order_tax::rate_of(self.tax_rate_bp).display()
@@ -208,6 +221,8 @@ pub struct NewOrderItem<'a> {
     pub quantity: i32,
     /// Its tax rate, hundredths of a percent.
     pub tax_rate_bp: i32,
+    /// The variant bought, if any.
+    pub variant_id: Option<i32>,
 }
 
 /// The order placed with this checkout key by `user_id` (a guest: `None`), if any.

@@ -421,6 +421,18 @@ pub fn set_status(
         .execute(conn)
 }
 
+/// Sets the stock outright (a product whose last variant was archived); bumps the version so
+/// an edit form showing the old stock is refused.
+pub fn set_stock(conn: &mut DbConn, id: i32, stock: i32, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(products::table.find(id))
+        .set((
+            products::stock.eq(stock),
+            products::version.eq(products::version + 1),
+            products::updated_at.eq(now),
+        ))
+        .execute(conn)
+}
+
 /// The catalogue in numbers, for the dashboard.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StockCounts {

@@ -77,6 +77,10 @@ macro_rules! shop_tables {
                 rating_count: i32, version: i32, image: Maybe<Text>, tax_class: Text,
                 sku: Maybe<Text>,
             ]),
+            $each!($($args)* product_variants by id: i32, BATCH, [
+                id: i32, product_id: i32, name: Text, sku: Text, price_cents: Maybe<i64>,
+                stock: i32, archived: bool, version: i32, created_at: Time, updated_at: Time,
+            ]),
             $each!($($args)* images by name: Text, IMAGE_BATCH, [
                 name: Text, data: Vec<u8>, created_at: Time,
             ]),
@@ -115,6 +119,7 @@ macro_rules! shop_tables {
             ]),
             $each!($($args)* cart_items by id: i32, BATCH, [
                 id: i32, cart_id: i32, product_id: i32, quantity: i32, added_at: Time,
+                variant_id: Maybe<i32>,
             ]),
             $each!($($args)* orders by id: i32, BATCH, [
                 id: i32, user_id: Maybe<i32>, status: Text, subtotal_cents: i64, discount_cents: i64,
@@ -147,7 +152,7 @@ macro_rules! shop_tables {
             ]),
             $each!($($args)* order_items by id: i32, BATCH, [
                 id: i32, order_id: i32, product_id: i32, name: Text, unit_price_cents: i64,
-                quantity: i32, tax_rate_bp: i32,
+                quantity: i32, tax_rate_bp: i32, variant_id: Maybe<i32>,
             ]),
             $each!($($args)* credit_ledger by id: i32, BATCH, [
                 id: i32, user_id: i32, amount_cents: i64, balance_cents: i64, reason: Text,

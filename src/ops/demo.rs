@@ -12,6 +12,7 @@ use crate::domain::ProductStatus;
 use crate::models::category::{self, NewCategory};
 use crate::models::now;
 use crate::models::product::{self, NewProduct};
+use crate::models::variant::{self, VariantFields};
 use crate::ops::{CommandError, CommandResult};
 use crate::schema::categories;
 
@@ -244,12 +245,41 @@ const TOYS_GAMES: [DemoItem; 7] = [
 /// Stock levels cycled through the products, so sold-out, low and plentiful all appear.
 const STOCK_PATTERN: [i32; 15] = [40, 12, 0, 3, 85, 7, 1, 25, 60, 5, 0, 18, 120, 2, 33];
 
+/// Items sold as one product with variants (sizes, colours, blends) rather than one product
+/// per option.
+const SOLD_IN_VARIANTS: [&str; 11] = [
+    "Heirloom Tomato Seeds",
+    "Terracotta Pot",
+    "Merino Hiking Socks",
+    "Packable Rain Jacket",
+    "Dot Grid Notebook",
+    "Fountain Pen",
+    "Bottled Ink",
+    "Single-Origin Coffee Beans",
+    "Loose Leaf Tea",
+    "Stoneware Mug",
+    "Card Game",
+];
+
 /// A demo product before it gets its category id.
 struct DemoProduct {
     category: usize,
     name: String,
     description: String,
     price_cents: i64,
+    /// Its variants' names and prices, if it is sold through variants.
+    variants: Vec<(&'static str, i64)>,
+}
+
+/// A demo SKU: the item's initials, the variant's place, like `MHS-2`.
+fn demo_sku(name: &str, place: usize) -> String {
+    let initials: String = name
+        .split([' ', '-'])
+        .filter_map(|word| word.chars().next())
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    format!("{initials}-{}", place + 1)
 }
 
 fn demo_products() -> Vec<DemoProduct> {
@@ -260,6 +290,7 @@ fn demo_products() -> Vec<DemoProduct> {
             name: title.to_string(),
             description: format!("{}\n\nBy {author}. Paperback.", BOOK_KINDS[kind]),
             price_cents: price,
+            variants: Vec::new(),
         });
     }
     let groups: [&[DemoItem]; 6] = [
@@ -278,12 +309,23 @@ fn demo_products() -> Vec<DemoProduct> {
                 "Wool Blanket" | "Rechargeable Head Torch" => 7,
                 _ => offset + 1,
             };
+            if SOLD_IN_VARIANTS.contains(&item.name) {
+                out.push(DemoProduct {
+                    category,
+                    name: item.name.to_string(),
+                    description: item.description.to_string(),
+                    price_cents: item.variants.iter().map(|v| v.1).min().unwrap_or(0),
+                    variants: item.variants.to_vec(),
+                });
+                continue;
+            }
             for (variant, price) in item.variants {
                 out.push(DemoProduct {
                     category,
                     name: format!("{}, {variant}", item.name),
                     description: item.description.to_string(),
                     price_cents: *price,
+                    variants: Vec::new(),
                 });
             }
         }
@@ -320,20 +362,23 @@ pub fn seed_demo(conn: &mut DbConn) -> Result<SeedSummary, SeedError> {
         let products = demo_products();
         let count = products.len();
         // Interleave the categories in time so "newest" shows a mix, oldest inserted first.
+        // Products with variants go in first, so the newest, which lists and the home page
+        // lead with, are bought with one click.
         let mut order: Vec<usize> = (0..count).collect();
-        order.sort_by_key(|i| (i * 37) % count);
-        let rows: Vec<NewProduct<'_>> = order
+        order.sort_by_key(|&i| (products[i].variants.is_empty(), (i * 37) % count));
+        let rows: Vec<(NewProduct<'_>, usize)> = order
             .iter()
             .enumerate()
             .map(|(position, &i)| {
                 let p = &products[i];
                 let created = now - TimeDelta::minutes(((count - position) * 53) as i64);
-                NewProduct {
+                let row = NewProduct {
                     category_id: category_ids[p.category],
                     name: &p.name,
                     description: &p.description,
                     price_cents: p.price_cents,
-                    stock: STOCK_PATTERN[i % STOCK_PATTERN.len()],
+                    // Counted from the newest, which is then in stock.
+                    stock: STOCK_PATTERN[(count - 1 - position) % STOCK_PATTERN.len()],
                     status: ProductStatus::Active.as_str(),
                     image: None,
                     // Books pay the reduced rate where a country has one.
@@ -344,12 +389,24 @@ pub fn seed_demo(conn: &mut DbConn) -> Result<SeedSummary, SeedError> {
                     sku: None,
                     created_at: created,
                     updated_at: created,
-                }
+                };
+                (row, i)
             })
             .collect();
         // Diesel's multi-connection has no batch insert; in one transaction this is quick.
-        for row in &rows {
-            product::insert(conn, row)?;
+        for (row, i) in &rows {
+            let id = product::insert(conn, row)?;
+            let p = &products[*i];
+            for (place, (name, price)) in p.variants.iter().enumerate() {
+                let fields = VariantFields {
+                    name,
+                    sku: &demo_sku(&p.name, place),
+                    price_cents: Some(*price),
+                    stock: STOCK_PATTERN[(i + place) % STOCK_PATTERN.len()],
+                };
+                variant::insert(conn, id, &fields, row.created_at)?;
+            }
+            variant::refresh_product_stock(conn, id, row.created_at)?;
         }
         Ok(SeedSummary {
             categories: CATEGORIES.len(),
@@ -393,7 +450,19 @@ mod tests {
     fn the_demo_catalogue_is_big_enough_to_show_everything() {
         let products = demo_products();
         assert!(CATEGORIES.len() >= 6);
-        assert!(products.len() >= 150, "{}", products.len());
+        assert!(products.len() >= 120, "{}", products.len());
+        let with_variants: Vec<&DemoProduct> =
+            products.iter().filter(|p| !p.variants.is_empty()).collect();
+        assert!(with_variants.len() >= 10, "{}", with_variants.len());
+        let mut skus: Vec<String> = with_variants
+            .iter()
+            .flat_map(|p| (0..p.variants.len()).map(|i| demo_sku(&p.name, i)))
+            .collect();
+        let total = skus.len();
+        skus.sort_unstable();
+        skus.dedup();
+        assert_eq!(skus.len(), total, "variant SKUs are unique");
+        assert_eq!(demo_sku("Merino Hiking Socks", 1), "MHS-2");
         assert!(products.iter().filter(|p| p.category == 0).count() >= 30);
         assert_eq!(CATEGORIES[0].slug, "books");
         let states: Vec<StockState> = STOCK_PATTERN.iter().map(|s| StockState::of(*s)).collect();

@@ -7,9 +7,10 @@ use crate::db::{self, DbConn};
 use crate::domain::OrderStatus;
 use crate::error::{AppError, Outcome};
 use crate::mail::compose::{Links, OrderNews};
-use crate::models::order::{self, OrderAccess};
-use crate::models::{coupon, product};
+use crate::models::coupon;
+use crate::models::order::{self, OrderAccess, OrderItem};
 use crate::services::payments::tell;
+use crate::services::stock;
 
 /// Why an order could not be cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +60,11 @@ pub fn cancel_and_restock(
 /// Puts the order's stock back, unless it went back before. Call inside a transaction.
 pub fn return_stock(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> Result<(), AppError> {
     if order::note_stock_returned(conn, order_id, now)? {
-        for item in order::items(conn, order_id)? {
-            product::return_stock(conn, item.product_id, item.quantity, now)?;
-        }
+        let moves: Vec<_> = order::items(conn, order_id)?
+            .iter()
+            .map(OrderItem::stock_move)
+            .collect();
+        stock::give_back(conn, &moves, now)?;
     }
     Ok(())
 }

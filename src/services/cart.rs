@@ -1,4 +1,4 @@
-//! Cart flows: add a product, change or remove a line, merge a guest's cart at login. Each
+//! Cart flows: add a product (or one of its variants), change or remove a line, merge a guest's cart at login. Each
 //! runs in one transaction with the cart locked, and checks the rules in `domain::cart`
 //! against the product as it is now.
 
@@ -8,8 +8,8 @@ use crate::db::{self, DbConn};
 use crate::domain::cart::{add_to_line, check_line, merged_quantity};
 use crate::domain::{LineChange, ProductStatus, Quantity};
 use crate::error::{AppError, Outcome};
-use crate::models::cart::{self, CartOwner};
-use crate::models::product;
+use crate::models::cart::{self, variant_label, CartOwner, LineKey};
+use crate::models::{product, variant};
 
 /// Why a cart change was refused; the text is for the shopper.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub enum CartProblem {
     NotInCart,
     /// The cart already holds as many lines as a cart may.
     TooManyLines(usize),
+    /// The product is sold only through its variants, and none was chosen.
+    ChooseVariant,
 }
 
 impl CartProblem {
@@ -34,6 +36,9 @@ impl CartProblem {
             CartProblem::NotForSale => "Sorry, this product is no longer sold.".to_string(),
             CartProblem::Limit(message) => message.clone(),
             CartProblem::NotInCart => "That product is not in your cart.".to_string(),
+            CartProblem::ChooseVariant => {
+                "Please choose one of the options (size, colour…) first.".to_string()
+            }
             CartProblem::TooManyLines(max) => format!(
                 "Your cart already holds {max} different products, as many as one order can. Check out or remove a line first."
             ),
@@ -44,29 +49,50 @@ impl CartProblem {
 /// What an add did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Added {
-    /// The product's name.
+    /// The product's name (with the variant's).
     pub name: String,
     /// The line's quantity now.
     pub quantity: i32,
 }
 
-/// Adds `quantity` of `product_id` to the cart of `owner` (creating the cart); a new line
-/// only while the cart holds fewer than `max_lines`.
+/// What a line may hold now: its name, and the stock, or why it cannot be bought.
+fn for_sale(
+    conn: &mut DbConn,
+    key: LineKey,
+) -> Result<Result<(String, i32), CartProblem>, AppError> {
+    let Some(product) = product::find(conn, key.product_id)? else {
+        return Ok(Err(CartProblem::UnknownProduct));
+    };
+    if product.status != ProductStatus::Active {
+        return Ok(Err(CartProblem::NotForSale));
+    }
+    match key.variant_id {
+        Some(variant_id) => match variant::find(conn, key.product_id, variant_id)? {
+            None => Ok(Err(CartProblem::UnknownProduct)),
+            Some(v) if v.archived => Ok(Err(CartProblem::NotForSale)),
+            Some(v) => Ok(Ok((variant_label(&product.name, &v.name), v.stock))),
+        },
+        None if variant::has_active(conn, key.product_id)? => Ok(Err(CartProblem::ChooseVariant)),
+        None => Ok(Ok((product.name, product.stock))),
+    }
+}
+
+/// Adds `quantity` of the product or variant `key` to the cart of `owner` (creating the
+/// cart); a new line only while the cart holds fewer than `max_lines`. A product sold through
+/// variants is added only as one of them.
 pub fn add(
     conn: &mut DbConn,
     owner: &CartOwner,
-    product_id: i32,
+    key: LineKey,
     quantity: Quantity,
     max_lines: usize,
     now: NaiveDateTime,
 ) -> Outcome<Added, CartProblem> {
     db::transaction(conn, |conn| {
-        let Some(product) = product::find(conn, product_id)? else {
-            return Ok(Err(CartProblem::UnknownProduct));
+        let (name, stock) = match for_sale(conn, key)? {
+            Ok(found) => found,
+            Err(problem) => return Ok(Err(problem)),
         };
-        if product.status != ProductStatus::Active {
-            return Ok(Err(CartProblem::NotForSale));
-        }
         let cart_id = match cart::find(conn, owner)? {
             Some(cart_id) => {
                 cart::lock(conn, cart_id, now)?;
@@ -74,24 +100,24 @@ pub fn add(
             }
             None => {
                 // Checked before creating anything, so a refused add leaves no empty cart.
-                if let Err(message) = add_to_line(0, quantity, product.stock) {
+                if let Err(message) = add_to_line(0, quantity, stock) {
                     return Ok(Err(CartProblem::Limit(message)));
                 }
                 // Locked, and possibly a twin request's cart: read the line below only now.
                 cart::find_or_create(conn, owner, now)?
             }
         };
-        let existing = cart::quantity_of(conn, cart_id, product_id)?;
+        let existing = cart::quantity_of(conn, cart_id, key)?;
         if existing == 0 && cart::line_count(conn, cart_id)? >= max_lines {
             return Ok(Err(CartProblem::TooManyLines(max_lines)));
         }
-        let line = match add_to_line(existing, quantity, product.stock) {
+        let line = match add_to_line(existing, quantity, stock) {
             Ok(line) => line,
             Err(message) => return Ok(Err(CartProblem::Limit(message))),
         };
-        cart::set_quantity(conn, cart_id, product_id, line.get(), now)?;
+        cart::set_quantity(conn, cart_id, key, line.get(), now)?;
         Ok(Ok(Added {
-            name: product.name,
+            name,
             quantity: line.get(),
         }))
     })
@@ -101,7 +127,7 @@ pub fn add(
 pub fn change(
     conn: &mut DbConn,
     owner: &CartOwner,
-    product_id: i32,
+    key: LineKey,
     change: LineChange,
     now: NaiveDateTime,
 ) -> Outcome<(), CartProblem> {
@@ -110,22 +136,22 @@ pub fn change(
             return Ok(Err(CartProblem::NotInCart));
         };
         cart::lock(conn, cart_id, now)?;
-        if cart::quantity_of(conn, cart_id, product_id)? == 0 {
+        if cart::quantity_of(conn, cart_id, key)? == 0 {
             return Ok(Err(CartProblem::NotInCart));
         }
         match change {
             LineChange::Remove => {
-                cart::remove(conn, cart_id, product_id)?;
+                cart::remove(conn, cart_id, key)?;
             }
             LineChange::Set(quantity) => {
-                let product = product::find(conn, product_id)?.ok_or(AppError::NotFound)?;
-                if product.status != ProductStatus::Active {
-                    return Ok(Err(CartProblem::NotForSale));
-                }
-                if let Err(message) = check_line(i64::from(quantity.get()), product.stock) {
+                let stock = match for_sale(conn, key)? {
+                    Ok((_, stock)) => stock,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                if let Err(message) = check_line(i64::from(quantity.get()), stock) {
                     return Ok(Err(CartProblem::Limit(message)));
                 }
-                cart::set_quantity(conn, cart_id, product_id, quantity.get(), now)?;
+                cart::set_quantity(conn, cart_id, key, quantity.get(), now)?;
             }
         }
         Ok(Ok(()))
@@ -158,7 +184,7 @@ pub fn merge_guest_cart(
             }
             let mut line_count = cart::line_count(conn, user_cart)?;
             for line in lines.iter().filter(|line| line.on_sale()) {
-                let existing = cart::quantity_of(conn, user_cart, line.product_id)?;
+                let existing = cart::quantity_of(conn, user_cart, line.key())?;
                 if existing == 0 {
                     if line_count >= max_lines {
                         continue;
@@ -166,7 +192,7 @@ pub fn merge_guest_cart(
                     line_count += 1;
                 }
                 if let Some(quantity) = merged_quantity(existing, line.quantity, line.stock) {
-                    cart::set_quantity(conn, user_cart, line.product_id, quantity.get(), now)?;
+                    cart::set_quantity(conn, user_cart, line.key(), quantity.get(), now)?;
                 }
             }
         }

@@ -13,6 +13,7 @@ use crate::error::{AppError, Outcome};
 use crate::models::audit::Changes;
 use crate::models::category::{self, NewCategory};
 use crate::models::product::{self, NewProduct, Product, ProductValues};
+use crate::models::variant;
 use crate::services::{is_unique_violation, Actor};
 
 /// Why a product save was refused.
@@ -43,7 +44,10 @@ fn category_slug(conn: &mut DbConn, id: i32) -> Result<Option<String>, AppError>
 /// Whether another product than `own` has the draft's SKU.
 fn sku_taken(conn: &mut DbConn, draft: &ProductDraft, own: Option<i32>) -> Result<bool, AppError> {
     Ok(match draft.sku.as_deref() {
-        Some(sku) => product::id_by_sku(conn, sku)?.is_some_and(|other| Some(other) != own),
+        Some(sku) => {
+            product::id_by_sku(conn, sku)?.is_some_and(|other| Some(other) != own)
+                || variant::find_by_sku(conn, sku)?.is_some()
+        }
         None => false,
     })
 }
@@ -134,6 +138,8 @@ pub fn update_product(
         if !product::update_versioned(conn, id, version, values, image.map(Some), now)? {
             return Ok(Err(SaveProblem::Stale(Box::new(before))));
         }
+        // Sold through variants: the stock is theirs, whatever the form said.
+        variant::refresh_product_stock(conn, id, now)?;
         let old_slug = category_slug(conn, before.category_id)?.unwrap_or_default();
         let mut changes = Changes::new();
         changes

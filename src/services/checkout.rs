@@ -13,20 +13,21 @@ use crate::domain::settings::ShopSettings;
 use crate::domain::{Money, OrderStatus, ShippingAddress, Totals};
 use crate::error::{AppError, Outcome};
 use crate::mail::compose;
-use crate::models::cart::{self, CartLine, CartOwner};
+use crate::models::cart::{self, CartLine, CartOwner, LineKey};
 use crate::models::credit::{self, NewCreditEntry};
 use crate::models::order::{self, NewOrder, NewOrderItem};
-use crate::models::{address, order_guest, order_tax, outbox, product};
+use crate::models::{address, order_guest, order_tax, outbox};
 use crate::services::coupons::{self, CartCoupon, Customer};
 use crate::services::invoices;
 use crate::services::pricing::{self, ShippingProblem};
+use crate::services::stock::{self, Move};
 
 /// One line as the checkout page showed it: the form sends these back, and the order is
 /// placed only if the cart still matches them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShownLine {
-    /// The product.
-    pub product_id: i32,
+    /// The product or variant.
+    pub key: LineKey,
     /// The price shown.
     pub unit_price_cents: i64,
     /// The quantity shown.
@@ -39,18 +40,25 @@ impl ShownLine {
         lines
             .iter()
             .map(|l| ShownLine {
-                product_id: l.product_id,
+                key: l.key(),
                 unit_price_cents: l.unit_price_cents,
                 quantity: l.quantity,
             })
             .collect()
     }
 
-    /// Packs lines into the checkout form's hidden `summary` field: `id:price:qty,…`.
+    /// Packs lines into the checkout form's hidden `summary` field: `id:price:qty,…`, where
+    /// the id of a variant line is `product.variant`.
     pub fn encode(lines: &[ShownLine]) -> String {
         lines
             .iter()
-            .map(|l| format!("{}:{}:{}", l.product_id, l.unit_price_cents, l.quantity))
+            .map(|l| {
+                let id = match l.key.variant_id {
+                    Some(variant_id) => format!("{}.{variant_id}", l.key.product_id),
+                    None => l.key.product_id.to_string(),
+                };
+                format!("{id}:{}:{}", l.unit_price_cents, l.quantity)
+            })
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -60,8 +68,16 @@ impl ShownLine {
     pub fn decode(text: &str) -> Vec<ShownLine> {
         let parse = |part: &str| -> Option<ShownLine> {
             let mut fields = part.split(':');
+            let id = fields.next()?;
+            let key = match id.split_once('.') {
+                Some((product, variant)) => LineKey {
+                    product_id: product.parse().ok()?,
+                    variant_id: Some(variant.parse().ok()?),
+                },
+                None => LineKey::product(id.parse().ok()?),
+            };
             let line = ShownLine {
-                product_id: fields.next()?.parse().ok()?,
+                key,
                 unit_price_cents: fields.next()?.parse().ok()?,
                 quantity: fields.next()?.parse().ok()?,
             };
@@ -215,7 +231,7 @@ impl From<AppError> for Failure {
 fn changes(shown: &[ShownLine], lines: &[CartLine], currency: &str) -> Vec<String> {
     let mut out = Vec::new();
     for line in lines {
-        match shown.iter().find(|s| s.product_id == line.product_id) {
+        match shown.iter().find(|s| s.key == line.key()) {
             None => out.push(format!("{} was added to your cart.", line.name)),
             Some(s) if s.quantity != line.quantity => out.push(format!(
                 "The quantity of {} changed from {} to {}.",
@@ -235,7 +251,7 @@ fn changes(shown: &[ShownLine], lines: &[CartLine], currency: &str) -> Vec<Strin
     }
     if shown
         .iter()
-        .any(|s| !lines.iter().any(|l| l.product_id == s.product_id))
+        .any(|s| !lines.iter().any(|l| l.key() == s.key))
     {
         out.push("A product was removed from your cart.".to_string());
     }
@@ -261,7 +277,7 @@ fn place_in_transaction(
     let Some(cart_id) = cart_id else {
         return Err(Failure::Problem(CheckoutProblem::EmptyCart));
     };
-    let mut lines = cart::lines(conn, cart_id)?;
+    let lines = cart::lines(conn, cart_id)?;
     if lines.is_empty() {
         return Err(Failure::Problem(CheckoutProblem::EmptyCart));
     }
@@ -287,19 +303,27 @@ fn place_in_transaction(
     if !changed.is_empty() {
         return Err(Failure::Problem(CheckoutProblem::Changed(changed)));
     }
-    // Take the stock in product order, so two orders never wait for each other's rows.
-    lines.sort_by_key(|l| l.product_id);
-    let mut short = Vec::new();
-    for line in &lines {
-        if !product::take_stock(conn, line.product_id, line.quantity, now)? {
-            let left = product::find(conn, line.product_id)?.map_or(0, |p| p.stock);
-            short.push(if left <= 0 {
-                format!("Sorry, {} has just sold out.", line.name)
+    let moves: Vec<Move> = lines
+        .iter()
+        .map(|l| Move {
+            key: l.key(),
+            quantity: l.quantity,
+        })
+        .collect();
+    let short: Vec<String> = stock::take(conn, &moves, now)?
+        .into_iter()
+        .map(|(key, left)| {
+            let name = lines
+                .iter()
+                .find(|l| l.key() == key)
+                .map_or("a product", |l| l.name.as_str());
+            if left <= 0 {
+                format!("Sorry, {name} has just sold out.")
             } else {
-                format!("Sorry, only {left} of {} left.", line.name)
-            });
-        }
-    }
+                format!("Sorry, only {left} of {name} left.")
+            }
+        })
+        .collect();
     if !short.is_empty() {
         return Err(Failure::Problem(CheckoutProblem::SoldOut(short)));
     }
@@ -437,6 +461,7 @@ fn place_in_transaction(
             &NewOrderItem {
                 order_id,
                 product_id: line.product_id,
+                variant_id: line.variant_id,
                 name: &line.name,
                 unit_price_cents: line.unit_price_cents,
                 quantity: line.quantity,
@@ -552,17 +577,22 @@ mod tests {
     fn the_summary_round_trips_and_rejects_garbage() {
         let lines = [
             ShownLine {
-                product_id: 3,
+                key: LineKey::product(3),
                 unit_price_cents: 1999,
                 quantity: 2,
             },
             ShownLine {
-                product_id: 7,
+                key: LineKey {
+                    product_id: 7,
+                    variant_id: Some(12),
+                },
                 unit_price_cents: 0,
                 quantity: 99,
             },
         ];
+        assert_eq!(ShownLine::encode(&lines), "3:1999:2,7.12:0:99");
         assert_eq!(ShownLine::decode(&ShownLine::encode(&lines)), lines);
+        assert!(ShownLine::decode("7.x:1:1").is_empty());
         assert!(ShownLine::decode("3:1999").is_empty());
         assert!(ShownLine::decode("3:1999:2:9").is_empty());
         assert!(ShownLine::decode("x:y:z").is_empty());

@@ -29,8 +29,10 @@ pub mod reviews;
 pub mod settings_admin;
 pub mod shipping_admin;
 pub mod signup;
+pub mod stock;
 pub mod stripe;
 pub mod users_admin;
+pub mod variant_admin;
 
 /// The admin making a change.
 #[derive(Debug, Clone)]

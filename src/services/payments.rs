@@ -14,10 +14,10 @@ use crate::domain::payment::PaymentMethod;
 use crate::domain::{Money, OrderStatus};
 use crate::error::AppError;
 use crate::mail::compose::{self, Links, OrderNews};
-use crate::models::order::{self, Order, OrderAccess};
-use crate::models::{coupon, order_guest, outbox, payment_event, product};
-use crate::services::invoices;
+use crate::models::order::{self, Order, OrderAccess, OrderItem};
+use crate::models::{coupon, order_guest, outbox, payment_event};
 use crate::services::stripe::{Stripe, StripeError};
+use crate::services::{invoices, stock};
 
 /// Stripe accepts a session's `expires_at` from 30 minutes to 24 hours after it is made.
 const SESSION_MIN_LIFE: TimeDelta = TimeDelta::minutes(30);
@@ -225,22 +225,45 @@ pub fn tell(
 
 /// Takes an expired order's stock again, all of it or none; false when some is gone.
 fn retake_stock(conn: &mut DbConn, order_id: i32, now: NaiveDateTime) -> Result<bool, AppError> {
-    let items = order::items(conn, order_id)?;
+    let moves: Vec<_> = order::items(conn, order_id)?
+        .iter()
+        .map(OrderItem::stock_move)
+        .collect();
     let taken = db::transaction(conn, |conn| {
-        for item in &items {
-            if !product::take_stock(conn, item.product_id, item.quantity, now)? {
-                return Err(DieselError::RollbackTransaction);
-            }
+        if !stock::take(conn, &moves, now)?.is_empty() {
+            // Undoes what was taken of the other lines.
+            return Err(Retake::Short);
         }
         order::note_stock_taken(conn, order_id, now)?;
         // The order is sold at its price after all: its coupon use counts again, even
         // past the coupon's limit (the customer has paid for it).
-        coupon::take_back(conn, order_id, now)
+        coupon::take_back(conn, order_id, now)?;
+        Ok(())
     });
     match taken {
-        Ok(_) => Ok(true),
-        Err(DieselError::RollbackTransaction) => Ok(false),
-        Err(e) => Err(e.into()),
+        Ok(()) => Ok(true),
+        Err(Retake::Short) => Ok(false),
+        Err(Retake::Failed(e)) => Err(e),
+    }
+}
+
+/// Why an expired order's stock was not taken again.
+enum Retake {
+    /// Some of it is gone.
+    Short,
+    /// The database failed.
+    Failed(AppError),
+}
+
+impl From<AppError> for Retake {
+    fn from(e: AppError) -> Self {
+        Retake::Failed(e)
+    }
+}
+
+impl From<DieselError> for Retake {
+    fn from(e: DieselError) -> Self {
+        Retake::Failed(e.into())
     }
 }
 

@@ -13,8 +13,8 @@ use crate::domain::account::random_token;
 use crate::domain::coupon::DiscountSource;
 use crate::domain::{DiscountRule, LineChange, Money, Quantity, Totals};
 use crate::mail::compose::tax_sentences;
-use crate::models::cart::{CartLine, CartOwner};
-use crate::models::now;
+use crate::models::cart::{CartLine, CartOwner, LineKey};
+use crate::models::{now, variant};
 use crate::services;
 use crate::services::cart::CartProblem;
 use crate::services::coupons::CartCoupon;
@@ -73,7 +73,7 @@ pub fn take_guest_token(session: &Session) -> Option<String> {
 
 /// A problem shown on the cart page: for one line, or for the cart as a whole.
 struct CartMessage {
-    product_id: Option<i32>,
+    line: Option<LineKey>,
     text: String,
 }
 
@@ -103,17 +103,17 @@ struct CartPage {
 }
 
 impl CartPage {
-    fn message_for(&self, product_id: &i32) -> Option<&str> {
+    fn message_for(&self, line: LineKey) -> Option<&str> {
         self.messages
             .iter()
-            .find(|m| m.product_id == Some(*product_id))
+            .find(|m| m.line == Some(line))
             .map(|m| m.text.as_str())
     }
 
     fn general_messages(&self) -> Vec<&str> {
         self.messages
             .iter()
-            .filter(|m| m.product_id.is_none())
+            .filter(|m| m.line.is_none())
             .map(|m| m.text.as_str())
             .collect()
     }
@@ -272,10 +272,14 @@ pub async fn show(v: Visit, shopper: Shopper) -> Reply {
     cart_page(&state, page, shopper.cart, Vec::new(), StatusCode::OK).await
 }
 
-/// The add-to-cart form as posted.
+/// The add-to-cart form as posted: `product_id`, or `variant_id` for a product sold through
+/// variants (with or without its `product_id`).
 #[derive(Debug, Deserialize)]
 pub struct AddForm {
+    #[serde(default)]
     product_id: String,
+    #[serde(default)]
+    variant_id: String,
     quantity: String,
 }
 
@@ -283,14 +287,36 @@ fn parse_id(text: &str) -> Option<i32> {
     text.trim().parse::<i32>().ok().filter(|id| *id > 0)
 }
 
-/// `POST /cart/items`: adds `quantity` of `product_id`. A bad quantity, too many, an archived
-/// or unknown product: 400 with the page re-rendered and the message, cart unchanged.
+/// The line an add-to-cart form means, if it names one that exists.
+async fn line_of(state: &AppState, form: &AddForm) -> Result<Option<LineKey>, AppError> {
+    let product_id = parse_id(&form.product_id);
+    if form.variant_id.trim().is_empty() {
+        return Ok(product_id.map(LineKey::product));
+    }
+    let Some(variant_id) = parse_id(&form.variant_id) else {
+        return Ok(None);
+    };
+    let owner = db::run(&state.pool, move |conn| {
+        variant::product_of(conn, variant_id).map_err(AppError::from)
+    })
+    .await?;
+    Ok(owner
+        .filter(|owner| product_id.is_none_or(|id| id == *owner))
+        .map(|product_id| LineKey {
+            product_id,
+            variant_id: Some(variant_id),
+        }))
+}
+
+/// `POST /cart/items`: adds `quantity` of `product_id` (or of `variant_id`). A bad quantity,
+/// too many, an archived or unknown product, no variant chosen: 400 with the page re-rendered
+/// and the message, cart unchanged.
 pub async fn add(v: Visit, shopper: Shopper, form: web::Form<AddForm>) -> Reply {
     let (req, state, page) = v.into_parts();
     let form = form.into_inner();
-    let Some(product_id) = parse_id(&form.product_id) else {
+    let Some(key) = line_of(&state, &form).await? else {
         let message = CartMessage {
-            product_id: None,
+            line: None,
             text: CartProblem::UnknownProduct.message(),
         };
         return cart_page(
@@ -305,8 +331,7 @@ pub async fn add(v: Visit, shopper: Shopper, form: web::Form<AddForm>) -> Reply 
     let quantity = match Quantity::parse(&form.quantity) {
         Ok(quantity) => quantity,
         Err(e) => {
-            return refused_on_product_page(&state, page, product_id, &form.quantity, e.to_string())
-                .await
+            return refused_on_product_page(&state, page, key, &form.quantity, e.to_string()).await
         }
     };
     let Shopper { cart, session } = shopper;
@@ -323,7 +348,7 @@ pub async fn add(v: Visit, shopper: Shopper, form: web::Form<AddForm>) -> Reply 
     };
     let max_lines = state.config.cart_max_lines;
     let added = db::run(&state.pool, move |conn| {
-        services::cart::add(conn, &owner, product_id, quantity, max_lines, now())
+        services::cart::add(conn, &owner, key, quantity, max_lines, now())
     })
     .await?;
     match added {
@@ -345,14 +370,13 @@ pub async fn add(v: Visit, shopper: Shopper, form: web::Form<AddForm>) -> Reply 
         }
         Err(problem @ (CartProblem::UnknownProduct | CartProblem::TooManyLines(_))) => {
             let message = CartMessage {
-                product_id: None,
+                line: None,
                 text: problem.message(),
             };
             cart_page(&state, page, cart, vec![message], StatusCode::BAD_REQUEST).await
         }
         Err(problem) => {
-            refused_on_product_page(&state, page, product_id, &form.quantity, problem.message())
-                .await
+            refused_on_product_page(&state, page, key, &form.quantity, problem.message()).await
         }
     }
 }
@@ -361,25 +385,29 @@ pub async fn add(v: Visit, shopper: Shopper, form: web::Form<AddForm>) -> Reply 
 async fn refused_on_product_page(
     state: &AppState,
     page: PageContext,
-    product_id: i32,
+    key: LineKey,
     quantity: &str,
     message: String,
 ) -> Result<HttpResponse, AppError> {
     let view = catalog::ProductPageState {
         quantity: quantity.to_string(),
+        variant_id: key.variant_id,
         add_error: Some(message),
         ..catalog::ProductPageState::default()
     };
-    catalog::product_page(state, page, product_id, view, StatusCode::BAD_REQUEST).await
+    catalog::product_page(state, page, key.product_id, view, StatusCode::BAD_REQUEST).await
 }
 
-/// The set-quantity form as posted.
+/// The set-quantity form as posted; `variant_id` names a variant line.
 #[derive(Debug, Deserialize)]
 pub struct SetForm {
     quantity: String,
+    #[serde(default)]
+    variant_id: String,
 }
 
-/// `POST /cart/items/{product_id}`: sets the line's quantity; 0 removes it.
+/// `POST /cart/items/{product_id}`: sets the line's quantity (of the variant `variant_id`, for
+/// a variant line); 0 removes it.
 pub async fn set(
     v: Visit,
     shopper: Shopper,
@@ -388,12 +416,20 @@ pub async fn set(
 ) -> Reply {
     let Visit { state, page, .. } = v;
     let product_id = parse_id(&product_id).ok_or(AppError::NotFound)?;
+    let variant_id = match form.variant_id.trim() {
+        "" => None,
+        text => Some(parse_id(text).ok_or(AppError::NotFound)?),
+    };
+    let key = LineKey {
+        product_id,
+        variant_id,
+    };
     let Shopper {
         cart: owner,
         session,
     } = shopper;
     let refuse = |text: String| CartMessage {
-        product_id: Some(product_id),
+        line: Some(key),
         text,
     };
     let change = match LineChange::parse(&form.quantity) {
@@ -414,7 +450,7 @@ pub async fn set(
         return cart_page(&state, page, None, vec![message], StatusCode::BAD_REQUEST).await;
     };
     let changed = db::run(&state.pool, move |conn| {
-        services::cart::change(conn, &cart_owner, product_id, change, now())
+        services::cart::change(conn, &cart_owner, key, change, now())
     })
     .await?;
     match changed {

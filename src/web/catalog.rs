@@ -18,6 +18,7 @@ use crate::models::category::{self, Category, CategoryLink};
 use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
 use crate::models::search::{self, Narrowing};
+use crate::models::variant;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
@@ -423,6 +424,8 @@ pub const REVIEWS_PER_PAGE: i64 = 10;
 pub struct ProductPageState {
     /// The quantity in the add-to-cart form.
     pub quantity: String,
+    /// The variant chosen in the add-to-cart form.
+    pub variant_id: Option<i32>,
     /// Why the last add was refused.
     pub add_error: Option<String>,
     /// The review form's rating, as typed ("" for none).
@@ -441,6 +444,7 @@ impl Default for ProductPageState {
     fn default() -> Self {
         ProductPageState {
             quantity: "1".to_string(),
+            variant_id: None,
             add_error: None,
             rating: String::new(),
             body: String::new(),
@@ -469,6 +473,20 @@ struct ProductPage {
     reviews_pagination: Pagination,
     reviews_links: PageLinks,
     has_own_review: bool,
+    /// The variants on sale, as the add-to-cart form offers them.
+    variants: Vec<VariantOption>,
+    /// "$12.00", or "From $12.00" when the variants' prices differ.
+    price_text: String,
+}
+
+/// One option of the product page's variant menu.
+struct VariantOption {
+    id: i32,
+    /// "Size M — $12.00 — In stock".
+    label: String,
+    /// Sold out: listed but not choosable.
+    disabled: bool,
+    selected: bool,
 }
 
 impl ProductPage {
@@ -497,9 +515,10 @@ pub async fn product_page(
 ) -> Result<HttpResponse, AppError> {
     let viewer = page.user.clone();
     let number = view.reviews_page;
-    let (product, category, reviews, total, own) = db::read(&state.pool, move |conn| {
+    let (product, category, reviews, total, own, variants) = db::read(&state.pool, move |conn| {
         let (product, category, parent) =
             product::find_with_category(conn, id)?.ok_or(AppError::NotFound)?;
+        let variants = variant::active_of(conn, id)?;
         let mut path = category::ancestors(conn, parent)?;
         path.push(category.clone());
         let admin = viewer.as_ref().is_some_and(|u| u.is_admin());
@@ -521,7 +540,7 @@ pub async fn product_page(
             Some(user) => review_model::own(conn, id, user.id)?,
             None => None,
         };
-        Ok((product, (category, path), reviews, total, own))
+        Ok((product, (category, path), reviews, total, own, variants))
     })
     .await?;
     let (category, breadcrumbs) = category;
@@ -552,6 +571,40 @@ pub async fn product_page(
         format!("{base}/products/{}", product.id),
         &facts,
     ));
+    let currency = &state.config.currency_symbol;
+    let prices: Vec<Money> = variants
+        .iter()
+        .map(|v| v.price(product.price_cents))
+        .collect();
+    let lowest = prices
+        .iter()
+        .copied()
+        .min()
+        .unwrap_or(Money::from_cents(product.price_cents));
+    let price_text = if prices.iter().any(|p| *p != lowest) {
+        format!("From {}", lowest.display(currency))
+    } else {
+        lowest.display(currency)
+    };
+    // The one chosen before, else the first that can be bought (as a browser would).
+    let chosen = view
+        .variant_id
+        .or_else(|| variants.iter().find(|v| v.stock > 0).map(|v| v.id));
+    let variants = variants
+        .iter()
+        .zip(&prices)
+        .map(|(v, price)| VariantOption {
+            id: v.id,
+            label: format!(
+                "{} — {} — {}",
+                v.name,
+                price.display(currency),
+                v.stock_state().label()
+            ),
+            disabled: v.stock <= 0,
+            selected: chosen == Some(v.id),
+        })
+        .collect();
     let paragraphs = product
         .description
         .split("\n\n")
@@ -568,6 +621,8 @@ pub async fn product_page(
             max_quantity: product.stock.clamp(1, MAX_PER_LINE),
             average: review::format_average(product.rating_sum, product.rating_count),
             has_own_review: own.is_some(),
+            variants,
+            price_text,
             product,
             category,
             breadcrumbs,

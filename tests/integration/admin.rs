@@ -381,12 +381,14 @@ fn a_stale_edit_is_refused_with_409_and_shows_both_versions() {
         Some("29.90"),
         "what is stored now"
     );
-    assert_eq!(
-        stale.attrs("input[name=price]", "value"),
-        ["19.90"],
-        "what was typed"
-    );
-    assert_eq!(stale.attrs("input[name=name]", "value"), ["Desk Lamp II"]);
+    let typed = |field: &str| {
+        stale.attrs(
+            &format!("form[action='{action}'] input[name={field}]"),
+            "value",
+        )
+    };
+    assert_eq!(typed("price"), ["19.90"], "what was typed");
+    assert_eq!(typed("name"), ["Desk Lamp II"]);
     let (price, name): (i64, String) = app
         .db(|conn| {
             products::table

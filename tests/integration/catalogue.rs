@@ -592,7 +592,7 @@ fn the_demo_catalogue_fills_an_empty_shop_once() {
     let app = TestApp::spawn();
     let summary = app.db(shopfront::ops::demo::seed_demo).expect("seed");
     assert!(summary.categories >= 6);
-    assert!(summary.products >= 150);
+    assert!(summary.products >= 120);
     assert!(
         app.db(shopfront::ops::demo::seed_demo).is_err(),
         "refuses a non-empty shop"

@@ -29,3 +29,4 @@ mod reviews;
 mod seo;
 mod settings;
 mod tax;
+mod variants;

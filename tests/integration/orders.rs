@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use shopfront::domain::account::Role;
 use shopfront::schema::{order_items, orders, products};
 
-use crate::support::shop::{add_to_cart, check_out, ADDRESS};
+use crate::support::shop::{add_to_cart, check_out, check_out_at_once, ADDRESS};
 use crate::support::{Client, TestApp};
 
 fn order_id_of(location: &str) -> i32 {
@@ -457,21 +457,7 @@ fn race(app: &TestApp, product_id: i32, buyers: usize) -> Vec<(u16, String)> {
             (client, page)
         })
         .collect();
-    let barrier = Arc::new(Barrier::new(buyers));
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = ready
-            .iter()
-            .map(|(client, page)| {
-                let barrier = Arc::clone(&barrier);
-                scope.spawn(move || {
-                    barrier.wait();
-                    let response = client.submit_on(page, "/checkout", &ADDRESS);
-                    (response.status, response.body)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
+    check_out_at_once(&ready)
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod reviews;
 pub mod settings;
 pub mod shipping;
 pub mod users;
+pub mod variants;
 
 use crate::db::{self, DbConn};
 use crate::domain::catalog::{PageNumber, Pagination};

@@ -15,9 +15,10 @@ use crate::domain::product::{parse_sku, parse_tax_class, ImageKind, ProductDraft
 use crate::domain::tax::TaxClass;
 use crate::domain::{Money, PageNumber, Pagination, ProductStatus};
 use crate::models::category::{self, CategoryLink};
-use crate::models::now;
 use crate::models::product::{self, AdminFilter, AdminProductRow, AdminSort, Product};
+use crate::models::{now, variant};
 use crate::services::catalog_admin::{self, SaveProblem};
+use crate::web::admin::variants::VariantSection;
 use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::auth::AdminUser;
 use crate::web::csrf::{read_multipart, CarriesToken};
@@ -185,6 +186,8 @@ struct FormPage {
     stored: Option<Values>,
     /// The version the form saves from.
     version: i32,
+    /// The product's variants and their forms.
+    variants: VariantSection,
 }
 
 impl FormPage {
@@ -226,6 +229,7 @@ pub async fn new_form(v: AdminVisit) -> Reply {
         categories: categories(&state).await?,
         stored: None,
         version: 0,
+        variants: VariantSection::default(),
     };
     render(StatusCode::OK, &form)
 }
@@ -233,12 +237,29 @@ pub async fn new_form(v: AdminVisit) -> Reply {
 /// `GET /admin/products/{id}/edit`.
 pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
     let AdminVisit { state, page, .. } = v;
-    let id = path_id(&id)?;
-    let (found, categories) = db::run(&state.pool, move |conn| {
+    edit_page(&state, page, path_id(&id)?, |_| {}, StatusCode::OK).await
+}
+
+/// The edit page of product `id` as stored, its variants' forms as `adjust` leaves them (a
+/// refused variant form shows what was typed and why).
+pub async fn edit_page(
+    state: &AppState,
+    page: PageContext,
+    id: i32,
+    adjust: impl FnOnce(&mut VariantSection),
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let (found, categories, variants) = db::run(&state.pool, move |conn| {
         let found = product::find(conn, id)?.ok_or(AppError::NotFound)?;
-        Ok((found, category::all_links(conn)?))
+        Ok((
+            found,
+            category::all_links(conn)?,
+            variant::all_of(conn, id)?,
+        ))
     })
     .await?;
+    let mut variants = VariantSection::of(&variants);
+    adjust(&mut variants);
     let form = FormPage {
         page,
         values: Values::of(&found),
@@ -247,8 +268,9 @@ pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
         errors: FormErrors::new(),
         categories,
         stored: None,
+        variants,
     };
-    render(StatusCode::OK, &form)
+    render(status, &form)
 }
 
 /// The product form as posted (multipart, so that it can carry an image). Text fields are
@@ -397,6 +419,7 @@ pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
         categories,
         stored: None,
         version: 0,
+        variants: VariantSection::default(),
     };
     let (draft, kind) = match check_form(&upload) {
         Ok(checked) => checked,
@@ -452,8 +475,9 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
     if too_large(&upload) {
         return Err(AppError::PayloadTooLarge);
     }
-    let current = db::run(&state.pool, move |conn| {
-        product::find(conn, id)?.ok_or(AppError::NotFound)
+    let (current, variants) = db::run(&state.pool, move |conn| {
+        let found = product::find(conn, id)?.ok_or(AppError::NotFound)?;
+        Ok((found, variant::all_of(conn, id)?))
     })
     .await?;
     let version = text(&upload.version).trim().parse::<i32>().ok();
@@ -465,6 +489,7 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
         categories,
         stored,
         version,
+        variants: VariantSection::of(&variants),
     };
     let Some(version) = version else {
         return Err(AppError::BadRequest(

@@ -42,6 +42,26 @@ pub fn check_out(client: &Client) -> Page {
     client.submit_on(&page, "/checkout", &ADDRESS)
 }
 
+/// Places every buyer's order from their checkout page at the same moment (behind a
+/// barrier); returns each answer's status and body, in the buyers' order.
+pub fn check_out_at_once(ready: &[(Client, Page)]) -> Vec<(u16, String)> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(ready.len()));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ready
+            .iter()
+            .map(|(client, page)| {
+                let barrier = std::sync::Arc::clone(&barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    let response = client.submit_on(page, "/checkout", &ADDRESS);
+                    (response.status, response.body)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
 /// Items on hand of a product.
 pub fn stock_of(conn: &mut DbConn, product_id: i32) -> i32 {
     products::table
