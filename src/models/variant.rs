@@ -82,6 +82,18 @@ pub fn active_of(conn: &mut DbConn, product_id: i32) -> QueryResult<Vec<Variant>
         .load(conn)
 }
 
+/// Every variant on sale, by product, oldest first (the CSV export).
+pub fn all_on_sale(conn: &mut DbConn) -> QueryResult<Vec<Variant>> {
+    product_variants::table
+        .filter(product_variants::archived.eq(false))
+        .order((
+            product_variants::product_id.asc(),
+            product_variants::id.asc(),
+        ))
+        .select(Variant::as_select())
+        .load(conn)
+}
+
 /// Whether the product is sold through variants (has any on sale).
 pub fn has_active(conn: &mut DbConn, product_id: i32) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

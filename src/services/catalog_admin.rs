@@ -6,14 +6,14 @@ use diesel::result::Error as DieselError;
 
 use crate::db::{self, DbConn};
 use crate::domain::category_tree::TreeProblem;
-use crate::domain::product::ProductDraft;
+use crate::domain::product::{ProductDraft, VariantDraft};
 use crate::domain::slug::Slug;
 use crate::domain::{Money, ProductStatus};
 use crate::error::{AppError, Outcome};
 use crate::models::audit::Changes;
 use crate::models::category::{self, NewCategory};
 use crate::models::product::{self, NewProduct, Product, ProductValues};
-use crate::models::variant;
+use crate::models::variant::{self, VariantFields};
 use crate::services::{is_unique_violation, Actor};
 
 /// Why a product save was refused.
@@ -351,6 +351,17 @@ pub struct ImportRow {
     pub status: ProductStatus,
 }
 
+/// A checked CSV row of one variant: matched by its SKU, or added to product `product_id`.
+#[derive(Debug, Clone)]
+pub struct VariantImportRow {
+    /// The line it came from, for messages.
+    pub line: u64,
+    /// The product it belongs to (needed for a new variant).
+    pub product_id: Option<i32>,
+    /// Its values.
+    pub draft: VariantDraft,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ImportSummary {
@@ -358,6 +369,8 @@ pub struct ImportSummary {
     pub created: usize,
     /// Products changed.
     pub updated: usize,
+    /// Variants added or changed.
+    pub variants: usize,
 }
 
 /// Why an import wrote nothing.
@@ -386,10 +399,15 @@ impl From<DieselError> for ImportFailure {
 pub fn import_products(
     conn: &mut DbConn,
     actor: &Actor,
-    rows: &[ImportRow],
+    (rows, variant_rows): (&[ImportRow], &[VariantImportRow]),
     now: NaiveDateTime,
 ) -> Outcome<ImportSummary, Vec<(u64, String)>> {
-    match db::transaction(conn, |conn| apply_import(conn, actor, rows, now)) {
+    let applied = db::transaction(conn, |conn| {
+        let mut summary = apply_import(conn, actor, rows, now)?;
+        summary.variants = apply_variant_import(conn, actor, variant_rows, now)?;
+        Ok(summary)
+    });
+    match applied {
         Ok(summary) => Ok(Ok(summary)),
         Err(ImportFailure::Rows(rows)) => Ok(Err(rows)),
         Err(ImportFailure::Error(e)) => Err(e),
@@ -490,6 +508,8 @@ fn apply_import(
                 if before.status != row.status {
                     product::set_status(conn, id, row.status, now)?;
                 }
+                // Sold through variants: the stock is theirs, whatever the row said.
+                variant::refresh_product_stock(conn, id, now)?;
                 let mut changes = Changes::new();
                 changes
                     .field("name", &before.name, &row.draft.name)
@@ -522,4 +542,91 @@ fn apply_import(
         }
     }
     Ok(summary)
+}
+
+/// Applies the variant rows of an import (after its product rows): a known SKU updates its
+/// variant, a new one is added to the row's product. Any bad row fails the whole import.
+fn apply_variant_import(
+    conn: &mut DbConn,
+    actor: &Actor,
+    rows: &[VariantImportRow],
+    now: NaiveDateTime,
+) -> Result<usize, ImportFailure> {
+    let mut problems = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for row in rows {
+        let sku = row.draft.sku.as_str();
+        if seen.contains(&sku) {
+            problems.push((row.line, format!("sku: {sku:?} is on an earlier row too.")));
+            continue;
+        }
+        seen.push(sku);
+        let fields = VariantFields {
+            name: &row.draft.name,
+            sku,
+            price_cents: row.draft.price.map(Money::cents),
+            stock: row.draft.stock,
+        };
+        let (product_id, action, id, changes) = match variant::find_by_sku(conn, sku)? {
+            Some(found) if row.product_id.is_some_and(|p| p != found.product_id) => {
+                problems.push((
+                    row.line,
+                    format!("sku: {sku:?} is a variant of product {}.", found.product_id),
+                ));
+                continue;
+            }
+            Some(found) => {
+                product::lock(conn, found.product_id)?;
+                if !variant::update(conn, found.id, found.version, &fields, now)? {
+                    problems.push((row.line, format!("Variant {sku} was saved by someone else while this file was being imported, so nothing was imported. Import the file again.")));
+                    continue;
+                }
+                let mut changes = Changes::new();
+                changes.field("name", &found.name, &row.draft.name).field(
+                    "stock",
+                    found.stock,
+                    row.draft.stock,
+                );
+                (found.product_id, "variant.import", found.id, changes)
+            }
+            None => {
+                let Some(product_id) = row.product_id else {
+                    problems.push((
+                        row.line,
+                        "id: a new variant needs the id of its product.".to_string(),
+                    ));
+                    continue;
+                };
+                if product::find(conn, product_id)?.is_none() {
+                    problems.push((
+                        row.line,
+                        format!("There is no product with id {product_id}."),
+                    ));
+                    continue;
+                }
+                if product::id_by_sku(conn, sku)?.is_some() {
+                    problems.push((row.line, format!("sku: a product has the SKU {sku:?}.")));
+                    continue;
+                }
+                product::lock(conn, product_id)?;
+                let id = variant::insert(conn, product_id, &fields, now)?;
+                let mut changes = Changes::new();
+                changes
+                    .field("product", "", product_id)
+                    .field("name", "", &row.draft.name)
+                    .field("sku", "", sku)
+                    .field("stock", "", row.draft.stock);
+                (product_id, "variant.import", id, changes)
+            }
+        };
+        variant::refresh_product_stock(conn, product_id, now)?;
+        if !changes.is_empty() {
+            actor.record(conn, action, ("variant", id), changes, "CSV import", now)?;
+        }
+    }
+    if problems.is_empty() {
+        Ok(rows.len())
+    } else {
+        Err(ImportFailure::Rows(problems))
+    }
 }

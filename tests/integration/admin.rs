@@ -982,7 +982,7 @@ fn products_go_out_as_csv_and_come_back_in() {
     );
     assert!(export
         .body
-        .starts_with("id,name,category,price,stock,status,description,tax_class,sku\n"));
+        .starts_with("id,name,category,price,stock,status,description,tax_class,sku,variant\n"));
     let rows = csv_rows(&export.body);
     assert_eq!(
         rows,
@@ -995,6 +995,7 @@ fn products_go_out_as_csv_and_come_back_in() {
             "active".into(),
             "Line one\nLine two, with a comma".into(),
             "standard".into(),
+            String::new(),
             String::new()
         ]]
     );
@@ -1071,6 +1072,7 @@ fn products_go_out_as_csv_and_come_back_in() {
             "description",
             "tax_class",
             "sku",
+            "variant",
         ])
         .unwrap();
     for row in &rows {
@@ -1103,6 +1105,7 @@ fn products_go_out_as_csv_and_come_back_in() {
             "description",
             "tax_class",
             "sku",
+            "variant",
         ])
         .unwrap();
     for row in &rows {

@@ -332,3 +332,79 @@ fn buyers_racing_for_the_last_of_a_variant_make_one_order_and_leave_the_others_a
     assert_eq!(app.order_count(), 6);
     assert_eq!(app.orders_without_items(), 0);
 }
+
+fn import(admin: &Client, file: &[u8]) -> crate::support::client::Page {
+    let page = admin.get("/admin/products");
+    admin.submit_multipart_on(
+        &page,
+        "/admin/products/import",
+        &[],
+        &[("file", "products.csv", "text/csv", file)],
+    )
+}
+
+#[test]
+fn the_csv_has_a_row_per_variant_and_imports_them_by_sku() {
+    let app = TestApp::spawn();
+    let tee = app.product_on_sale("Trail Tee", 1_900, 0);
+    let m = add_variant(&app, tee, ("Size M", "TEE-M", 3));
+    add_variant(&app, tee, ("Size L", "TEE-L", 1));
+    let admin = app.admin("admin@example.com");
+    let export = admin.get("/admin/products.csv");
+    let mut reader = csv::Reader::from_reader(export.body.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[7..], ["tax_class", "sku", "variant"]);
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
+    let shown: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[4].as_str(), r[3].as_str(), r[8].as_str(), r[9].as_str()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("4", "19.00", "", ""),
+            ("3", "19.00", "TEE-M", "Size M"),
+            ("1", "19.00", "TEE-L", "Size L")
+        ],
+        "the product's own row (its stock the sum), then one per variant"
+    );
+
+    // Back in: Size M restocked by SKU alone, a new Size S for the product's id.
+    let mut rows = rows;
+    rows[1][0] = String::new();
+    rows[1][4] = "8".into();
+    let mut new = rows[2].clone();
+    (new[4], new[8], new[9]) = ("2".into(), "TEE-S".into(), "Size S".into());
+    rows.push(new);
+    let file = |rows: &[Vec<String>]| {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&header).unwrap();
+        for row in rows {
+            writer.write_record(row).unwrap();
+        }
+        writer.into_inner().unwrap()
+    };
+    let imported = import(&admin, &file(&rows));
+    assert_eq!(imported.status, 303, "{}", imported.body);
+    assert_eq!(
+        admin.follow(imported).flashes(),
+        ["Imported: 0 created, 1 updated, 3 variants."]
+    );
+    assert_eq!(variant_stock(&app, m), 8);
+    assert_eq!(app.stock_of(tee), 11, "8 + 1 + 2");
+
+    // A bad variant row: the whole file is refused, by line, and nothing changes.
+    rows[1][4] = "5".into();
+    rows[2][8] = "not a sku!".into();
+    let refused = import(&admin, &file(&rows));
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.visible_text().contains("Line 4"),
+        "{}",
+        refused.visible_text()
+    );
+    assert_eq!(variant_stock(&app, m), 8);
+}

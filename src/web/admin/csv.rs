@@ -17,11 +17,12 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use crate::db;
+use crate::domain::product::VariantDraft;
 use crate::domain::product::{parse_sku, parse_tax_class, ProductDraft};
 use crate::domain::tax::TaxClass;
 use crate::domain::{Money, ProductStatus};
-use crate::models::{category, now, product};
-use crate::services::catalog_admin::{self, ImportRow};
+use crate::models::{category, now, product, variant};
+use crate::services::catalog_admin::{self, ImportRow, VariantImportRow};
 use crate::web::admin::actor;
 use crate::web::csrf::{read_multipart, CarriesToken};
 use crate::web::error::AppError;
@@ -63,9 +64,11 @@ fn unprotect(text: &str) -> &str {
     }
 }
 
-/// Columns an import may leave out: `tax_class` (then `standard`) and `sku` (then none;
-/// a row with a SKU and no id updates the product with that SKU).
-pub const OPTIONAL_COLUMNS: [&str; 2] = ["tax_class", "sku"];
+/// Columns an import may leave out: `tax_class` (then `standard`), `sku` (then none; a row
+/// with a SKU and no id updates the product with that SKU) and `variant` (a row naming one is
+/// a variant of product `id`, matched by its `sku`: its name, price and stock; the export
+/// writes each product's own row, then one row per variant on sale).
+pub const OPTIONAL_COLUMNS: [&str; 3] = ["tax_class", "sku", "variant"];
 
 fn csv_error(e: impl std::fmt::Display) -> AppError {
     AppError::Internal(format!("csv: {e}"))
@@ -74,7 +77,11 @@ fn csv_error(e: impl std::fmt::Display) -> AppError {
 /// `GET /admin/products.csv`.
 pub async fn export(v: AdminAction) -> Reply {
     let AdminAction { state, .. } = v;
-    let rows = db::run(&state.pool, |conn| Ok(product::all_for_export(conn)?)).await?;
+    let (rows, variants) = db::run(&state.pool, |conn| {
+        Ok((product::all_for_export(conn)?, variant::all_on_sale(conn)?))
+    })
+    .await?;
+    let mut variants = variants.iter().peekable();
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record(COLUMNS.iter().chain(OPTIONAL_COLUMNS.iter()))
@@ -92,8 +99,25 @@ pub async fn export(v: AdminAction) -> Reply {
                 &protect(&p.description),
                 p.tax_class.as_str(),
                 &protect(p.sku.as_deref().unwrap_or("")),
+                "",
             ])
             .map_err(csv_error)?;
+        while let Some(v) = variants.next_if(|v| v.product_id == p.id) {
+            writer
+                .write_record([
+                    p.id.to_string().as_str(),
+                    &protect(&p.name),
+                    &protect(&slug),
+                    &v.price(p.price_cents).to_decimal_string(),
+                    &v.stock.to_string(),
+                    &protect(status.as_str()),
+                    &protect(&p.description),
+                    p.tax_class.as_str(),
+                    &protect(&v.sku),
+                    &protect(&v.name),
+                ])
+                .map_err(csv_error)?;
+        }
     }
     let body = writer.into_inner().map_err(csv_error)?;
     Ok(HttpResponse::Ok()
@@ -144,11 +168,44 @@ fn whole_file(message: &str) -> Vec<BadRow> {
     }]
 }
 
+/// A variant row: its product id (if given) and fields, checked.
+fn read_variant_row(
+    line: u64,
+    field: impl Fn(&str) -> String,
+    name: &str,
+) -> Result<VariantImportRow, BadRow> {
+    let mut messages = Vec::new();
+    let product_id = match field("id").trim() {
+        "" => None,
+        text => text.parse::<i32>().ok().filter(|id| *id > 0).or_else(|| {
+            messages.push(format!("id: {text:?} is not a product number."));
+            None
+        }),
+    };
+    match VariantDraft::parse(name, &field("sku"), &field("price"), &field("stock")) {
+        Ok(draft) if messages.is_empty() => Ok(VariantImportRow {
+            line,
+            product_id,
+            draft,
+        }),
+        result => {
+            if let Err(errors) = result {
+                messages.extend(
+                    errors
+                        .into_iter()
+                        .map(|(f, m)| format!("{}: {m}", if f == "name" { "variant" } else { f })),
+                );
+            }
+            Err(BadRow { line, messages })
+        }
+    }
+}
+
+/// The checked rows of a file: products, then variants.
+type Rows = (Vec<ImportRow>, Vec<VariantImportRow>);
+
 /// Reads and checks every row; the rows, or every problem found.
-fn read_rows(
-    data: &[u8],
-    categories: &HashMap<String, i32>,
-) -> Result<Vec<ImportRow>, Vec<BadRow>> {
+fn read_rows(data: &[u8], categories: &HashMap<String, i32>) -> Result<Rows, Vec<BadRow>> {
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
     let headers = reader
         .headers()
@@ -171,6 +228,7 @@ fn read_rows(
         )));
     }
     let mut rows = Vec::new();
+    let mut variant_rows = Vec::new();
     let mut problems = Vec::new();
     for record in reader.records() {
         let record = match record {
@@ -186,6 +244,20 @@ fn read_rows(
         };
         let line = record.position().map_or(0, |p| p.line());
         let field = |name: &str| unprotect(record.get(position[name]).unwrap_or(""));
+        let cell = |name: &str| {
+            position
+                .get(name)
+                .map_or("", |&at| unprotect(record.get(at).unwrap_or("")))
+                .to_string()
+        };
+        let variant = cell("variant");
+        if !variant.trim().is_empty() {
+            match read_variant_row(line, cell, &variant) {
+                Ok(row) => variant_rows.push(row),
+                Err(bad) => problems.push(bad),
+            }
+            continue;
+        }
         let mut messages = Vec::new();
         let id = match field("id").trim() {
             "" => None,
@@ -265,7 +337,7 @@ fn read_rows(
         }
     }
     if problems.is_empty() {
-        Ok(rows)
+        Ok((rows, variant_rows))
     } else {
         Err(problems)
     }
@@ -284,16 +356,16 @@ pub async fn import(v: AdminVisit, payload: web::Payload) -> Reply {
             .into_iter()
             .map(|c| (c.slug, c.id))
             .collect();
-    let rows = match read_rows(&file.data, &categories) {
+    let (rows, variant_rows) = match read_rows(&file.data, &categories) {
         Ok(rows) => rows,
         Err(problems) => return refuse(page, problems),
     };
-    if rows.is_empty() {
+    if rows.is_empty() && variant_rows.is_empty() {
         return refuse(page, whole_file("The file has no rows after the header."));
     }
     let actor = actor(&admin);
     let applied = db::run(&state.pool, move |conn| {
-        catalog_admin::import_products(conn, &actor, &rows, now())
+        catalog_admin::import_products(conn, &actor, (&rows, &variant_rows), now())
     })
     .await?;
     match applied {
@@ -306,10 +378,16 @@ pub async fn import(v: AdminVisit, payload: web::Payload) -> Reply {
             );
             Ok(flash::success(
                 &req,
-                format!(
-                    "Imported: {} created, {} updated.",
-                    summary.created, summary.updated
-                ),
+                match summary.variants {
+                    0 => format!(
+                        "Imported: {} created, {} updated.",
+                        summary.created, summary.updated
+                    ),
+                    n => format!(
+                        "Imported: {} created, {} updated, {n} variants.",
+                        summary.created, summary.updated
+                    ),
+                },
                 "/admin/products",
             ))
         }
