@@ -37,6 +37,8 @@ fn product_list_page(bencher: Bencher) {
             rating_sum: if i % 3 == 0 { 9 } else { 0 },
             rating_count: if i % 3 == 0 { 2 } else { 0 },
             image: (i % 2 == 0).then(|| format!("{i:032x}.jpg")),
+            image_width: (i % 2 == 0).then_some(400),
+            image_height: (i % 2 == 0).then_some(300),
         })
         .collect();
     bencher

@@ -21,8 +21,8 @@ pub const SECRET_KEY_MIN_LEN: usize = 64;
 pub mod limits {
     /// Largest url-encoded form body accepted, in bytes.
     pub const FORM_BYTES: usize = 64 * 1024;
-    /// Largest multipart body accepted, in bytes (a 2 MB image or a CSV file, and the fields).
-    pub const MULTIPART_BYTES: usize = 3 * 1024 * 1024;
+    /// What a multipart body may hold beyond its one file (`UPLOAD_MAX_BYTES`): the fields.
+    pub const MULTIPART_FIELDS_BYTES: usize = 1024 * 1024;
     /// Largest text field of a multipart form, in bytes (a 10,000-character description).
     pub const MULTIPART_TEXT_BYTES: usize = 64 * 1024;
     /// Longest multipart boundary, in characters (RFC 2046 allows 1 to 70).
@@ -119,6 +119,8 @@ pub struct Config {
     pub mails_per_address_per_hour: usize,
     /// Lines one cart may hold (`CART_MAX_LINES`).
     pub cart_max_lines: usize,
+    /// The largest photo or CSV file accepted, in bytes (`UPLOAD_MAX_BYTES`, 10 MB).
+    pub upload_max_bytes: usize,
     /// Sessions one client may start in an hour (`GUEST_SESSIONS_PER_HOUR`).
     pub guest_sessions_per_hour: usize,
     /// The signing secret of the Stripe webhook endpoint (`STRIPE_WEBHOOK_SECRET`); without
@@ -332,6 +334,11 @@ pub fn engine_of(url: &str) -> Result<Engine, ConfigError> {
 }
 
 impl Config {
+    /// Largest multipart body accepted: one upload and the form's fields.
+    pub fn multipart_bytes(&self) -> usize {
+        self.upload_max_bytes + limits::MULTIPART_FIELDS_BYTES
+    }
+
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
@@ -463,6 +470,7 @@ impl Config {
         let signup_max_per_hour = count("SIGNUP_MAX_PER_HOUR", 10, 100_000)?;
         let mails_per_address_per_hour = count("MAILS_PER_ADDRESS_PER_HOUR", 3, 1_000)?;
         let cart_max_lines = count("CART_MAX_LINES", 100, 10_000)?;
+        let upload_max_bytes = count("UPLOAD_MAX_BYTES", 10 * 1024 * 1024, 100 * 1024 * 1024)?;
         let guest_sessions_per_hour = count("GUEST_SESSIONS_PER_HOUR", 200, 1_000_000)?;
         let stripe_webhook_secret = lookup("STRIPE_WEBHOOK_SECRET")
             .filter(|v| !v.trim().is_empty())
@@ -534,6 +542,7 @@ impl Config {
             signup_max_per_hour,
             mails_per_address_per_hour,
             cart_max_lines,
+            upload_max_bytes,
             guest_sessions_per_hour,
             stripe_webhook_secret,
             currency,
@@ -657,6 +666,7 @@ impl Config {
                 self.mails_per_address_per_hour.to_string(),
             ),
             ("CART_MAX_LINES", self.cart_max_lines.to_string()),
+            ("UPLOAD_MAX_BYTES", self.upload_max_bytes.to_string()),
             (
                 "GUEST_SESSIONS_PER_HOUR",
                 self.guest_sessions_per_hour.to_string(),

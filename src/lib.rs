@@ -91,6 +91,7 @@ pub fn app(
         .logout_behavior(LogoutBehavior::DeleteIdentityKeys)
         .build();
 
+    let multipart_bytes = state.config.multipart_bytes();
     App::new()
         .app_data(aweb::Data::new(state))
         .app_data(aweb::QueryConfig::default().error_handler(web::query_error))
@@ -102,8 +103,8 @@ pub fn app(
         )
         .app_data(
             actix_multipart::form::MultipartFormConfig::default()
-                .total_limit(limits::MULTIPART_BYTES)
-                .memory_limit(limits::MULTIPART_BYTES)
+                .total_limit(multipart_bytes)
+                .memory_limit(multipart_bytes)
                 .error_handler(web::multipart_error),
         )
         // The catalogue
@@ -213,6 +214,18 @@ pub fn app(
         .route(
             "/admin/products/{id}/variants/{variant_id}/archive",
             aweb::post().to(web::admin::variants::archive),
+        )
+        .route(
+            "/admin/products/{id}/photos",
+            aweb::post().to(web::admin::photos::create),
+        )
+        .route(
+            "/admin/products/{id}/photos/{photo_id}/cover",
+            aweb::post().to(web::admin::photos::cover),
+        )
+        .route(
+            "/admin/products/{id}/photos/{photo_id}/delete",
+            aweb::post().to(web::admin::photos::delete),
         )
         .route(
             "/admin/products.csv",

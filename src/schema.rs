@@ -29,6 +29,24 @@ diesel::table! {
         image -> Nullable<Text>,
         tax_class -> Text,
         sku -> Nullable<Text>,
+        image_width -> Nullable<Integer>,
+        image_height -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    product_photos (id) {
+        id -> Integer,
+        product_id -> Integer,
+        position -> Integer,
+        alt -> Text,
+        thumb -> Text,
+        thumb_width -> Integer,
+        thumb_height -> Integer,
+        large -> Text,
+        large_width -> Integer,
+        large_height -> Integer,
+        created_at -> Timestamp,
     }
 }
 
@@ -393,6 +411,7 @@ diesel::joinable!(cart_items -> carts (cart_id));
 diesel::joinable!(cart_items -> products (product_id));
 diesel::joinable!(cart_items -> product_variants (variant_id));
 diesel::joinable!(product_variants -> products (product_id));
+diesel::joinable!(product_photos -> products (product_id));
 diesel::joinable!(orders -> users (user_id));
 diesel::joinable!(order_items -> orders (order_id));
 diesel::joinable!(refunds -> orders (order_id));
@@ -406,6 +425,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     images,
     products,
     product_variants,
+    product_photos,
     users,
     email_tokens,
     login_failures,

@@ -26,6 +26,11 @@ pub fn data(conn: &mut DbConn, name: &str) -> QueryResult<Option<Vec<u8>>> {
         .optional()
 }
 
+/// Whether an image is stored under `name`.
+pub fn exists(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(images::table.find(name))).get_result(conn)
+}
+
 /// Forgets the image `name`.
 pub fn delete(conn: &mut DbConn, name: &str) -> QueryResult<usize> {
     diesel::delete(images::table.find(name)).execute(conn)

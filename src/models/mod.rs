@@ -41,6 +41,7 @@ pub mod order_guest;
 pub mod order_tax;
 pub mod outbox;
 pub mod payment_event;
+pub mod photo;
 pub mod product;
 pub mod refund;
 pub mod reset_request;

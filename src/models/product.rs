@@ -49,6 +49,10 @@ pub struct Product {
     pub tax_class: crate::domain::tax::TaxClass,
     /// Its stock-keeping unit, if it has one.
     pub sku: Option<String>,
+    /// The cover thumbnail's width, if it has photos.
+    pub image_width: Option<i32>,
+    /// Its height.
+    pub image_height: Option<i32>,
 }
 
 /// A product to insert.
@@ -97,9 +101,22 @@ pub struct ProductCard {
     pub rating_count: i32,
     /// The stored image's file name, if any.
     pub image: Option<String>,
+    /// The cover thumbnail's width (none for an image stored before photos had sizes).
+    pub image_width: Option<i32>,
+    /// Its height.
+    pub image_height: Option<i32>,
 }
 
 impl ProductCard {
+    /// The card image's width and height attributes: the thumbnail's size, or the box it is
+    /// fitted into when an old image has none recorded.
+    pub fn image_size(&self) -> (i32, i32) {
+        match (self.image_width, self.image_height) {
+            (Some(w), Some(h)) => (w, h),
+            _ => (400, 400),
+        }
+    }
+
     /// Availability as the shopper reads it.
     pub fn stock_state(&self) -> StockState {
         StockState::of(self.stock)

@@ -278,7 +278,8 @@ fn run(
         .sql(
             ") SELECT p.id AS id, p.name AS name, p.price_cents AS price_cents, \
              p.stock AS stock, p.rating_sum AS rating_sum, p.rating_count AS rating_count, \
-             p.image AS image, (SELECT count(*) FROM results) AS total, \
+             p.image AS image, p.image_width AS image_width, \
+             p.image_height AS image_height, (SELECT count(*) FROM results) AS total, \
              (SELECT count(*) FROM anywhere) AS found \
              FROM page JOIN products p ON p.id = page.id ORDER BY page.position",
         )

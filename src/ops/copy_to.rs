@@ -75,7 +75,12 @@ macro_rules! shop_tables {
                 id: i32, category_id: i32, name: Text, description: Text, price_cents: i64,
                 stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
                 rating_count: i32, version: i32, image: Maybe<Text>, tax_class: Text,
-                sku: Maybe<Text>,
+                sku: Maybe<Text>, image_width: Maybe<i32>, image_height: Maybe<i32>,
+            ]),
+            $each!($($args)* product_photos by id: i32, BATCH, [
+                id: i32, product_id: i32, position: i32, alt: Text, thumb: Text,
+                thumb_width: i32, thumb_height: i32, large: Text, large_width: i32,
+                large_height: i32, created_at: Time,
             ]),
             $each!($($args)* product_variants by id: i32, BATCH, [
                 id: i32, product_id: i32, name: Text, sku: Text, price_cents: Maybe<i64>,

@@ -12,8 +12,10 @@ use crate::domain::{Money, ProductStatus};
 use crate::error::{AppError, Outcome};
 use crate::models::audit::Changes;
 use crate::models::category::{self, NewCategory};
+use crate::models::photo;
 use crate::models::product::{self, NewProduct, Product, ProductValues};
 use crate::models::variant::{self, VariantFields};
+use crate::services::photos::{self, Processed};
 use crate::services::{is_unique_violation, Actor};
 
 /// Why a product save was refused.
@@ -25,6 +27,8 @@ pub enum SaveProblem {
     Stale(Box<Product>),
     /// Another product has this SKU.
     SkuTaken,
+    /// A photo was sent for a product that has [`photos::MAX_PHOTOS`] already.
+    TooManyPhotos,
 }
 
 /// A description as the audit shows it: short enough to read, marked when cut.
@@ -57,7 +61,7 @@ pub fn create_product(
     conn: &mut DbConn,
     actor: &Actor,
     draft: &ProductDraft,
-    image: Option<&str>,
+    photo: Option<&Processed>,
     now: NaiveDateTime,
 ) -> Outcome<i32, SaveProblem> {
     let made = db::transaction(conn, |conn| {
@@ -76,7 +80,7 @@ pub fn create_product(
                 price_cents: draft.price.cents(),
                 stock: draft.stock,
                 status: ProductStatus::Active.as_str(),
-                image,
+                image: None,
                 tax_class: draft.tax_class.as_str(),
                 sku: draft.sku.as_deref(),
                 created_at: now,
@@ -90,13 +94,13 @@ pub fn create_product(
             .field("price", "", draft.price.to_decimal_string())
             .field("stock", "", draft.stock)
             .field("tax_class", "", draft.tax_class)
-            .field("description", "", gist(&draft.description))
-            .field(
-                "image",
-                "none",
-                if image.is_some() { "new image" } else { "none" },
-            );
+            .field("description", "", gist(&draft.description));
         actor.record(conn, "product.create", ("product", id), changes, "", now)?;
+        if let Some(processed) = photo {
+            if photos::add(conn, actor, id, &draft.name, processed, now)?.is_err() {
+                return Ok(Err(SaveProblem::TooManyPhotos));
+            }
+        }
         Ok(Ok(id))
     });
     match made {
@@ -105,8 +109,8 @@ pub fn create_product(
     }
 }
 
-/// Saves a product if it is still at `version`. `image` is `None` to keep the current one.
-/// Returns the product as it was before.
+/// Saves a product if it is still at `version`, adding `photo` (its alt text the product's
+/// name) after its others. Returns the product as it was before.
 #[allow(clippy::too_many_arguments)]
 pub fn update_product(
     conn: &mut DbConn,
@@ -114,7 +118,7 @@ pub fn update_product(
     id: i32,
     version: i32,
     draft: &ProductDraft,
-    image: Option<&str>,
+    photo: Option<&Processed>,
     stock_note: &str,
     now: NaiveDateTime,
 ) -> Outcome<Product, SaveProblem> {
@@ -135,7 +139,10 @@ pub fn update_product(
             tax_class: draft.tax_class.as_str(),
             sku: draft.sku.as_deref(),
         };
-        if !product::update_versioned(conn, id, version, values, image.map(Some), now)? {
+        if photo.is_some() && photo::count(conn, id)? >= photos::MAX_PHOTOS {
+            return Ok(Err(SaveProblem::TooManyPhotos));
+        }
+        if !product::update_versioned(conn, id, version, values, None, now)? {
             return Ok(Err(SaveProblem::Stale(Box::new(before))));
         }
         // Sold through variants: the stock is theirs, whatever the form said.
@@ -157,23 +164,18 @@ pub fn update_product(
                 gist(&before.description),
                 gist(&draft.description),
             );
-        if image.is_some() {
-            changes.field(
-                "image",
-                if before.image.is_some() {
-                    "old image"
-                } else {
-                    "none"
-                },
-                "new image",
-            );
-        }
         let note = if changes.touches("stock") {
             stock_note.trim()
         } else {
             ""
         };
         actor.record(conn, "product.update", ("product", id), changes, note, now)?;
+        if let Some(processed) = photo {
+            // Counted above; a photo added meanwhile by another admin leaves this one out.
+            if photos::add(conn, actor, id, &draft.name, processed, now)?.is_err() {
+                return Ok(Err(SaveProblem::TooManyPhotos));
+            }
+        }
         Ok(Ok(before))
     });
     match saved {

@@ -23,6 +23,7 @@ pub mod moderation;
 pub mod order_admin;
 pub mod password;
 pub mod payments;
+pub mod photos;
 pub mod pricing;
 pub mod refunds;
 pub mod reviews;

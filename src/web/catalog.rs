@@ -15,6 +15,7 @@ use crate::domain::{
 };
 use crate::models::catalog::{self, Window};
 use crate::models::category::{self, Category, CategoryLink};
+use crate::models::photo::{self, Photo};
 use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
 use crate::models::search::{self, Narrowing};
@@ -477,6 +478,8 @@ struct ProductPage {
     variants: Vec<VariantOption>,
     /// "$12.00", or "From $12.00" when the variants' prices differ.
     price_text: String,
+    /// Its photos, cover first.
+    photos: Vec<Photo>,
 }
 
 /// One option of the product page's variant menu.
@@ -515,10 +518,15 @@ pub async fn product_page(
 ) -> Result<HttpResponse, AppError> {
     let viewer = page.user.clone();
     let number = view.reviews_page;
-    let (product, category, reviews, total, own, variants) = db::read(&state.pool, move |conn| {
+    let (product, category, reviews, total, own, extras) = db::read(&state.pool, move |conn| {
         let (product, category, parent) =
             product::find_with_category(conn, id)?.ok_or(AppError::NotFound)?;
-        let variants = variant::active_of(conn, id)?;
+        // Products without photos (most, in a young shop) skip the query.
+        let photos = match product.image_width {
+            Some(_) => photo::of_product(conn, id)?,
+            None => Vec::new(),
+        };
+        let extras = (variant::active_of(conn, id)?, photos);
         let mut path = category::ancestors(conn, parent)?;
         path.push(category.clone());
         let admin = viewer.as_ref().is_some_and(|u| u.is_admin());
@@ -540,7 +548,7 @@ pub async fn product_page(
             Some(user) => review_model::own(conn, id, user.id)?,
             None => None,
         };
-        Ok((product, (category, path), reviews, total, own, variants))
+        Ok((product, (category, path), reviews, total, own, extras))
     })
     .await?;
     let (category, breadcrumbs) = category;
@@ -558,9 +566,11 @@ pub async fn product_page(
         price: Money::from_cents(product.price_cents).to_decimal_string(),
         currency: state.config.currency.to_uppercase(),
         in_stock: product.stock > 0 && product.status == ProductStatus::Active,
-        image: product
-            .image
-            .as_ref()
+        image: extras
+            .1
+            .first()
+            .map(|cover| &cover.large)
+            .or(product.image.as_ref())
             .map(|name| format!("{base}/uploads/{name}")),
         sku: product
             .sku
@@ -571,6 +581,7 @@ pub async fn product_page(
         format!("{base}/products/{}", product.id),
         &facts,
     ));
+    let (variants, photos) = extras;
     let currency = &state.config.currency_symbol;
     let prices: Vec<Money> = variants
         .iter()
@@ -623,6 +634,7 @@ pub async fn product_page(
             has_own_review: own.is_some(),
             variants,
             price_text,
+            photos,
             product,
             category,
             breadcrumbs,
@@ -666,6 +678,8 @@ mod tests {
             rating_sum: 9,
             rating_count: 2,
             image: None,
+            image_width: None,
+            image_height: None,
         }
     }
 

@@ -41,7 +41,12 @@ use crate::web::state::{state_of, AppState};
 pub const FIELD: &str = "csrf_token";
 /// The routes whose forms carry a file, as registered in `lib.rs`: the only ones that take
 /// a multipart body.
-pub const MULTIPART_ROUTES: [&str; 3] = ["/products", "/products/{id}", "/admin/products/import"];
+pub const MULTIPART_ROUTES: [&str; 4] = [
+    "/products",
+    "/products/{id}",
+    "/admin/products/import",
+    "/admin/products/{id}/photos",
+];
 const SESSION_KEY: &str = "csrf";
 /// Bytes in a token (it is kept as hex).
 const TOKEN_BYTES: usize = 32;
@@ -364,7 +369,7 @@ async fn check(req: &mut ServiceRequest, state: &AppState) -> Result<(), AppErro
             if !takes_files {
                 return Err(AppError::UnsupportedMediaType);
             }
-            if declared_length(req).is_some_and(|n| n > limits::MULTIPART_BYTES) {
+            if declared_length(req).is_some_and(|n| n > state.config.multipart_bytes()) {
                 return Err(AppError::PayloadTooLarge);
             }
             // The handler's `read_multipart` checks the token.

@@ -1,33 +1,34 @@
-//! Product images: stored in the database (so every instance serves every image) under
-//! random names, served with the type their bytes showed and a year-long cache (a name never
-//! changes its content).
+//! Product images: uploads checked and made into photos off the request workers; stored in
+//! the database (so every instance serves every image) under names that hash their content,
+//! served with a year-long cache and the name as ETag (a name never changes its content).
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::config::random_hex;
 use crate::db;
-use crate::domain::product::{ImageKind, MAX_IMAGE_BYTES};
-use crate::models::{image, now};
+use crate::domain::product::ImageKind;
+use crate::models::image;
+use crate::services::photos::{self, PhotoProblem, Processed};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
 /// Why an upload was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImageProblem {
-    /// Over [`MAX_IMAGE_BYTES`].
+    /// Over `UPLOAD_MAX_BYTES`.
     TooLarge,
     /// Not a JPEG, PNG or WebP, whatever its name says.
     NotAnImage,
 }
 
-/// Checks an uploaded file: `None` when no file was chosen (browsers send an empty part).
-pub fn check(data: Option<&[u8]>) -> Result<Option<ImageKind>, ImageProblem> {
+/// Checks an uploaded file against `max_bytes` and by its bytes: `None` when no file was
+/// chosen (browsers send an empty part).
+pub fn check(data: Option<&[u8]>, max_bytes: usize) -> Result<Option<ImageKind>, ImageProblem> {
     let Some(data) = data.filter(|d| !d.is_empty()) else {
         return Ok(None);
     };
-    if data.len() > MAX_IMAGE_BYTES {
+    if data.len() > max_bytes {
         return Err(ImageProblem::TooLarge);
     }
     ImageKind::sniff(data)
@@ -35,27 +36,16 @@ pub fn check(data: Option<&[u8]>) -> Result<Option<ImageKind>, ImageProblem> {
         .ok_or(ImageProblem::NotAnImage)
 }
 
-/// Stores an accepted image under a new random name and returns the name.
-pub async fn store(state: &AppState, kind: ImageKind, data: Bytes) -> Result<String, AppError> {
-    let name = format!("{}.{}", random_hex(16), kind.extension());
-    let stored = name.clone();
-    db::run(&state.pool, move |conn| {
-        Ok(image::insert(conn, &stored, &data, now())?)
-    })
-    .await?;
-    Ok(name)
-}
-
-/// Removes a stored image (after its product moved on to another, or a save failed); a
-/// failure is logged, not shown: it leaves an unused image behind, nothing worse.
-pub async fn remove(state: &AppState, name: &str) {
-    if valid_name(name).is_none() {
-        return;
-    }
-    let owned = name.to_string();
-    let removed = db::run(&state.pool, move |conn| Ok(image::delete(conn, &owned)?)).await;
-    if let Err(e) = removed {
-        log::warn!("cannot remove the image {name}: {e}");
+/// Makes an upload into a photo's two sizes on a blocking thread, not a request worker:
+/// 413 over the pixel limit, 400 when it does not decode.
+pub async fn process(data: Bytes) -> Result<Processed, AppError> {
+    let processed = web::block(move || photos::process(&data))
+        .await
+        .map_err(|e| AppError::Internal(format!("photo processing stopped: {e}")))?;
+    match processed {
+        Ok(processed) => Ok(processed),
+        Err(PhotoProblem::TooManyPixels) => Err(AppError::PayloadTooLarge),
+        Err(problem) => Err(AppError::BadRequest(problem.message())),
     }
 }
 
@@ -127,18 +117,19 @@ mod tests {
 
     #[test]
     fn uploads_are_checked_by_bytes_and_size() {
-        assert_eq!(check(None), Ok(None));
-        assert_eq!(check(Some(b"")), Ok(None));
+        const MAX: usize = 1024;
+        assert_eq!(check(None, MAX), Ok(None));
+        assert_eq!(check(Some(b""), MAX), Ok(None));
         assert_eq!(
-            check(Some(b"\x89PNG\r\n\x1a\n....")),
+            check(Some(b"\x89PNG\r\n\x1a\n...."), MAX),
             Ok(Some(ImageKind::Png))
         );
         assert_eq!(
-            check(Some(b"plain text pretending")),
+            check(Some(b"plain text pretending"), MAX),
             Err(ImageProblem::NotAnImage)
         );
         let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
-        big.resize(MAX_IMAGE_BYTES + 1, 0);
-        assert_eq!(check(Some(&big)), Err(ImageProblem::TooLarge));
+        big.resize(MAX + 1, 0);
+        assert_eq!(check(Some(&big), MAX), Err(ImageProblem::TooLarge));
     }
 }

@@ -23,6 +23,7 @@ mod operations;
 mod orders;
 mod pages;
 mod payments;
+mod photos;
 mod races;
 mod refunds;
 mod reviews;

@@ -476,7 +476,10 @@ fn two_instances_serve_one_shop_and_sell_the_last_items_once() {
     ];
     let created = new_product(&admin, &fields, &[("image", "lamp.png", "image/png", PNG)]);
     assert_eq!(created.status, 303, "{}", created.body);
-    let image = admin.follow(created).attrs("img.thumb", "src").remove(0);
+    let image = admin
+        .follow(created)
+        .attrs(".photo-list img", "src")
+        .remove(0);
     assert_eq!(b.get(&image).status, 200);
 
     // A settings change made through one instance shows on the other within 5 seconds.

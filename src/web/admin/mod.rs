@@ -8,6 +8,7 @@ pub mod coupons;
 pub mod csv;
 pub mod dashboard;
 pub mod orders;
+pub mod photos;
 pub mod products;
 pub mod reviews;
 pub mod settings;

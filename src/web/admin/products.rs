@@ -15,9 +15,12 @@ use crate::domain::product::{parse_sku, parse_tax_class, ImageKind, ProductDraft
 use crate::domain::tax::TaxClass;
 use crate::domain::{Money, PageNumber, Pagination, ProductStatus};
 use crate::models::category::{self, CategoryLink};
+use crate::models::photo;
 use crate::models::product::{self, AdminFilter, AdminProductRow, AdminSort, Product};
 use crate::models::{now, variant};
 use crate::services::catalog_admin::{self, SaveProblem};
+use crate::services::photos::Processed;
+use crate::web::admin::photos::PhotoSection;
 use crate::web::admin::variants::VariantSection;
 use crate::web::admin::{actor, choice, list_url, read_page};
 use crate::web::auth::AdminUser;
@@ -142,6 +145,10 @@ pub async fn list(v: AdminVisit, query: web::Query<ListQuery>) -> Reply {
 
 // ---------------------------------------------------------------- the form
 
+/// What the form says when a photo would be one too many.
+const TOO_MANY_PHOTOS: &str =
+    "This product has 8 photos already: remove one below before adding another.";
+
 /// What the form says when another product has the SKU typed.
 const SKU_TAKEN: &str = "Another product has this SKU: SKUs are unique in the shop.";
 
@@ -188,6 +195,16 @@ struct FormPage {
     version: i32,
     /// The product's variants and their forms.
     variants: VariantSection,
+    /// The product's photos and the form to add one.
+    photos: PhotoSection,
+}
+
+/// The parts of a product's edit page that have forms of their own.
+pub struct Sections {
+    /// Variants.
+    pub variants: VariantSection,
+    /// Photos.
+    pub photos: PhotoSection,
 }
 
 impl FormPage {
@@ -230,6 +247,7 @@ pub async fn new_form(v: AdminVisit) -> Reply {
         stored: None,
         version: 0,
         variants: VariantSection::default(),
+        photos: PhotoSection::default(),
     };
     render(StatusCode::OK, &form)
 }
@@ -240,26 +258,31 @@ pub async fn edit_form(v: AdminVisit, id: web::Path<String>) -> Reply {
     edit_page(&state, page, path_id(&id)?, |_| {}, StatusCode::OK).await
 }
 
-/// The edit page of product `id` as stored, its variants' forms as `adjust` leaves them (a
-/// refused variant form shows what was typed and why).
+/// The edit page of product `id` as stored, its variant and photo forms as `adjust` leaves
+/// them (a refused form shows what was typed and why).
 pub async fn edit_page(
     state: &AppState,
     page: PageContext,
     id: i32,
-    adjust: impl FnOnce(&mut VariantSection),
+    adjust: impl FnOnce(&mut Sections),
     status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
-    let (found, categories, variants) = db::run(&state.pool, move |conn| {
+    let (found, categories, variants, photos) = db::run(&state.pool, move |conn| {
         let found = product::find(conn, id)?.ok_or(AppError::NotFound)?;
-        Ok((
-            found,
-            category::all_links(conn)?,
-            variant::all_of(conn, id)?,
-        ))
+        let (variants, photos) = (variant::all_of(conn, id)?, photo::of_product(conn, id)?);
+        Ok((found, category::all_links(conn)?, variants, photos))
     })
     .await?;
-    let mut variants = VariantSection::of(&variants);
-    adjust(&mut variants);
+    let mut sections = Sections {
+        variants: VariantSection::of(&variants),
+        photos: PhotoSection {
+            photos,
+            alt: found.name.clone(),
+            errors: FormErrors::new(),
+        },
+    };
+    adjust(&mut sections);
+    let Sections { variants, photos } = sections;
     let form = FormPage {
         page,
         values: Values::of(&found),
@@ -269,6 +292,7 @@ pub async fn edit_page(
         categories,
         stored: None,
         variants,
+        photos,
     };
     render(status, &form)
 }
@@ -326,7 +350,10 @@ impl ProductUpload {
 }
 
 /// The checked draft and image, or the form's messages.
-fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>), FormErrors> {
+fn check_form(
+    upload: &ProductUpload,
+    max_bytes: usize,
+) -> Result<(ProductDraft, Option<ImageKind>), FormErrors> {
     let values = upload.values();
     let mut errors = FormErrors::new();
     let tax_class = parse_tax_class(&values.tax_class)
@@ -360,7 +387,7 @@ fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>
     if values.stock_note.chars().count() > 200 {
         errors.add("stock_note", "Keep the note under 200 characters.");
     }
-    let image = match uploads::check(upload.image.as_ref().map(|f| f.data.as_ref())) {
+    let image = match uploads::check(upload.image.as_ref().map(|f| f.data.as_ref()), max_bytes) {
         Ok(kind) => kind,
         Err(ImageProblem::NotAnImage) => {
             errors.add(
@@ -378,29 +405,21 @@ fn check_form(upload: &ProductUpload) -> Result<(ProductDraft, Option<ImageKind>
     }
 }
 
-fn too_large(upload: &ProductUpload) -> bool {
+fn too_large(upload: &ProductUpload, max_bytes: usize) -> bool {
     matches!(
-        uploads::check(upload.image.as_ref().map(|f| f.data.as_ref())),
+        uploads::check(upload.image.as_ref().map(|f| f.data.as_ref()), max_bytes),
         Err(ImageProblem::TooLarge)
     )
 }
 
-/// Stores the upload's image, if it has an accepted one.
-async fn store_image(
-    state: &AppState,
+/// The upload's image made into a photo, if it has an accepted one.
+async fn photo_of(
     upload: &ProductUpload,
     kind: Option<ImageKind>,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<Processed>, AppError> {
     match (kind, &upload.image) {
-        (Some(kind), Some(file)) => Ok(Some(uploads::store(state, kind, file.data.clone()).await?)),
+        (Some(_), Some(file)) => Ok(Some(uploads::process(file.data.clone()).await?)),
         _ => Ok(None),
-    }
-}
-
-/// Forgets an image stored for a save that did not happen.
-async fn discard(state: &AppState, image: &Option<String>) {
-    if let Some(name) = image {
-        uploads::remove(state, name).await;
     }
 }
 
@@ -408,7 +427,7 @@ async fn discard(state: &AppState, image: &Option<String>) {
 pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
     let (req, state, page, admin) = v.into_parts();
     let upload: ProductUpload = read_multipart(&req, payload).await?;
-    if too_large(&upload) {
+    if too_large(&upload, state.config.upload_max_bytes) {
         return Err(AppError::PayloadTooLarge);
     }
     let form_again = |page, errors, categories| FormPage {
@@ -420,8 +439,9 @@ pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
         stored: None,
         version: 0,
         variants: VariantSection::default(),
+        photos: PhotoSection::default(),
     };
-    let (draft, kind) = match check_form(&upload) {
+    let (draft, kind) = match check_form(&upload, state.config.upload_max_bytes) {
         Ok(checked) => checked,
         Err(errors) => {
             let categories = categories(&state).await?;
@@ -431,20 +451,12 @@ pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
             );
         }
     };
-    let image = store_image(&state, &upload, kind).await?;
+    let photo = photo_of(&upload, kind).await?;
     let actor = actor(&admin);
-    let stored = image.clone();
     let created = db::run(&state.pool, move |conn| {
-        catalog_admin::create_product(conn, &actor, &draft, stored.as_deref(), now())
+        catalog_admin::create_product(conn, &actor, &draft, photo.as_ref(), now())
     })
-    .await;
-    let created = match created {
-        Ok(created) => created,
-        Err(e) => {
-            discard(&state, &image).await;
-            return Err(e);
-        }
-    };
+    .await?;
     match created {
         Ok(id) => Ok(flash::success(
             &req,
@@ -452,10 +464,10 @@ pub async fn create(v: AdminVisit, payload: web::Payload) -> Reply {
             &format!("/admin/products/{id}/edit"),
         )),
         Err(problem) => {
-            discard(&state, &image).await;
             let mut errors = FormErrors::new();
             match problem {
                 SaveProblem::SkuTaken => errors.add("sku", SKU_TAKEN),
+                SaveProblem::TooManyPhotos => errors.add("image", TOO_MANY_PHOTOS),
                 _ => errors.add("category_id", "Choose a category that exists."),
             }
             let categories = categories(&state).await?;
@@ -472,7 +484,7 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
     let (req, state, page, admin) = v.into_parts();
     let id = path_id(&id)?;
     let upload: ProductUpload = read_multipart(&req, payload).await?;
-    if too_large(&upload) {
+    if too_large(&upload, state.config.upload_max_bytes) {
         return Err(AppError::PayloadTooLarge);
     }
     let (current, variants) = db::run(&state.pool, move |conn| {
@@ -490,13 +502,14 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
         stored,
         version,
         variants: VariantSection::of(&variants),
+        photos: PhotoSection::default(),
     };
     let Some(version) = version else {
         return Err(AppError::BadRequest(
             "This form has no version. Open the edit page again and save from there.".into(),
         ));
     };
-    let (draft, kind) = match check_form(&upload) {
+    let (draft, kind) = match check_form(&upload, state.config.upload_max_bytes) {
         Ok(checked) => checked,
         Err(errors) => {
             let categories = categories(&state).await?;
@@ -506,10 +519,9 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
             );
         }
     };
-    let image = store_image(&state, &upload, kind).await?;
+    let photo = photo_of(&upload, kind).await?;
     let actor = actor(&admin);
     let note = text(&upload.stock_note);
-    let stored = image.clone();
     let saved = db::run(&state.pool, move |conn| {
         catalog_admin::update_product(
             conn,
@@ -517,32 +529,21 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
             id,
             version,
             &draft,
-            stored.as_deref(),
+            photo.as_ref(),
             &note,
             now(),
         )
     })
-    .await;
+    .await?;
     let problem = match saved {
-        Ok(Ok(before)) => {
-            // The new image replaced the old one, which nothing else uses.
-            if let (Some(_), Some(old)) = (&image, &before.image) {
-                uploads::remove(&state, old).await;
-            }
+        Ok(_) => {
             return Ok(flash::success(
                 &req,
                 "Saved.",
                 &format!("/admin/products/{id}/edit"),
             ));
         }
-        Ok(Err(problem)) => {
-            discard(&state, &image).await;
-            problem
-        }
-        Err(e) => {
-            discard(&state, &image).await;
-            return Err(e);
-        }
+        Err(problem) => problem,
     };
     let categories = categories(&state).await?;
     match problem {
@@ -566,10 +567,11 @@ pub async fn update(v: AdminVisit, id: web::Path<String>, payload: web::Payload)
                 ),
             )
         }
-        SaveProblem::UnknownCategory | SaveProblem::SkuTaken => {
+        SaveProblem::UnknownCategory | SaveProblem::SkuTaken | SaveProblem::TooManyPhotos => {
             let mut errors = FormErrors::new();
             match problem {
                 SaveProblem::SkuTaken => errors.add("sku", SKU_TAKEN),
+                SaveProblem::TooManyPhotos => errors.add("image", TOO_MANY_PHOTOS),
                 _ => errors.add("category_id", "Choose a category that exists."),
             }
             render(

@@ -13,7 +13,7 @@ use crate::models::now;
 use crate::models::variant::Variant;
 use crate::services::variant_admin::{self, VariantProblem};
 use crate::web::admin::actor;
-use crate::web::admin::products::edit_page;
+use crate::web::admin::products::{edit_page, Sections};
 use crate::web::flash;
 use crate::web::forms::FormErrors;
 use crate::web::visit::{path_id, AdminAction, AdminVisit, Reply};
@@ -167,9 +167,9 @@ pub async fn create(v: AdminVisit, id: web::Path<String>, form: web::Form<Varian
             }
         }
     };
-    let show_typed = move |section: &mut VariantSection| {
-        section.new = typed;
-        section.new_errors = refusal.errors;
+    let show_typed = move |sections: &mut Sections| {
+        sections.variants.new = typed;
+        sections.variants.new_errors = refusal.errors;
     };
     edit_page(&state, page, product_id, show_typed, refusal.status).await
 }
@@ -223,8 +223,8 @@ pub async fn update(
             }
         }
     };
-    let show_typed = move |section: &mut VariantSection| {
-        if let Some(row) = section.row(variant_id) {
+    let show_typed = move |sections: &mut Sections| {
+        if let Some(row) = sections.variants.row(variant_id) {
             row.values = values;
             row.errors = refusal.errors;
             if let Some(stored) = refusal.stored {
