@@ -274,6 +274,7 @@ for ENGINE in "${ENGINES[@]}"; do
         measure "GET /robots.txt (ceiling)" "$BASE/robots.txt"
         measure "GET /" "$BASE/"
         measure "GET /products" "$BASE/products"
+        measure "GET category with 3 levels of children" "$BASE/products?category=outdoor"
         measure "GET deep category page (link)" "$BASE$DEEP_LINK"
         measure "GET deep category page (typed)" "$BASE$DEEP_TYPED"
         measure "GET /products/{id}" "$BASE/products/$PRODUCT"

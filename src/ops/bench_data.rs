@@ -10,16 +10,18 @@
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
+use diesel::result::Error as DieselError;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
 
 use crate::db::{self, DbConn};
 use crate::domain::account::Role;
 use crate::models::category::{self, NewCategory};
-use crate::models::now;
 use crate::models::user::{self, NewUser};
+use crate::models::{image as image_rows, now, photo};
 use crate::ops::demo::SeedError;
 use crate::ops::{CommandError, CommandResult};
 use crate::schema::{categories, products};
+use crate::services::photos;
 
 /// A word in the names of [`RARE_PRODUCTS`] products, spread evenly (product 5 among them).
 pub const RARE_WORD: &str = "quokka";
@@ -52,6 +54,14 @@ const CATEGORIES: [&str; 20] = [
     "Office",
     "Crafts",
 ];
+
+/// Categories below Outdoor, each the parent of the next: a branch three levels deep, which
+/// Outdoor's page lists whole.
+const BRANCH: [&str; 3] = ["Camping", "Tents", "Ultralight Tents"];
+/// Outdoor's place in [`CATEGORIES`].
+const OUTDOOR: usize = 2;
+/// The newest products get a photo each: a list page's worth.
+pub const PHOTOGRAPHED: i64 = 24;
 
 const ADJECTIVES: [&str; 40] = [
     "classic",
@@ -418,6 +428,24 @@ pub fn seed_bench(
                 )
             })
             .collect::<QueryResult<Vec<i32>>>()
+            .and_then(|mut ids| {
+                for name in BRANCH {
+                    let parent = ids.last().copied().filter(|_| ids.len() > CATEGORIES.len());
+                    let slug = crate::domain::slug::slugify(name);
+                    ids.push(category::insert(
+                        conn,
+                        &NewCategory {
+                            slug: &slug,
+                            name,
+                            description: "",
+                            created_at: now,
+                            updated_at: now,
+                            parent_id: Some(parent.unwrap_or(ids[OUTDOOR])),
+                        },
+                    )?);
+                }
+                Ok(ids)
+            })
     })?;
     let mut rng = Rng(0x005E_ED0F_5407_F407);
     let mut reviews = 0u32;
@@ -428,7 +456,15 @@ pub fn seed_bench(
         db::transaction(conn, |conn| {
             let mut batch = Vec::with_capacity(BATCH);
             for offset in 0..chunk {
-                let p = product(inserted + offset + 1, count, &mut rng, start);
+                let index = inserted + offset + 1;
+                let mut p = product(index, count, &mut rng, start);
+                // Outdoor's products are spread over it and its branch.
+                if p.category == OUTDOOR {
+                    p.category = match index % 4 {
+                        0 => OUTDOOR,
+                        level => CATEGORIES.len() + level as usize - 1,
+                    };
+                }
                 reviews += p.rating_count as u32;
                 batch.push(p);
                 if batch.len() == BATCH {
@@ -446,12 +482,54 @@ pub fn seed_bench(
     }
     let written = write_reviews(conn, now)?;
     debug_assert_eq!(written, reviews);
+    photograph_newest(conn, now)?;
     settle(conn)?;
     Ok(BenchSummary {
-        categories: CATEGORIES.len(),
+        categories: CATEGORIES.len() + BRANCH.len(),
         products: count,
         reviews: written,
     })
+}
+
+/// Gives the [`PHOTOGRAPHED`] newest products a cover photo, as a shop's newest products
+/// have: one picture made the way an upload is, stored once, shown by all of them.
+fn photograph_newest(conn: &mut DbConn, now: NaiveDateTime) -> Result<(), SeedError> {
+    let picture = image::RgbImage::from_fn(1600, 1200, |x, y| {
+        image::Rgb([
+            (x / 7 % 256) as u8,
+            (y / 5 % 256) as u8,
+            ((x + y) / 11 % 256) as u8,
+        ])
+    });
+    let mut png = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut png),
+        picture.as_raw(),
+        picture.width(),
+        picture.height(),
+        image::ExtendedColorType::Rgb8,
+    )
+    .map_err(|e| SeedError::Photo(e.to_string()))?;
+    let processed = photos::process(&png).map_err(|problem| SeedError::Photo(problem.message()))?;
+    let newest: Vec<i32> = products::table
+        .order(products::id.desc())
+        .limit(PHOTOGRAPHED)
+        .select(products::id)
+        .load(conn)?;
+    db::transaction(conn, |conn| {
+        for rendition in [&processed.thumb, &processed.large] {
+            if !image_rows::exists(conn, &rendition.name)? {
+                image_rows::insert(conn, &rendition.name, &rendition.bytes, now)?;
+            }
+        }
+        for id in &newest {
+            let stored = (processed.thumb.stored(), processed.large.stored());
+            photo::insert(conn, *id, "A product photographed", stored, now)?;
+            photo::refresh_cover(conn, *id, now)?;
+        }
+        Ok::<_, DieselError>(())
+    })?;
+    Ok(())
 }
 
 /// Leaves the database as a long-running shop's would be after a bulk load: the search

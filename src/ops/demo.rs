@@ -37,6 +37,8 @@ pub enum SeedError {
     },
     /// The database failed.
     Database(DieselError),
+    /// A generated picture could not be made into a photo.
+    Photo(String),
 }
 
 impl std::fmt::Display for SeedError {
@@ -47,6 +49,7 @@ impl std::fmt::Display for SeedError {
                 "the catalogue is not empty ({categories} categories, {products} products); the demo data only goes into an empty one"
             ),
             SeedError::Database(e) => write!(f, "database error: {e}"),
+            SeedError::Photo(why) => write!(f, "cannot make the photo: {why}"),
         }
     }
 }

@@ -77,7 +77,8 @@ pub struct Rendition {
 }
 
 impl Rendition {
-    fn stored(&self) -> Stored<'_> {
+    /// Its name and size, as a photo row records them.
+    pub fn stored(&self) -> Stored<'_> {
         Stored {
             name: &self.name,
             width: i32::try_from(self.width).unwrap_or(i32::MAX),
