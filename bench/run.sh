@@ -238,9 +238,9 @@ for ENGINE in "${ENGINES[@]}"; do
         [ "$DEEP_PAGE" -lt 2 ] && DEEP_PAGE=2
         DEEP_TYPED="/products?category=$CATEGORY&page=$DEEP_PAGE"
         DEEP_LINK=$(curl -s "$BASE$DEEP_TYPED" | grep -o 'href="/products?[^"]*after=[0-9]*"' | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
-        # The newest product without reviews, as most are, and the best-rated product: a page
-        # with reviews to read and show (every size has both).
-        PRODUCT=$(sql "SELECT id FROM products WHERE status = 'active' AND rating_count = 0 ORDER BY id DESC LIMIT 1")
+        # The newest product without reviews or photos, as most are, and the best-rated
+        # product: a page with reviews to read and show (every size has both).
+        PRODUCT=$(sql "SELECT id FROM products WHERE status = 'active' AND rating_count = 0 AND image IS NULL ORDER BY id DESC LIMIT 1")
         REVIEWED=$(curl -s "$BASE/products?sort=rating" | grep -o 'href="/products/[0-9]*"' | sed -n 1p | tr -dc 0-9)
 
         # A session with three lines in its cart.

@@ -31,6 +31,7 @@ diesel::table! {
         sku -> Nullable<Text>,
         image_width -> Nullable<Integer>,
         image_height -> Nullable<Integer>,
+        has_variants -> Bool,
     }
 }
 

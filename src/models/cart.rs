@@ -67,6 +67,8 @@ struct CartRow {
     status: ProductStatus,
     #[diesel(select_expression = products::tax_class)]
     tax_class: crate::domain::tax::TaxClass,
+    #[diesel(select_expression = products::has_variants)]
+    has_variants: bool,
     #[diesel(select_expression = product_variants::name.nullable())]
     variant_name: Option<String>,
     #[diesel(select_expression = product_variants::price_cents.nullable())]
@@ -101,7 +103,7 @@ pub struct CartLine {
 }
 
 impl CartLine {
-    fn from_row(row: CartRow, sold_in_variants: &[i32]) -> CartLine {
+    fn from_row(row: CartRow) -> CartLine {
         let variant_archived = row.variant_archived.unwrap_or(false);
         CartLine {
             product_id: row.product_id,
@@ -119,7 +121,7 @@ impl CartLine {
                 row.status
             },
             tax_class: row.tax_class,
-            needs_variant: row.variant_id.is_none() && sold_in_variants.contains(&row.product_id),
+            needs_variant: row.variant_id.is_none() && row.has_variants,
         }
     }
 
@@ -240,26 +242,7 @@ pub fn lines(conn: &mut DbConn, cart_id: i32) -> QueryResult<Vec<CartLine>> {
         .order((cart_items::added_at.asc(), cart_items::id.asc()))
         .select(CartRow::as_select())
         .load(conn)?;
-    let plain: Vec<i32> = rows
-        .iter()
-        .filter(|r| r.variant_id.is_none())
-        .map(|r| r.product_id)
-        .collect();
-    // Products of plain lines that have since gained variants: those lines must be chosen again.
-    let sold_in_variants: Vec<i32> = if plain.is_empty() {
-        Vec::new()
-    } else {
-        product_variants::table
-            .filter(product_variants::product_id.eq_any(&plain))
-            .filter(product_variants::archived.eq(false))
-            .select(product_variants::product_id)
-            .distinct()
-            .load(conn)?
-    };
-    Ok(rows
-        .into_iter()
-        .map(|row| CartLine::from_row(row, &sold_in_variants))
-        .collect())
+    Ok(rows.into_iter().map(CartLine::from_row).collect())
 }
 
 /// Filters `cart_items` to the line `key` of `cart_id`.

@@ -340,6 +340,11 @@ pub fn narrowed_page(
         }
         query
     };
+    if let (Some(ids), true) = (categories, filter.is_empty()) {
+        if let Some(order) = SubtreeOrder::of(sort).filter(|_| ids.len() > 1) {
+            return subtree_page(conn, ids, order, (offset, per_page));
+        }
+    }
     let total: i64 = narrowed().count().get_result(conn)?;
     let ordered = match sort {
         ProductSort::Newest | ProductSort::Relevance => {
@@ -356,6 +361,85 @@ pub fn narrowed_page(
         .select(ProductCard::as_select())
         .load(conn)?;
     Ok((cards, total))
+}
+
+/// A sort a category's page can take from each category's own index: its key, and the
+/// direction of key and id.
+#[derive(Debug, Clone, Copy)]
+struct SubtreeOrder {
+    key: &'static str,
+    descending: bool,
+}
+
+impl SubtreeOrder {
+    fn of(sort: ProductSort) -> Option<SubtreeOrder> {
+        let (key, descending) = match sort {
+            ProductSort::Newest | ProductSort::Relevance => ("created_at", true),
+            ProductSort::PriceAsc => ("price_cents", false),
+            ProductSort::PriceDesc => ("price_cents", true),
+            ProductSort::Name => ("lower(name)", false),
+            ProductSort::Rating => return None,
+        };
+        Some(SubtreeOrder { key, descending })
+    }
+}
+
+/// A page of a category with its descendants, unfiltered: each category's first
+/// `offset + per_page` products come from its own index, and only those are merged and
+/// sorted, so the page costs the same however many products the branch holds (one query
+/// over all of them would sort every one). The total is the kept counts' sum.
+fn subtree_page(
+    conn: &mut DbConn,
+    ids: &[i32],
+    order: SubtreeOrder,
+    (offset, per_page): (i64, i64),
+) -> QueryResult<(Vec<ProductCard>, i64)> {
+    let total: Option<i64> = catalog_counts::table
+        .filter(catalog_counts::category_id.eq_any(ids))
+        .select(diesel::dsl::sum(catalog_counts::active))
+        .first(conn)?;
+    let postgres = matches!(conn, DbConn::Pg(_));
+    let direction = if order.descending { "DESC" } else { "ASC" };
+    let mut placeholder = 0;
+    let mut next = || {
+        placeholder += 1;
+        if postgres {
+            format!("${placeholder}")
+        } else {
+            "?".to_string()
+        }
+    };
+    let parts: Vec<String> = (0..ids.len())
+        .map(|n| {
+            format!(
+                "SELECT * FROM (SELECT id, {key} AS sort_key FROM products \
+                 WHERE category_id = {} AND status = 'active' \
+                 ORDER BY {key} {direction}, id {direction} LIMIT {}) AS part{n}",
+                next(),
+                next(),
+                key = order.key,
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT p.id, p.name, p.price_cents, p.stock, p.rating_sum, p.rating_count, p.image, \
+         p.image_width, p.image_height FROM ({}) AS branch JOIN products p ON p.id = branch.id \
+         ORDER BY branch.sort_key {direction}, branch.id {direction} LIMIT {} OFFSET {}",
+        parts.join(" UNION ALL "),
+        next(),
+        next(),
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
+    for id in ids {
+        query = query
+            .bind::<Integer, _>(*id)
+            .bind::<diesel::sql_types::BigInt, _>(offset + per_page);
+    }
+    let cards = query
+        .bind::<diesel::sql_types::BigInt, _>(per_page)
+        .bind::<diesel::sql_types::BigInt, _>(offset)
+        .load::<ProductCard>(conn)?;
+    Ok((cards, total.unwrap_or(0)))
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ pub struct Product {
     pub image_width: Option<i32>,
     /// Its height.
     pub image_height: Option<i32>,
+    /// Whether it is sold through variants (has any on sale).
+    pub has_variants: bool,
 }
 
 /// A product to insert.

@@ -237,8 +237,9 @@ pub fn stock_of(conn: &mut DbConn, id: i32) -> QueryResult<i32> {
         .unwrap_or(0))
 }
 
-/// Sets a product with active variants to the sum of their stock (a product without any keeps
-/// its own). Call with the product locked (see `product::lock`).
+/// Sets a product with active variants to the sum of their stock and marks it sold through
+/// them; a product without any keeps its own stock and loses the mark. Call with the product
+/// locked (see `product::lock`).
 pub fn refresh_product_stock(
     conn: &mut DbConn,
     product_id: i32,
@@ -248,14 +249,24 @@ pub fn refresh_product_stock(
         .filter(product_variants::product_id.eq(product_id))
         .filter(product_variants::archived.eq(false));
     let count: i64 = active.count().get_result(conn)?;
+    let product = products::table.find(product_id);
     if count == 0 {
-        return Ok(0);
+        return diesel::update(product.filter(products::has_variants.eq(true)))
+            .set((
+                products::has_variants.eq(false),
+                products::updated_at.eq(now),
+            ))
+            .execute(conn);
     }
     let sum: Option<i64> = active
         .select(diesel::dsl::sum(product_variants::stock))
         .first(conn)?;
     let stock = i32::try_from(sum.unwrap_or(0)).unwrap_or(i32::MAX);
-    diesel::update(products::table.find(product_id))
-        .set((products::stock.eq(stock), products::updated_at.eq(now)))
+    diesel::update(product)
+        .set((
+            products::stock.eq(stock),
+            products::has_variants.eq(true),
+            products::updated_at.eq(now),
+        ))
         .execute(conn)
 }

@@ -76,6 +76,7 @@ macro_rules! shop_tables {
                 stock: i32, status: Text, created_at: Time, updated_at: Time, rating_sum: i32,
                 rating_count: i32, version: i32, image: Maybe<Text>, tax_class: Text,
                 sku: Maybe<Text>, image_width: Maybe<i32>, image_height: Maybe<i32>,
+                has_variants: bool,
             ]),
             $each!($($args)* product_photos by id: i32, BATCH, [
                 id: i32, product_id: i32, position: i32, alt: Text, thumb: Text,

@@ -72,7 +72,7 @@ fn for_sale(
             Some(v) if v.archived => Ok(Err(CartProblem::NotForSale)),
             Some(v) => Ok(Ok((variant_label(&product.name, &v.name), v.stock))),
         },
-        None if variant::has_active(conn, key.product_id)? => Ok(Err(CartProblem::ChooseVariant)),
+        None if product.has_variants => Ok(Err(CartProblem::ChooseVariant)),
         None => Ok(Ok((product.name, product.stock))),
     }
 }

@@ -141,11 +141,10 @@ pub fn archive_variant(
             return Ok(());
         }
         variant::archive(conn, variant_id, now)?;
-        if variant::has_active(conn, product_id)? {
-            variant::refresh_product_stock(conn, product_id, now)?;
-        } else {
+        if !variant::has_active(conn, product_id)? {
             product::set_stock(conn, product_id, 0, now)?;
         }
+        variant::refresh_product_stock(conn, product_id, now)?;
         let mut changes = Changes::new();
         changes.field("archived", "no", "yes");
         actor.record(

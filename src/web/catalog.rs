@@ -526,7 +526,11 @@ pub async fn product_page(
             Some(_) => photo::of_product(conn, id)?,
             None => Vec::new(),
         };
-        let extras = (variant::active_of(conn, id)?, photos);
+        let variants = match product.has_variants {
+            true => variant::active_of(conn, id)?,
+            false => Vec::new(),
+        };
+        let extras = (variants, photos);
         let mut path = category::ancestors(conn, parent)?;
         path.push(category.clone());
         let admin = viewer.as_ref().is_some_and(|u| u.is_admin());

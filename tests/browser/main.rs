@@ -580,6 +580,27 @@ async fn guest_journey(h: &Harness, ordered: &Ordered) {
     h.open(&ordered.product_path).await;
     h.fill("form.add-to-cart input[name=quantity]", "1").await;
     h.click("form.add-to-cart button").await;
+
+    // A product sold in sizes: one chosen from the page's menu, no JavaScript needed.
+    h.open("/products?q=merino").await;
+    h.click(".card .card-name").await;
+    assert_eq!(h.h1().await, "Merino Hiking Socks");
+    let on_sale = h
+        .client
+        .find_all(Locator::Css("#variant_id option:not([disabled])"))
+        .await
+        .expect("the variant menu");
+    let last = on_sale.last().expect("a size on sale");
+    let value = last.attr("value").await.expect("value").expect("an id");
+    let label = last.text().await.expect("its label");
+    let size = label.split(" — ").next().expect("a name").to_string();
+    h.select("#variant_id", &value).await;
+    h.screenshots("variant").await;
+    h.click("form.add-to-cart button").await;
+    let bought = format!("Merino Hiking Socks — {size}");
+    assert!(h.text(".flash").await.contains(&bought), "{bought}");
+    assert!(h.text("table.lines").await.contains(&bought));
+
     h.fill("#code", "nope").await;
     h.click("form.coupon-form button").await;
     assert!(h
@@ -618,6 +639,10 @@ async fn guest_journey(h: &Harness, ordered: &Ordered) {
     assert_eq!(h.text("dd.status").await, "Paid");
     assert!(h.text(".totals").await.contains("Coupon WELCOME-15"));
     assert!(h.text(".guest-note").await.contains("Keep the link"));
+    assert!(
+        h.text("main").await.contains(&bought),
+        "the variant is on the order"
+    );
     h.screenshots("guest-order").await;
     let link = h.mailed_link("gus@example.com", "/orders/").await;
     assert!(link.contains("?key="), "{link}");

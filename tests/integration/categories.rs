@@ -196,3 +196,65 @@ fn two_admins_moving_categories_under_each_other_at_once_make_no_cycle() {
         assert_eq!(statuses, [303, 400], "round {round}");
     }
 }
+
+#[test]
+fn a_branch_pages_through_every_order_as_one_list() {
+    let app = TestApp::spawn();
+    let admin = app.admin("boss@example.com");
+    add(&admin, "outdoor", "Outdoor", None);
+    let outdoor = id_of(&app, "outdoor");
+    add(&admin, "camping", "Camping", Some(outdoor));
+    let camping = id_of(&app, "camping");
+    add(&admin, "tents", "Tents", Some(camping));
+    let tents = id_of(&app, "tents");
+    // 60 products over three levels: prices and ages interleave across the categories.
+    let mut expected: Vec<(i64, i64, String)> = Vec::new();
+    for n in 0..60i64 {
+        let category_id = [outdoor, camping, tents][(n % 3) as usize];
+        let name = format!("Item {:02}", (n * 37) % 60);
+        let price_cents = 100 + (n * 53) % 61 * 10;
+        app.product(ProductSpec {
+            category_id,
+            name: &name,
+            price_cents,
+            minutes_old: 60 - n,
+            ..ProductSpec::default()
+        });
+        expected.push((price_cents, n, name));
+    }
+    let client = app.client();
+    let all_pages = |sort: &str| {
+        let mut names = Vec::new();
+        for page in 1..=3 {
+            let url = format!("/products?category=outdoor&sort={sort}&page={page}");
+            let listed = client.get(&url);
+            assert_eq!(listed.status, 200, "{url}");
+            names.extend(listed.product_names());
+        }
+        names
+    };
+    let ids_in = |mut rows: Vec<(i64, i64, String)>, by: fn(&(i64, i64, String)) -> (i64, i64)| {
+        rows.sort_by_key(by);
+        rows.into_iter().map(|r| r.2).collect::<Vec<_>>()
+    };
+    // Newest first: the last made first.
+    let newest = ids_in(expected.clone(), |r| (-r.1, 0));
+    assert_eq!(all_pages("newest"), newest);
+    // Ties in price go by id (the order made), as on a flat category's page.
+    assert_eq!(
+        all_pages("price_asc"),
+        ids_in(expected.clone(), |r| (r.0, r.1))
+    );
+    assert_eq!(
+        all_pages("price_desc"),
+        ids_in(expected.clone(), |r| (-r.0, -r.1))
+    );
+    let mut by_name: Vec<String> = expected.iter().map(|r| r.2.clone()).collect();
+    by_name.sort();
+    assert_eq!(all_pages("name"), by_name);
+    let top = client.get("/products?category=outdoor&page=3");
+    assert!(
+        top.visible_text().contains("Page 3 of 3"),
+        "the kept counts add up to 60"
+    );
+}

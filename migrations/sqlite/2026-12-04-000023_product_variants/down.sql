@@ -13,4 +13,5 @@ INSERT INTO cart_items_old (id, cart_id, product_id, quantity, added_at)
 DROP TABLE cart_items;
 ALTER TABLE cart_items_old RENAME TO cart_items;
 
+ALTER TABLE products DROP COLUMN has_variants;
 DROP TABLE product_variants;

@@ -14,6 +14,9 @@ CREATE TABLE product_variants (
     updated_at TIMESTAMP NOT NULL
 );
 CREATE INDEX product_variants_product ON product_variants (product_id, id);
+-- Whether a product has variants on sale, kept with its stock: pages and carts of the many
+-- products without any then read nothing more.
+ALTER TABLE products ADD COLUMN has_variants BOOLEAN NOT NULL DEFAULT FALSE;
 
 -- A cart line is a product, or one variant of it. SQLite cannot drop the old UNIQUE
 -- constraint, so the (short-lived) lines move to a rebuilt table.
