@@ -368,13 +368,13 @@ async fn admin_journey(h: &Harness, ordered: &Ordered) {
     assert_eq!(h.h1().await, "Edit Brass Desk Lamp");
     let thumb = h
         .client
-        .find(Locator::Css("img.thumb"))
+        .find(Locator::Css(".photo-list img"))
         .await
-        .expect("the stored image");
+        .expect("the stored photo");
     let src = thumb.attr("src").await.expect("src").expect("an image URL");
     assert!(
-        src.starts_with("/uploads/") && src.ends_with(".png"),
-        "{src}"
+        src.starts_with("/uploads/") && src.ends_with(".jpg"),
+        "re-encoded: {src}"
     );
 
     // In the shop.
