@@ -245,28 +245,30 @@ pub fn lines(conn: &mut DbConn, cart_id: i32) -> QueryResult<Vec<CartLine>> {
     Ok(rows.into_iter().map(CartLine::from_row).collect())
 }
 
-/// Filters `cart_items` to the line `key` of `cart_id`.
-macro_rules! the_line {
-    ($cart_id:expr, $key:expr) => {{
-        let key: LineKey = $key;
-        let line = cart_items::table
-            .filter(cart_items::cart_id.eq($cart_id))
-            .filter(cart_items::product_id.eq(key.product_id))
-            .into_boxed();
-        match key.variant_id {
-            Some(variant_id) => line.filter(cart_items::variant_id.eq(variant_id)),
-            None => line.filter(cart_items::variant_id.is_null()),
-        }
-    }};
+/// The line `key` of `cart_id`: its row id and quantity. Two fixed queries (one per kind of
+/// line) rather than one boxed, so each is prepared once per connection.
+fn line_of(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<Option<(i32, i32)>> {
+    let lines = cart_items::table
+        .filter(cart_items::cart_id.eq(cart_id))
+        .filter(cart_items::product_id.eq(key.product_id));
+    let columns = (cart_items::id, cart_items::quantity);
+    match key.variant_id {
+        Some(variant_id) => lines
+            .filter(cart_items::variant_id.eq(variant_id))
+            .select(columns)
+            .first(conn)
+            .optional(),
+        None => lines
+            .filter(cart_items::variant_id.is_null())
+            .select(columns)
+            .first(conn)
+            .optional(),
+    }
 }
 
 /// How many of the line `key` the cart holds (0 if none).
 pub fn quantity_of(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<i32> {
-    Ok(the_line!(cart_id, key)
-        .select(cart_items::quantity)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0))
+    Ok(line_of(conn, cart_id, key)?.map_or(0, |(_, quantity)| quantity))
 }
 
 /// How many lines a cart holds.
@@ -286,11 +288,7 @@ pub fn set_quantity(
     quantity: i32,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let line: Option<i32> = the_line!(cart_id, key)
-        .select(cart_items::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = line {
+    if let Some((id, _)) = line_of(conn, cart_id, key)? {
         return diesel::update(cart_items::table.find(id))
             .set(cart_items::quantity.eq(quantity))
             .execute(conn);
@@ -308,8 +306,10 @@ pub fn set_quantity(
 
 /// Takes a line out.
 pub fn remove(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<usize> {
-    let ids: Vec<i32> = the_line!(cart_id, key).select(cart_items::id).load(conn)?;
-    diesel::delete(cart_items::table.filter(cart_items::id.eq_any(ids))).execute(conn)
+    match line_of(conn, cart_id, key)? {
+        Some((id, _)) => diesel::delete(cart_items::table.find(id)).execute(conn),
+        None => Ok(0),
+    }
 }
 
 /// Empties a cart.

@@ -411,41 +411,34 @@ pub fn seed_bench(
     let now = now();
     let start = now - TimeDelta::days(2 * 365);
     let category_ids = db::transaction(conn, |conn| {
-        CATEGORIES
-            .iter()
-            .map(|name| {
-                let slug = crate::domain::slug::slugify(name);
-                category::insert(
-                    conn,
-                    &NewCategory {
-                        slug: &slug,
-                        name,
-                        description: "",
-                        created_at: now,
-                        updated_at: now,
-                        parent_id: None,
-                    },
-                )
-            })
-            .collect::<QueryResult<Vec<i32>>>()
-            .and_then(|mut ids| {
-                for name in BRANCH {
-                    let parent = ids.last().copied().filter(|_| ids.len() > CATEGORIES.len());
-                    let slug = crate::domain::slug::slugify(name);
-                    ids.push(category::insert(
-                        conn,
-                        &NewCategory {
-                            slug: &slug,
-                            name,
-                            description: "",
-                            created_at: now,
-                            updated_at: now,
-                            parent_id: Some(parent.unwrap_or(ids[OUTDOOR])),
-                        },
-                    )?);
-                }
-                Ok(ids)
-            })
+        let mut insert = |name: &str, parent_id: Option<i32>| {
+            let slug = crate::domain::slug::slugify(name);
+            category::insert(
+                conn,
+                &NewCategory {
+                    slug: &slug,
+                    name,
+                    description: "",
+                    created_at: now,
+                    updated_at: now,
+                    parent_id,
+                },
+            )
+        };
+        let mut ids = Vec::with_capacity(CATEGORIES.len() + BRANCH.len());
+        for name in CATEGORIES {
+            ids.push(insert(name, None)?);
+        }
+        // Each of the branch under the one before it, the first under Outdoor.
+        for name in BRANCH {
+            let parent = ids[if ids.len() == CATEGORIES.len() {
+                OUTDOOR
+            } else {
+                ids.len() - 1
+            }];
+            ids.push(insert(name, Some(parent))?);
+        }
+        Ok::<_, diesel::result::Error>(ids)
     })?;
     let mut rng = Rng(0x005E_ED0F_5407_F407);
     let mut reviews = 0u32;

@@ -98,16 +98,21 @@ fn parents_make_no_cycle_no_sixth_level_and_are_not_deleted_with_children() {
     assert!(!nav.contains(&"Level 2".to_string()), "{nav:?}");
 }
 
+/// Outdoor › Camping › Tents, made through the admin form; their ids.
+fn branch(app: &TestApp, admin: &Client) -> (i32, i32, i32) {
+    add(admin, "outdoor", "Outdoor", None);
+    let outdoor = id_of(app, "outdoor");
+    add(admin, "camping", "Camping", Some(outdoor));
+    let camping = id_of(app, "camping");
+    add(admin, "tents", "Tents", Some(camping));
+    (outdoor, camping, id_of(app, "tents"))
+}
+
 #[test]
 fn a_category_lists_its_subtree_with_breadcrumbs_and_counts_that_follow_every_move() {
     let app = TestApp::spawn();
     let admin = app.admin("boss@example.com");
-    add(&admin, "outdoor", "Outdoor", None);
-    let outdoor = id_of(&app, "outdoor");
-    add(&admin, "camping", "Camping", Some(outdoor));
-    let camping = id_of(&app, "camping");
-    add(&admin, "tents", "Tents", Some(camping));
-    let tents = id_of(&app, "tents");
+    let (outdoor, camping, tents) = branch(&app, &admin);
     let product = |category_id, name| {
         app.product(ProductSpec {
             category_id,
@@ -201,12 +206,7 @@ fn two_admins_moving_categories_under_each_other_at_once_make_no_cycle() {
 fn a_branch_pages_through_every_order_as_one_list() {
     let app = TestApp::spawn();
     let admin = app.admin("boss@example.com");
-    add(&admin, "outdoor", "Outdoor", None);
-    let outdoor = id_of(&app, "outdoor");
-    add(&admin, "camping", "Camping", Some(outdoor));
-    let camping = id_of(&app, "camping");
-    add(&admin, "tents", "Tents", Some(camping));
-    let tents = id_of(&app, "tents");
+    let (outdoor, camping, tents) = branch(&app, &admin);
     // 60 products over three levels: prices and ages interleave across the categories.
     let mut expected: Vec<(i64, i64, String)> = Vec::new();
     for n in 0..60i64 {
