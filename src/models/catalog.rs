@@ -341,8 +341,14 @@ pub fn narrowed_page(
         query
     };
     if let (Some(ids), true) = (categories, filter.is_empty()) {
-        if let Some(order) = SubtreeOrder::of(sort).filter(|_| ids.len() > 1) {
-            return subtree_page(conn, ids, order, (offset, per_page));
+        if ids.len() > 1 && SubtreeOrder::of(sort).is_some() {
+            let total = branch_total(conn, ids)?;
+            // A small branch sorts quicker in one prepared query than it merges.
+            if total >= MERGE_BRANCHES_FROM {
+                if let Some(cards) = merged_branch_page(conn, ids, sort, (offset, per_page))? {
+                    return Ok((cards, total));
+                }
+            }
         }
     }
     let total: i64 = narrowed().count().get_result(conn)?;
@@ -384,20 +390,35 @@ impl SubtreeOrder {
     }
 }
 
-/// A page of a category with its descendants, unfiltered: each category's first
-/// `offset + per_page` products come from its own index, and only those are merged and
-/// sorted, so the page costs the same however many products the branch holds (one query
-/// over all of them would sort every one). The total is the kept counts' sum.
-fn subtree_page(
-    conn: &mut DbConn,
-    ids: &[i32],
-    order: SubtreeOrder,
-    (offset, per_page): (i64, i64),
-) -> QueryResult<(Vec<ProductCard>, i64)> {
+/// From how many products on sale a branch's page is merged from its categories' indexes
+/// ([`branch_page`]) rather than sorted whole: below it, one prepared query is quicker (2,700
+/// against 1,900 pages a second for 500 products on PostgreSQL; 388 against 1,826 for
+/// 50,000 — `bench/run.sh`).
+const MERGE_BRANCHES_FROM: i64 = 5_000;
+
+/// Products on sale in the categories `ids`, from the kept counts.
+fn branch_total(conn: &mut DbConn, ids: &[i32]) -> QueryResult<i64> {
     let total: Option<i64> = catalog_counts::table
         .filter(catalog_counts::category_id.eq_any(ids))
         .select(diesel::dsl::sum(catalog_counts::active))
         .first(conn)?;
+    Ok(total.unwrap_or(0))
+}
+
+/// A page of the products on sale in categories `ids` (a category and its descendants), in
+/// `sort` order, at `(offset, per_page)`: each category's first `offset + per_page` come from
+/// its own index, and only those are merged and sorted, so the page costs the same however
+/// many products the branch holds (one query over all of them would sort every one).
+/// `None` for the best-rated order, which has no per-category index.
+pub fn merged_branch_page(
+    conn: &mut DbConn,
+    ids: &[i32],
+    sort: ProductSort,
+    (offset, per_page): (i64, i64),
+) -> QueryResult<Option<Vec<ProductCard>>> {
+    let Some(order) = SubtreeOrder::of(sort) else {
+        return Ok(None);
+    };
     let postgres = matches!(conn, DbConn::Pg(_));
     let direction = if order.descending { "DESC" } else { "ASC" };
     let mut placeholder = 0;
@@ -435,11 +456,11 @@ fn subtree_page(
             .bind::<Integer, _>(*id)
             .bind::<diesel::sql_types::BigInt, _>(offset + per_page);
     }
-    let cards = query
+    query
         .bind::<diesel::sql_types::BigInt, _>(per_page)
         .bind::<diesel::sql_types::BigInt, _>(offset)
-        .load::<ProductCard>(conn)?;
-    Ok((cards, total.unwrap_or(0)))
+        .load::<ProductCard>(conn)
+        .map(Some)
 }
 
 #[cfg(test)]

@@ -257,4 +257,33 @@ fn a_branch_pages_through_every_order_as_one_list() {
         top.visible_text().contains("Page 3 of 3"),
         "the kept counts add up to 60"
     );
+
+    // Big branches merge each category's own index instead (from 5,000 products): the same
+    // pages, in every order, at every depth.
+    use shopfront::domain::{ListFilter, ProductSort};
+    use shopfront::models::catalog;
+    let ids = [outdoor, camping, tents];
+    let everything = ListFilter::default();
+    for sort in [
+        ProductSort::Newest,
+        ProductSort::PriceAsc,
+        ProductSort::PriceDesc,
+        ProductSort::Name,
+    ] {
+        for offset in [0, 17, 24, 48, 59] {
+            let window = (offset, 24);
+            let (sorted, total) = app
+                .db(|conn| catalog::narrowed_page(conn, Some(&ids), &everything, sort, window))
+                .unwrap();
+            let merged = app
+                .db(|conn| catalog::merged_branch_page(conn, &ids, sort, window))
+                .unwrap()
+                .expect("an order each category's index yields");
+            assert_eq!(total, 60);
+            assert_eq!(merged, sorted, "{sort:?} from {offset}");
+        }
+    }
+    let rated =
+        app.db(|conn| catalog::merged_branch_page(conn, &ids, ProductSort::Rating, (0, 24)));
+    assert_eq!(rated.unwrap(), None);
 }
