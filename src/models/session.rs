@@ -45,17 +45,27 @@ pub fn update(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    diesel::update(
-        sessions::table
-            .find(key_hash)
-            .filter(sessions::expires_at.gt(now)),
-    )
-    .set((
-        state.map(|state| sessions::state.eq(state)),
-        sessions::expires_at.eq(expires_at),
-        sessions::updated_at.eq(now),
-    ))
-    .execute(conn)
+    let live = sessions::table
+        .find(key_hash)
+        .filter(sessions::expires_at.gt(now));
+    // Two fixed statements, not one with an optional column: diesel prepares a statement
+    // whose text depends on its values afresh on every call, and every flash message and
+    // cart change of a visitor writes here.
+    match state {
+        Some(state) => diesel::update(live)
+            .set((
+                sessions::state.eq(state),
+                sessions::expires_at.eq(expires_at),
+                sessions::updated_at.eq(now),
+            ))
+            .execute(conn),
+        None => diesel::update(live)
+            .set((
+                sessions::expires_at.eq(expires_at),
+                sessions::updated_at.eq(now),
+            ))
+            .execute(conn),
+    }
 }
 
 /// Deletes a session (logout).
