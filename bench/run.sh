@@ -237,7 +237,11 @@ for ENGINE in "${ENGINES[@]}"; do
         DEEP_PAGE=$(( ${TOTAL_PAGES:-2} * 2 / 5 ))
         [ "$DEEP_PAGE" -lt 2 ] && DEEP_PAGE=2
         DEEP_TYPED="/products?category=$CATEGORY&page=$DEEP_PAGE"
-        DEEP_LINK=$(curl -s "$BASE$DEEP_TYPED" | grep -o 'href="/products?[^"]*after=[0-9]*"' | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g')
+        DEEP_LINK=$(curl -s "$BASE$DEEP_TYPED" | grep -o 'href="/products?[^"]*after=[0-9]*"' | head -1 | sed 's/^href="//; s/"$//; s/&amp;/\&/g; s/&#38;/\&/g')
+        # An entity left in the link would make curl and wrk fetch page 1 instead.
+        case "$DEEP_LINK" in
+            '' | *'#'*) echo "no usable next link on $DEEP_TYPED: '$DEEP_LINK'" >&2; exit 1 ;;
+        esac
         # The newest product without reviews or photos, as most are, and the best-rated
         # product: a page with reviews to read and show (every size has both).
         PRODUCT=$(sql "SELECT id FROM products WHERE status = 'active' AND rating_count = 0 AND image IS NULL ORDER BY id DESC LIMIT 1")
