@@ -192,6 +192,17 @@ pub fn app(
         .route("/orders/{id}/cancel", aweb::post().to(web::orders::cancel))
         .route("/orders/{id}/pay", aweb::post().to(web::orders::pay))
         .route("/orders/{id}/invoice", web::get().to(web::orders::invoice))
+        // Operations and files, before the admin pages: actix tries routes in order, and
+        // each pattern with a parameter costs a match.
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/robots.txt", web::get().to(assets::robots))
+        .route("/sitemap.xml", web::get().to(web::seo::sitemap))
+        .route(
+            "/{name:sitemap-[0-9]+\\.xml}",
+            web::get().to(web::seo::sitemap_part),
+        )
+        .route("/static/{name}", web::get().to(assets::file))
+        .route("/uploads/{name}", web::get().to(uploads::serve))
         // Running the shop
         .route("/admin", web::get().to(web::admin::dashboard::dashboard))
         .route("/admin/products", web::get().to(web::admin::products::list))
@@ -339,16 +350,6 @@ pub fn app(
             "/admin/reviews/{id}/show",
             aweb::post().to(web::admin::reviews::show),
         )
-        // Operations
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/robots.txt", web::get().to(assets::robots))
-        .route("/sitemap.xml", web::get().to(web::seo::sitemap))
-        .route(
-            "/{name:sitemap-[0-9]+\\.xml}",
-            web::get().to(web::seo::sitemap_part),
-        )
-        .route("/static/{name}", web::get().to(assets::file))
-        .route("/uploads/{name}", web::get().to(uploads::serve))
         .default_service(aweb::to(web::not_found))
         // Innermost first: a panic becomes the 500 page before the headers are added; the
         // CSRF check needs the session, so the session middleware wraps it; a post counts

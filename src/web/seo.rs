@@ -4,7 +4,7 @@
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::db;
 use crate::models::sitemap::{self, SitemapEntry};
@@ -30,26 +30,80 @@ pub const DESCRIPTION_CHARS: usize = 160;
 
 /// `text` on one line, cut at a word to at most [`DESCRIPTION_CHARS`] characters.
 pub fn description(text: &str) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= DESCRIPTION_CHARS {
+    // Only the first characters matter: words stop being added once there are too many.
+    let mut flat = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        if chars > DESCRIPTION_CHARS {
+            break;
+        }
+        if !flat.is_empty() {
+            flat.push(' ');
+            chars += 1;
+        }
+        flat.push_str(word);
+        chars += word.chars().count();
+    }
+    if chars <= DESCRIPTION_CHARS {
         return flat;
     }
-    let cut: String = flat.chars().take(DESCRIPTION_CHARS - 1).collect();
+    let end = flat
+        .char_indices()
+        .nth(DESCRIPTION_CHARS - 1)
+        .map_or(flat.len(), |(at, _)| at);
+    let cut = &flat[..end];
     let cut = match cut.rfind(' ') {
-        Some(at) if at > DESCRIPTION_CHARS / 2 => cut[..at].to_string(),
+        Some(at) if at > DESCRIPTION_CHARS / 2 => &cut[..at],
         _ => cut,
     };
     format!("{cut}…")
 }
 
-/// JSON made safe to sit inside an HTML `<script>` element: the characters that could end
-/// or confuse the element are written as JSON escapes.
-pub fn script_safe_json(value: &serde_json::Value) -> String {
-    value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
+/// `value` as JSON made safe to sit inside an HTML `<script>` element: the characters that
+/// could end or confuse the element are written as JSON escapes.
+pub fn script_safe_json<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let json = serde_json::to_string(value)?;
+    if !json.contains(['<', '>', '&']) {
+        return Ok(json);
+    }
+    let mut safe = String::with_capacity(json.len() + 32);
+    for c in json.chars() {
+        match c {
+            '<' => safe.push_str("\\u003c"),
+            '>' => safe.push_str("\\u003e"),
+            '&' => safe.push_str("\\u0026"),
+            c => safe.push(c),
+        }
+    }
+    Ok(safe)
+}
+
+/// A schema.org `Product`, as a product page's JSON-LD block holds it.
+#[derive(Serialize)]
+struct ProductLd<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    description: &'a str,
+    sku: &'a str,
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<[&'a str; 1]>,
+    offers: OfferLd<'a>,
+}
+
+/// A schema.org `Offer`: the product's price and whether it can be bought.
+#[derive(Serialize)]
+struct OfferLd<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    price: &'a str,
+    #[serde(rename = "priceCurrency")]
+    price_currency: &'a str,
+    availability: &'static str,
+    url: &'a str,
 }
 
 /// What a product page tells search engines about the product.
@@ -78,38 +132,40 @@ pub fn product_meta(canonical: String, facts: &ProductFacts<'_>) -> PageMeta {
         true => "https://schema.org/InStock",
         false => "https://schema.org/OutOfStock",
     };
-    let mut block = json!({
-        "@context": "https://schema.org",
-        "@type": "Product",
-        "name": facts.name,
-        "description": description(facts.description),
-        "sku": facts.sku,
-        "url": canonical,
-        "offers": {
-            "@type": "Offer",
-            "price": facts.price,
-            "priceCurrency": facts.currency,
-            "availability": availability,
-            "url": canonical,
+    let description = description(facts.description);
+    let block = ProductLd {
+        context: "https://schema.org",
+        kind: "Product",
+        name: facts.name,
+        description: &description,
+        sku: &facts.sku,
+        url: &canonical,
+        image: facts.image.as_deref().map(|image| [image]),
+        offers: OfferLd {
+            kind: "Offer",
+            price: &facts.price,
+            price_currency: &facts.currency,
+            availability,
+            url: &canonical,
         },
-    });
+    };
+    let json_ld = script_safe_json(&block).ok();
     let mut open_graph = vec![
         ("og:type", "product".to_string()),
         ("og:title", facts.name.to_string()),
-        ("og:description", description(facts.description)),
+        ("og:description", description.clone()),
         ("og:url", canonical.clone()),
         ("product:price:amount", facts.price.clone()),
         ("product:price:currency", facts.currency.clone()),
     ];
     if let Some(image) = &facts.image {
-        block["image"] = json!([image]);
         open_graph.push(("og:image", image.clone()));
     }
     PageMeta {
-        description: description(facts.description),
+        description,
         canonical,
         open_graph,
-        json_ld: Some(script_safe_json(&block)),
+        json_ld,
     }
 }
 
@@ -237,8 +293,8 @@ mod tests {
 
     #[test]
     fn json_ld_cannot_close_its_script_element() {
-        let value = json!({"name": "</script><script>alert(1)</script> & co"});
-        let safe = script_safe_json(&value);
+        let value = serde_json::json!({"name": "</script><script>alert(1)</script> & co"});
+        let safe = script_safe_json(&value).unwrap();
         assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('&'));
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back, value);
