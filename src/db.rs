@@ -14,6 +14,20 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use crate::config::{Config, Engine};
 use crate::error::AppError;
 
+/// Runs `$body` with `$c` bound to the engine's own connection inside a `&mut DbConn`, for
+/// queries on hot paths. Through the `DbConn` wrapper, diesel writes a statement's SQL out
+/// twice on every run (to ask whether it may be cached, then to collect its binds) before it
+/// finds the prepared statement; on the engine's connection it finds it by type alone.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// The SQLite schema history, embedded in the binary.
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// The PostgreSQL schema history, embedded in the binary.

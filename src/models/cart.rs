@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::{self, DbConn};
+use crate::db::{self, on_backend, DbConn};
 use crate::domain::cart::{line_total, LineProblem};
 use crate::domain::{Money, ProductStatus, StockState};
 use crate::schema::{cart_items, carts, product_variants, products};
@@ -177,12 +177,28 @@ pub fn variant_label(product: &str, variant: &str) -> String {
 
 /// The cart of `owner`, if it has one.
 pub fn find(conn: &mut DbConn, owner: &CartOwner) -> QueryResult<Option<i32>> {
-    let query = carts::table.select(carts::id).into_boxed();
-    let query = match owner {
-        CartOwner::Guest(token) => query.filter(carts::token.eq(token.clone())),
-        CartOwner::User(id) => query.filter(carts::user_id.eq(*id)),
-    };
-    query.first(conn).optional()
+    Ok(find_with_coupon(conn, owner)?.map(|(id, _)| id))
+}
+
+/// The id of `owner`'s cart and the coupon code it holds. One fixed query per kind of owner
+/// rather than one boxed, so each is prepared once per connection.
+pub fn find_with_coupon(
+    conn: &mut DbConn,
+    owner: &CartOwner,
+) -> QueryResult<Option<(i32, Option<String>)>> {
+    let columns = (carts::id, carts::coupon_code);
+    match owner {
+        CartOwner::Guest(token) => on_backend!(conn, |c| carts::table
+            .filter(carts::token.eq(token.as_str()))
+            .select(columns)
+            .first(c)
+            .optional()),
+        CartOwner::User(id) => on_backend!(conn, |c| carts::table
+            .filter(carts::user_id.eq(*id))
+            .select(columns)
+            .first(c)
+            .optional()),
+    }
 }
 
 /// The cart of `owner`, created if it has none, and locked for the rest of the transaction
@@ -226,14 +242,14 @@ pub fn find_or_create(
 /// one cart then happen one after another, so a quantity read and written back is never
 /// overwritten by a twin request. (SQLite's write transactions are serial already.)
 pub fn lock(conn: &mut DbConn, cart_id: i32, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(carts::table.find(cart_id))
+    on_backend!(conn, |c| diesel::update(carts::table.find(cart_id))
         .set(carts::updated_at.eq(now))
-        .execute(conn)
+        .execute(c))
 }
 
 /// The lines of a cart, oldest first.
 pub fn lines(conn: &mut DbConn, cart_id: i32) -> QueryResult<Vec<CartLine>> {
-    let rows: Vec<CartRow> = cart_items::table
+    let rows: Vec<CartRow> = on_backend!(conn, |c| cart_items::table
         .inner_join(products::table)
         .left_join(
             product_variants::table.on(product_variants::id.nullable().eq(cart_items::variant_id)),
@@ -241,42 +257,43 @@ pub fn lines(conn: &mut DbConn, cart_id: i32) -> QueryResult<Vec<CartLine>> {
         .filter(cart_items::cart_id.eq(cart_id))
         .order((cart_items::added_at.asc(), cart_items::id.asc()))
         .select(CartRow::as_select())
-        .load(conn)?;
+        .load(c))?;
     Ok(rows.into_iter().map(CartLine::from_row).collect())
 }
 
-/// The line `key` of `cart_id`: its row id and quantity. Two fixed queries (one per kind of
-/// line) rather than one boxed, so each is prepared once per connection.
-fn line_of(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<Option<(i32, i32)>> {
+/// The line `key` of `cart_id`, if the cart holds it: its row id and quantity. Two fixed
+/// queries (one per kind of line) rather than one boxed, so each is prepared once per
+/// connection.
+pub fn find_line(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<Option<(i32, i32)>> {
     let lines = cart_items::table
         .filter(cart_items::cart_id.eq(cart_id))
         .filter(cart_items::product_id.eq(key.product_id));
     let columns = (cart_items::id, cart_items::quantity);
     match key.variant_id {
-        Some(variant_id) => lines
+        Some(variant_id) => on_backend!(conn, |c| lines
             .filter(cart_items::variant_id.eq(variant_id))
             .select(columns)
-            .first(conn)
-            .optional(),
-        None => lines
+            .first(c)
+            .optional()),
+        None => on_backend!(conn, |c| lines
             .filter(cart_items::variant_id.is_null())
             .select(columns)
-            .first(conn)
-            .optional(),
+            .first(c)
+            .optional()),
     }
 }
 
 /// How many of the line `key` the cart holds (0 if none).
 pub fn quantity_of(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<i32> {
-    Ok(line_of(conn, cart_id, key)?.map_or(0, |(_, quantity)| quantity))
+    Ok(find_line(conn, cart_id, key)?.map_or(0, |(_, quantity)| quantity))
 }
 
 /// How many lines a cart holds.
 pub fn line_count(conn: &mut DbConn, cart_id: i32) -> QueryResult<usize> {
-    let count: i64 = cart_items::table
+    let count: i64 = on_backend!(conn, |c| cart_items::table
         .filter(cart_items::cart_id.eq(cart_id))
         .count()
-        .get_result(conn)?;
+        .get_result(c))?;
     Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
@@ -288,12 +305,26 @@ pub fn set_quantity(
     quantity: i32,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    if let Some((id, _)) = line_of(conn, cart_id, key)? {
-        return diesel::update(cart_items::table.find(id))
+    let line = find_line(conn, cart_id, key)?.map(|(id, _)| id);
+    put_line(conn, cart_id, key, line, quantity, now)
+}
+
+/// Sets the quantity of the line `key` whose row is `line` (none: the line is added). Call
+/// with the cart locked and `line` read under that lock.
+pub fn put_line(
+    conn: &mut DbConn,
+    cart_id: i32,
+    key: LineKey,
+    line: Option<i32>,
+    quantity: i32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    if let Some(id) = line {
+        return on_backend!(conn, |c| diesel::update(cart_items::table.find(id))
             .set(cart_items::quantity.eq(quantity))
-            .execute(conn);
+            .execute(c));
     }
-    diesel::insert_into(cart_items::table)
+    on_backend!(conn, |c| diesel::insert_into(cart_items::table)
         .values((
             cart_items::cart_id.eq(cart_id),
             cart_items::product_id.eq(key.product_id),
@@ -301,12 +332,12 @@ pub fn set_quantity(
             cart_items::quantity.eq(quantity),
             cart_items::added_at.eq(now),
         ))
-        .execute(conn)
+        .execute(c))
 }
 
 /// Takes a line out.
 pub fn remove(conn: &mut DbConn, cart_id: i32, key: LineKey) -> QueryResult<usize> {
-    match line_of(conn, cart_id, key)? {
+    match find_line(conn, cart_id, key)? {
         Some((id, _)) => diesel::delete(cart_items::table.find(id)).execute(conn),
         None => Ok(0),
     }
@@ -324,15 +355,20 @@ pub fn delete(conn: &mut DbConn, cart_id: i32) -> QueryResult<usize> {
 
 /// The number of items in the cart of `owner` (the header shows it).
 pub fn item_count(conn: &mut DbConn, owner: &CartOwner) -> QueryResult<i64> {
-    let query = cart_items::table
-        .inner_join(carts::table)
-        .select(diesel::dsl::sum(cart_items::quantity))
-        .into_boxed();
-    let query = match owner {
-        CartOwner::Guest(token) => query.filter(carts::token.eq(token.clone())),
-        CartOwner::User(id) => query.filter(carts::user_id.eq(*id)),
+    // One fixed query per kind of owner, each prepared once per connection.
+    let lines = cart_items::table.inner_join(carts::table);
+    let items = diesel::dsl::sum(cart_items::quantity);
+    let count: Option<i64> = match owner {
+        CartOwner::Guest(token) => on_backend!(conn, |c| lines
+            .filter(carts::token.eq(token.as_str()))
+            .select(items)
+            .first(c))?,
+        CartOwner::User(id) => on_backend!(conn, |c| lines
+            .filter(carts::user_id.eq(*id))
+            .select(items)
+            .first(c))?,
     };
-    Ok(query.first::<Option<i64>>(conn)?.unwrap_or(0))
+    Ok(count.unwrap_or(0))
 }
 
 /// Deletes guest carts untouched since `before` (their sessions, and so their tokens, are gone).

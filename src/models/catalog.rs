@@ -17,7 +17,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Integer;
 
-use crate::db::DbConn;
+use crate::db::{on_backend, DbConn};
 use crate::domain::{ListFilter, ProductSort, ProductStatus};
 use crate::models::product::{lower, ProductCard};
 use crate::schema::{catalog_counts, products};
@@ -67,7 +67,7 @@ pub struct SortKey {
 
 /// The place of product `id` in every list order; `None` when the product does not exist.
 pub fn sort_key(conn: &mut DbConn, id: i32) -> QueryResult<Option<SortKey>> {
-    products::table
+    on_backend!(conn, |c| products::table
         .find(id)
         .select((
             products::id,
@@ -77,8 +77,8 @@ pub fn sort_key(conn: &mut DbConn, id: i32) -> QueryResult<Option<SortKey>> {
             RatingKey,
             products::rating_count,
         ))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Which rows of a list a page holds.
@@ -140,13 +140,20 @@ pub fn page(
         (order: $order:expr, reversed: $reversed:expr,
          after: |$a:ident| $after:expr, before: |$b:ident| $before:expr) => {{
             let base = products::table.filter(status.eq(active));
-            let select = ProductCard::as_select();
+            // Loads the cards `$query` finds, on the engine's own connection.
+            macro_rules! cards {
+                ($query:expr) => {
+                    on_backend!(conn, |engine| $query
+                        .select(ProductCard::as_select())
+                        .load(engine))
+                };
+            }
             // Loads the cards of a window that skips `$skipped` rows: deep ones read the ids
             // from the index alone first, then the cards.
             macro_rules! skipping {
                 ($query:expr, $skipped:expr) => {
                     if $skipped < skip_in_index_from {
-                        $query.select(select).load(conn)
+                        cards!($query)
                     } else {
                         $query
                             .select(id)
@@ -177,34 +184,23 @@ pub fn page(
                     skip
                 )
                 .map(reversed),
-                (None, Window::After($a)) => base
-                    .filter($after)
-                    .order($order)
-                    .limit(per_page)
-                    .select(select)
-                    .load(conn),
-                (Some(c), Window::After($a)) => base
+                (None, Window::After($a)) => {
+                    cards!(base.filter($after).order($order).limit(per_page))
+                }
+                (Some(c), Window::After($a)) => cards!(base
                     .filter(category.eq(c))
                     .filter($after)
                     .order($order)
-                    .limit(per_page)
-                    .select(select)
-                    .load(conn),
-                (None, Window::Before($b)) => base
-                    .filter($before)
-                    .order($reversed)
-                    .limit(per_page)
-                    .select(select)
-                    .load(conn)
-                    .map(reversed),
-                (Some(c), Window::Before($b)) => base
+                    .limit(per_page)),
+                (None, Window::Before($b)) => {
+                    cards!(base.filter($before).order($reversed).limit(per_page)).map(reversed)
+                }
+                (Some(c), Window::Before($b)) => cards!(base
                     .filter(category.eq(c))
                     .filter($before)
                     .order($reversed)
-                    .limit(per_page)
-                    .select(select)
-                    .load(conn)
-                    .map(reversed),
+                    .limit(per_page))
+                .map(reversed),
             }
         }};
     }
@@ -285,28 +281,28 @@ fn cards_in_order(conn: &mut DbConn, ids: Vec<i32>) -> QueryResult<Vec<ProductCa
 
 /// The newest products on sale.
 pub fn newest(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<ProductCard>> {
-    products::table
+    on_backend!(conn, |c| products::table
         .filter(products::status.eq(ProductStatus::Active.as_str()))
         .order((products::created_at.desc(), products::id.desc()))
         .limit(limit)
         .select(ProductCard::as_select())
-        .load(conn)
+        .load(c))
 }
 
 /// How many products are on sale (in `category_id` when given), from the counts the triggers
 /// keep: a read of one row, or of one row per category, however large the catalogue.
 pub fn count(conn: &mut DbConn, category_id: Option<i32>) -> QueryResult<i64> {
     match category_id {
-        Some(id) => Ok(catalog_counts::table
+        Some(id) => Ok(on_backend!(conn, |c| catalog_counts::table
             .find(id)
             .select(catalog_counts::active)
-            .first::<i32>(conn)
-            .optional()?
-            .map_or(0, i64::from)),
-        None => Ok(catalog_counts::table
+            .first::<i32>(c)
+            .optional())?
+        .map_or(0, i64::from)),
+        None => Ok(on_backend!(conn, |c| catalog_counts::table
             .select(diesel::dsl::sum(catalog_counts::active))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)),
+            .first::<Option<i64>>(c))?
+        .unwrap_or(0)),
     }
 }
 

@@ -1,9 +1,13 @@
 //! Categories: the catalogue's sections, addressed by slug.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConn;
+use crate::db::{on_backend, DbConn};
+use crate::domain::category_tree::Tree;
 use crate::schema::categories;
 
 /// A category row.
@@ -66,11 +70,11 @@ pub fn all_links(conn: &mut DbConn) -> QueryResult<Vec<CategoryLink>> {
 
 /// The category with `slug`, if any.
 pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Category>> {
-    categories::table
+    on_backend!(conn, |c| categories::table
         .filter(categories::slug.eq(slug))
         .select(Category::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Inserts a category and returns its id.
@@ -186,8 +190,8 @@ pub fn tree_rows(conn: &mut DbConn) -> QueryResult<Vec<TreeRow>> {
 }
 
 /// The tree of the categories `rows` describe.
-pub fn tree_of(rows: &[TreeRow]) -> crate::domain::category_tree::Tree {
-    crate::domain::category_tree::Tree::new(rows.iter().map(|r| (r.id, r.parent_id)))
+pub fn tree_of(rows: &[TreeRow]) -> Tree {
+    Tree::new(rows.iter().map(|r| (r.id, r.parent_id)))
 }
 
 /// Locks every category row until the transaction ends (PostgreSQL; SQLite's write
@@ -210,13 +214,83 @@ pub fn child_count(conn: &mut DbConn, id: i32) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// The top-level categories as links, A to Z: the header's navigation.
-pub fn top_links(conn: &mut DbConn) -> QueryResult<Vec<CategoryLink>> {
-    categories::table
-        .filter(categories::parent_id.is_null())
-        .select(CategoryLink::as_select())
-        .order((categories::name.asc(), categories::id.asc()))
-        .load(conn)
+/// A category's place in the tree: what navigation, breadcrumbs and a branch's pages need.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = categories)]
+pub struct CategoryNode {
+    /// Primary key.
+    pub id: i32,
+    /// Its parent (none at the top level).
+    pub parent_id: Option<i32>,
+    /// URL-safe name.
+    pub slug: String,
+    /// Shown to shoppers.
+    pub name: String,
+}
+
+/// Every category's place in the tree, read at once: the header's navigation and each
+/// category page's breadcrumbs, subcategories and branch come from it.
+#[derive(Debug, Clone, Default)]
+pub struct Categories {
+    /// Every category, A to Z.
+    nodes: Vec<CategoryNode>,
+    /// Where each id is in `nodes`.
+    index: HashMap<i32, usize>,
+    /// Their parent links.
+    pub tree: Tree,
+    /// The top-level categories as links, A to Z.
+    pub nav: Arc<[CategoryLink]>,
+}
+
+impl Categories {
+    /// Reads every category.
+    pub fn load(conn: &mut DbConn) -> QueryResult<Categories> {
+        let nodes: Vec<CategoryNode> = categories::table
+            .select(CategoryNode::as_select())
+            .order((categories::name.asc(), categories::id.asc()))
+            .load(conn)?;
+        Ok(Categories::new(nodes))
+    }
+
+    /// The tree of `nodes`, given A to Z.
+    pub fn new(nodes: Vec<CategoryNode>) -> Categories {
+        let tree = Tree::new(nodes.iter().map(|n| (n.id, n.parent_id)));
+        let nav = nodes
+            .iter()
+            .filter(|n| n.parent_id.is_none())
+            .map(|n| CategoryLink {
+                id: n.id,
+                slug: n.slug.clone(),
+                name: n.name.clone(),
+            })
+            .collect();
+        let index = nodes.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+        Categories {
+            nodes,
+            index,
+            tree,
+            nav,
+        }
+    }
+
+    /// The category `id`, if it was there when these were read.
+    pub fn node(&self, id: i32) -> Option<&CategoryNode> {
+        self.index.get(&id).map(|i| &self.nodes[*i])
+    }
+}
+
+/// The products on sale in each of `ids` (its own, not its subcategories'), from the kept
+/// counts; an id without any is left out.
+pub fn active_counts(conn: &mut DbConn, ids: &[i32]) -> QueryResult<HashMap<i32, i64>> {
+    use crate::schema::catalog_counts;
+    let rows: Vec<(i32, i32)> = catalog_counts::table
+        .filter(catalog_counts::category_id.eq_any(ids))
+        .select((catalog_counts::category_id, catalog_counts::active))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, active)| (id, i64::from(active)))
+        .collect())
 }
 
 /// Deletes a category (the database refuses while it has products).

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{DbConn, MultiBackend};
+use crate::db::{on_backend, DbConn, MultiBackend};
 use crate::domain::review;
 use crate::domain::{ProductStatus, StockState};
 use crate::models::category::CategoryLink;
@@ -140,7 +140,7 @@ pub fn find_with_category(
     conn: &mut DbConn,
     id: i32,
 ) -> QueryResult<Option<(Product, CategoryLink, Option<i32>)>> {
-    products::table
+    on_backend!(conn, |c| products::table
         .inner_join(categories::table)
         .filter(products::id.eq(id))
         .select((
@@ -148,8 +148,8 @@ pub fn find_with_category(
             CategoryLink::as_select(),
             categories::parent_id,
         ))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Inserts one product and returns its id.
@@ -199,11 +199,11 @@ pub fn return_stock(
 
 /// The product `id` with its category, if it exists.
 pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Product>> {
-    products::table
+    on_backend!(conn, |c| products::table
         .find(id)
         .select(Product::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Locks the product's row until the transaction ends (PostgreSQL; SQLite's write

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use crate::db::{self, DbConn};
+use crate::db::{self, on_backend, DbConn};
 use crate::schema::{reviews, users};
 
 /// A review as the product page shows it.
@@ -116,19 +116,26 @@ pub fn page_for_product(
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<ReviewView>> {
-    let mut query = reviews::table
+    let of_product = reviews::table
         .inner_join(users::table)
-        .filter(reviews::product_id.eq(product_id))
-        .into_boxed();
-    if !with_hidden {
-        query = query.filter(reviews::hidden.eq(false));
+        .filter(reviews::product_id.eq(product_id));
+    let newest = (reviews::created_at.desc(), reviews::id.desc());
+    // Two fixed statements rather than one boxed: each is prepared once per connection.
+    match with_hidden {
+        true => on_backend!(conn, |c| of_product
+            .order(newest)
+            .limit(limit)
+            .offset(offset)
+            .select(ReviewView::as_select())
+            .load(c)),
+        false => on_backend!(conn, |c| of_product
+            .filter(reviews::hidden.eq(false))
+            .order(newest)
+            .limit(limit)
+            .offset(offset)
+            .select(ReviewView::as_select())
+            .load(c)),
     }
-    query
-        .order((reviews::created_at.desc(), reviews::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .select(ReviewView::as_select())
-        .load(conn)
 }
 
 /// How many reviews a product has; hidden ones only when `with_hidden`.

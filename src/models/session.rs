@@ -4,17 +4,17 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConn;
+use crate::db::{on_backend, DbConn};
 use crate::schema::sessions;
 
 /// The state of the live session with this key hash, if any.
 pub fn load(conn: &mut DbConn, key_hash: &str, now: NaiveDateTime) -> QueryResult<Option<String>> {
-    sessions::table
+    on_backend!(conn, |c| sessions::table
         .find(key_hash)
         .filter(sessions::expires_at.gt(now))
         .select(sessions::state)
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 /// Stores a new session.
@@ -52,19 +52,19 @@ pub fn update(
     // whose text depends on its values afresh on every call, and every flash message and
     // cart change of a visitor writes here.
     match state {
-        Some(state) => diesel::update(live)
+        Some(state) => on_backend!(conn, |c| diesel::update(live)
             .set((
                 sessions::state.eq(state),
                 sessions::expires_at.eq(expires_at),
                 sessions::updated_at.eq(now),
             ))
-            .execute(conn),
-        None => diesel::update(live)
+            .execute(c)),
+        None => on_backend!(conn, |c| diesel::update(live)
             .set((
                 sessions::expires_at.eq(expires_at),
                 sessions::updated_at.eq(now),
             ))
-            .execute(conn),
+            .execute(c)),
     }
 }
 

@@ -107,7 +107,8 @@ pub fn add(
                 cart::find_or_create(conn, owner, now)?
             }
         };
-        let existing = cart::quantity_of(conn, cart_id, key)?;
+        let found = cart::find_line(conn, cart_id, key)?;
+        let existing = found.map_or(0, |(_, quantity)| quantity);
         if existing == 0 && cart::line_count(conn, cart_id)? >= max_lines {
             return Ok(Err(CartProblem::TooManyLines(max_lines)));
         }
@@ -115,7 +116,7 @@ pub fn add(
             Ok(line) => line,
             Err(message) => return Ok(Err(CartProblem::Limit(message))),
         };
-        cart::set_quantity(conn, cart_id, key, line.get(), now)?;
+        cart::put_line(conn, cart_id, key, found.map(|(id, _)| id), line.get(), now)?;
         Ok(Ok(Added {
             name,
             quantity: line.get(),

@@ -61,7 +61,7 @@ fn uses_of(conn: &mut DbConn, coupon: &Coupon, customer: Customer<'_>) -> Result
 }
 
 /// Checks coupon `code` for goods of `subtotal` on `today`.
-fn check_code(
+pub fn check_code(
     conn: &mut DbConn,
     code: &str,
     customer: Customer<'_>,

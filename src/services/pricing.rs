@@ -243,11 +243,20 @@ pub fn cart_summary(
     today: NaiveDate,
 ) -> Result<CartSummary, AppError> {
     let user_id = owner.user_id();
-    let (lines, coupon) = match cart::find(conn, owner)? {
-        Some(cart_id) => {
+    let (lines, coupon) = match cart::find_with_coupon(conn, owner)? {
+        Some((cart_id, code)) => {
             let lines = cart::lines(conn, cart_id)?;
             let customer = Customer { user_id, email };
-            let coupon = coupons::in_cart(conn, cart_id, customer, subtotal(&lines), today)?;
+            let coupon = match code {
+                Some(code) => Some(coupons::check_code(
+                    conn,
+                    &code,
+                    customer,
+                    subtotal(&lines),
+                    today,
+                )?),
+                None => None,
+            };
             (lines, coupon)
         }
         None => (Vec::new(), None),

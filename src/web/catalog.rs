@@ -1,12 +1,14 @@
 //! The public catalogue: home, product lists with filter, search, sort and pages, and the
 //! product page.
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::db;
+use crate::db::{self, DbConn};
 use crate::domain::cart::MAX_PER_LINE;
 use crate::domain::catalog::{CatalogError, ListFilter, MAX_QUERY_CHARS, PAGE_SIZE};
 use crate::domain::review;
@@ -14,7 +16,7 @@ use crate::domain::{
     Money, PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
 };
 use crate::models::catalog::{self, Window};
-use crate::models::category::{self, Category, CategoryLink};
+use crate::models::category::{self, Categories, Category, CategoryLink};
 use crate::models::photo::{self, Photo};
 use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
@@ -119,8 +121,8 @@ pub fn product_list_html(
 ) -> Result<String, askama::Error> {
     let sort = ProductSort::Newest;
     let pagination = Pagination::new(PageNumber::FIRST, PAGE_SIZE, total);
-    let none = ListFilter::default();
-    let mut links = PageLinks::new(&pagination, |n| list_url((None, "", None), &none, n, None));
+    let address = ListAddress::new((None, "", None), &ListFilter::default());
+    let mut links = PageLinks::new(&pagination, |n| address.url(n, None));
     links.of = page.count(pagination.last_page());
     ListPage {
         page,
@@ -152,43 +154,66 @@ fn sort_choices(sort: ProductSort, searching: bool) -> Vec<SortChoice> {
         .collect()
 }
 
-/// The URL of another page of the same list, starting from `cursor` when given.
-fn list_url(
-    (category, query, sort): (Option<&str>, &str, Option<ProductSort>),
-    filter: &ListFilter,
-    page: i64,
-    cursor: Option<PageCursor>,
-) -> String {
-    let mut pairs: Vec<(&str, String)> = Vec::new();
-    if let Some(slug) = category {
-        pairs.push(("category", slug.to_string()));
+/// Where the pages of one list are: its category, words, sort and filter, encoded once for
+/// all the links a page shows.
+struct ListAddress {
+    /// The encoded query string without page or cursor ("" for all products, newest first).
+    query: String,
+}
+
+impl ListAddress {
+    /// The list of `category`'s products matching `query` in `sort` order (none: the
+    /// default), narrowed by `filter`.
+    fn new(
+        (category, query, sort): (Option<&str>, &str, Option<ProductSort>),
+        filter: &ListFilter,
+    ) -> ListAddress {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(slug) = category {
+            pairs.push(("category", slug.to_string()));
+        }
+        if !query.is_empty() {
+            pairs.push(("q", query.to_string()));
+        }
+        if let Some(sort) = sort {
+            pairs.push(("sort", sort.as_str().to_string()));
+        }
+        if let Some(min) = filter.min_price {
+            pairs.push(("min_price", min.to_decimal_string()));
+        }
+        if let Some(max) = filter.max_price {
+            pairs.push(("max_price", max.to_decimal_string()));
+        }
+        if filter.in_stock {
+            pairs.push(("in_stock", "1".to_string()));
+        }
+        ListAddress {
+            query: serde_urlencoded::to_string(&pairs).unwrap_or_default(),
+        }
     }
-    if !query.is_empty() {
-        pairs.push(("q", query.to_string()));
-    }
-    if let Some(sort) = sort {
-        pairs.push(("sort", sort.as_str().to_string()));
-    }
-    if let Some(min) = filter.min_price {
-        pairs.push(("min_price", min.to_decimal_string()));
-    }
-    if let Some(max) = filter.max_price {
-        pairs.push(("max_price", max.to_decimal_string()));
-    }
-    if filter.in_stock {
-        pairs.push(("in_stock", "1".to_string()));
-    }
-    if page > 1 {
-        pairs.push(("page", page.to_string()));
-    }
-    match cursor {
-        Some(PageCursor::After(id)) => pairs.push(("after", id.to_string())),
-        Some(PageCursor::Before(id)) => pairs.push(("before", id.to_string())),
-        None => {}
-    }
-    match serde_urlencoded::to_string(&pairs) {
-        Ok(qs) if !qs.is_empty() => format!("/products?{qs}"),
-        _ => "/products".to_string(),
+
+    /// The URL of page `page`, starting from `cursor` when given.
+    fn url(&self, page: i64, cursor: Option<PageCursor>) -> String {
+        use std::fmt::Write;
+        let mut url = String::with_capacity(self.query.len() + 40);
+        url.push_str("/products");
+        let mut separator = '?';
+        if !self.query.is_empty() {
+            url.push('?');
+            url.push_str(&self.query);
+            separator = '&';
+        }
+        // Writing to a String cannot fail.
+        if page > 1 {
+            let _ = write!(url, "{separator}page={page}");
+            separator = '&';
+        }
+        let _ = match cursor {
+            Some(PageCursor::After(id)) => write!(url, "{separator}after={id}"),
+            Some(PageCursor::Before(id)) => write!(url, "{separator}before={id}"),
+            None => Ok(()),
+        };
+        url
     }
 }
 
@@ -237,6 +262,10 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
     };
     let slug = params.category.clone().filter(|s| !s.trim().is_empty());
 
+    let cached = match slug {
+        Some(_) => Some(state.categories.get(&state.pool).await?),
+        None => None,
+    };
     let (category, products, pagination, more_matches, family) =
         db::read(&state.pool, move |conn| {
             let category = match slug {
@@ -248,7 +277,7 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
             let category_id = category.as_ref().map(|c| c.id);
             // A category lists its own products and every subcategory's.
             let family = match category_id {
-                Some(id) => Some(Family::of(&category::tree_rows(conn)?, id)),
+                Some(id) => Some(Family::read(conn, cached.as_deref(), id)?),
                 None => None,
             };
             let categories: Option<Vec<i32>> = family.as_ref().map(|f| f.subtree.clone());
@@ -315,16 +344,19 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
         (true, Some(first), Some(last)) => (Some(first.id), Some(last.id)),
         _ => (None, None),
     };
-    let list = (slug, query.as_str(), explicit_sort);
-    let mut links = PageLinks::new(&pagination, |n| {
-        let cursor = if n < pagination.page {
-            first_id.filter(|_| n > 1).map(PageCursor::Before)
-        } else {
-            last_id.map(PageCursor::After)
-        };
-        list_url(list, &filter, n, cursor)
-    })
-    .numbered_at(&pagination, |n| list_url(list, &filter, n, None));
+    let address = ListAddress::new((slug, query.as_str(), explicit_sort), &filter);
+    let mut links = PageLinks::stepping(
+        &pagination,
+        |n| {
+            let cursor = if n < pagination.page {
+                first_id.filter(|_| n > 1).map(PageCursor::Before)
+            } else {
+                last_id.map(PageCursor::After)
+            };
+            address.url(n, cursor)
+        },
+        |n| address.url(n, None),
+    );
     links.of = page.count(pagination.last_page());
     let mut heading = match (&category, searching) {
         (Some(c), true) => format!("“{query}” in {}", c.name),
@@ -353,7 +385,7 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
         canonical: format!(
             "{}{}",
             state.config.public_url.trim_end_matches('/'),
-            list_url(canonical_list, &filter, pagination.page, None)
+            ListAddress::new(canonical_list, &filter).url(pagination.page, None)
         ),
         description: seo::description(&about),
         ..PageMeta::default()
@@ -389,24 +421,29 @@ pub struct Family {
 }
 
 impl Family {
-    fn of(rows: &[category::TreeRow], id: i32) -> Family {
-        let tree = category::tree_of(rows);
-        let row = |id: i32| rows.iter().find(|r| r.id == id);
-        let totals = tree.subtree_totals(|id| row(id).map_or(0, |r| r.active));
-        let mut ancestors: Vec<(String, String)> = tree
-            .path(id)
-            .into_iter()
-            .filter_map(row)
-            .map(|r| (r.slug.clone(), r.name.clone()))
-            .collect();
+    /// Category `id`'s place in `categories`; `counts` holds the products on sale of each
+    /// category under it.
+    fn of(categories: &Categories, id: i32, counts: &HashMap<i32, i64>) -> Family {
+        let tree = &categories.tree;
+        let named = |id: i32| {
+            categories
+                .node(id)
+                .map(|n| (n.slug.clone(), n.name.clone()))
+        };
+        let mut ancestors: Vec<(String, String)> =
+            tree.path(id).into_iter().filter_map(named).collect();
         ancestors.pop();
-        // Children in the rows' order: A to Z.
-        let children = rows
+        // Children in the tree's order: A to Z.
+        let children = tree
+            .children(id)
             .iter()
-            .filter(|r| r.parent_id == Some(id))
-            .map(|r| {
-                let count = totals.get(&r.id).copied().unwrap_or(0);
-                (r.slug.clone(), r.name.clone(), count)
+            .filter_map(|child| {
+                let total = tree
+                    .subtree(*child)
+                    .iter()
+                    .map(|c| counts.get(c).copied().unwrap_or(0))
+                    .sum();
+                named(*child).map(|(slug, name)| (slug, name, total))
             })
             .collect();
         Family {
@@ -414,6 +451,25 @@ impl Family {
             ancestors,
             children,
         }
+    }
+
+    /// Category `id`'s family, placed by `cached` unless the category is newer than it (made
+    /// on another instance a moment ago). Only a category with subcategories reads counts.
+    fn read(conn: &mut DbConn, cached: Option<&Categories>, id: i32) -> Result<Family, AppError> {
+        let fresh;
+        let categories = match cached {
+            Some(categories) if categories.tree.contains(id) => categories,
+            _ => {
+                fresh = Categories::load(conn)?;
+                &fresh
+            }
+        };
+        let under = categories.tree.subtree(id);
+        let counts = match under.len() {
+            0 | 1 => HashMap::new(),
+            _ => category::active_counts(conn, &under[1..])?,
+        };
+        Ok(Family::of(categories, id, &counts))
     }
 }
 

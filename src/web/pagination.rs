@@ -56,23 +56,24 @@ fn numbers(pagination: &Pagination, url: impl Fn(i64) -> String) -> Vec<NumberLi
 impl PageLinks {
     /// Links around `pagination`'s page, page `n` being at `url(n)`.
     pub fn new(pagination: &Pagination, url: impl Fn(i64) -> String) -> PageLinks {
+        PageLinks::stepping(pagination, &url, &url)
+    }
+
+    /// Links around `pagination`'s page whose previous and next links carry more than the
+    /// page number: those lead to `step(n)`, the numbered ones to `number(n)`.
+    pub fn stepping(
+        pagination: &Pagination,
+        step: impl Fn(i64) -> String,
+        number: impl Fn(i64) -> String,
+    ) -> PageLinks {
         PageLinks {
             page: pagination.page,
             of: pagination.last_page().to_string(),
-            previous: pagination.previous().map(&url),
-            next: pagination.next().map(&url),
+            previous: pagination.previous().map(&step),
+            next: pagination.next().map(&step),
             previous_label: "← Previous",
             next_label: "Next →",
-            numbers: numbers(pagination, &url),
-        }
-    }
-
-    /// The same links with the numbered ones at `url(n)` (a list whose previous and next
-    /// links carry more than the page number).
-    pub fn numbered_at(self, pagination: &Pagination, url: impl Fn(i64) -> String) -> PageLinks {
-        PageLinks {
-            numbers: numbers(pagination, url),
-            ..self
+            numbers: numbers(pagination, number),
         }
     }
 

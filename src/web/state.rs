@@ -10,15 +10,16 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::domain::settings::ShopSettings;
 use crate::mail::Links;
-use crate::models::category::{self, CategoryLink};
+use crate::models::category::Categories;
 use crate::models::settings as settings_model;
 use crate::services::hashing::Hasher;
 use crate::services::payments::Shop;
 use crate::services::stripe::Stripe;
 use crate::web::error::AppError;
 
-/// How long the category navigation is reused before it is read again. Writes on this
-/// instance invalidate it at once; other instances see them within this time.
+/// How long the categories (navigation, breadcrumbs, branches) are reused before they are
+/// read again. Writes on this instance invalidate them at once; other instances see them
+/// within this time. A category page whose category is newer than the cache reads them anew.
 const NAV_TTL: Duration = Duration::from_secs(10);
 
 /// How long the shop settings are reused before they are read again. An admin's change
@@ -32,8 +33,8 @@ pub struct AppState {
     pub pool: DbPool,
     /// The effective configuration.
     pub config: Arc<Config>,
-    /// Categories for the navigation shown on every page.
-    pub nav: Arc<NavCache>,
+    /// The categories: the navigation shown on every page, each category page's branch.
+    pub categories: Arc<CategoryCache>,
     /// Signs the session and CSRF cookies; derived from `SECRET_KEY`.
     pub cookie_key: Key,
     /// The key derived from `SECRET_KEY_PREVIOUS`: what it signed is re-signed, not refused.
@@ -65,7 +66,7 @@ impl AppState {
             hasher: Arc::new(Hasher::new(config.bcrypt_cost)),
             mail_wake: Arc::new(Notify::new()),
             links: Links::new(&config.public_url),
-            nav: Arc::new(NavCache::default()),
+            categories: Arc::new(CategoryCache::default()),
             stripe: Stripe::from_config(&config),
             settings: Arc::new(SettingsCache::default()),
             config: Arc::new(config),
@@ -124,37 +125,43 @@ impl AppState {
     }
 }
 
-/// The category list every page shows, read once per [`NAV_TTL`] instead of once per page.
+/// Every category's place in the tree (the navigation on every page, each category page's
+/// breadcrumbs and branch), read once per [`NAV_TTL`] instead of once per page.
 #[derive(Default)]
-pub struct NavCache {
-    slot: RwLock<Option<(Instant, Arc<[CategoryLink]>)>>,
+pub struct CategoryCache {
+    slot: RwLock<Option<(Instant, Arc<Categories>)>>,
 }
 
-impl NavCache {
+impl CategoryCache {
     /// The categories, from the cache when it is fresh.
-    pub async fn get(&self, pool: &DbPool) -> Result<Arc<[CategoryLink]>, AppError> {
+    pub async fn get(&self, pool: &DbPool) -> Result<Arc<Categories>, AppError> {
         {
             let slot = self
                 .slot
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some((loaded_at, nav)) = slot.as_ref() {
+            if let Some((loaded_at, categories)) = slot.as_ref() {
                 if loaded_at.elapsed() < NAV_TTL {
-                    return Ok(nav.clone());
+                    return Ok(categories.clone());
                 }
             }
         }
-        let nav: Arc<[CategoryLink]> = db::read(pool, |conn| Ok(category::top_links(conn)?))
+        let categories: Arc<Categories> = db::read(pool, |conn| Ok(Categories::load(conn)?))
             .await?
             .into();
+        self.keep(categories.clone());
+        Ok(categories)
+    }
+
+    /// Keeps `categories` as just read.
+    pub fn keep(&self, categories: Arc<Categories>) {
         *self
             .slot
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), nav.clone()));
-        Ok(nav)
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), categories));
     }
 
-    /// Forgets the cached list, after a category changed.
+    /// Forgets the cached categories, after a category changed.
     pub fn invalidate(&self) {
         *self
             .slot

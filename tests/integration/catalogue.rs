@@ -602,7 +602,7 @@ fn the_demo_catalogue_fills_an_empty_shop_once() {
             .expect("no error"),
         None
     );
-    app.state.nav.invalidate();
+    app.state.categories.invalidate();
 
     let client = app.client();
     let books = client.get("/products?category=books");

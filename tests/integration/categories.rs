@@ -2,6 +2,8 @@
 //! deleting a parent), a category listing its whole subtree with breadcrumbs and counts kept
 //! right as products and categories move, and two admins moving categories at once.
 
+use shopfront::models::category::{self, NewCategory};
+
 use crate::support::client::{Client, Page};
 use crate::support::fixtures::ProductSpec;
 use crate::support::{at_once, Contender, TestApp};
@@ -163,6 +165,38 @@ fn a_category_lists_its_subtree_with_breadcrumbs_and_counts_that_follow_every_mo
     children.sort();
     assert_eq!(children, ["Camping (1)", "Tents (1)"]);
     assert_eq!(top.product_names().len(), 3);
+}
+
+#[test]
+fn a_category_made_on_another_instance_has_its_page_and_path_at_once() {
+    let app = TestApp::spawn();
+    let admin = app.admin("boss@example.com");
+    let (_, camping, _) = branch(&app, &admin);
+    let client = app.client();
+    // The page reads the tree this instance keeps; another instance then adds a category,
+    // which this one was not told about.
+    assert_eq!(client.get("/products?category=camping").status, 200);
+    let now = shopfront::models::now();
+    app.db(|conn| {
+        category::insert(
+            conn,
+            &NewCategory {
+                slug: "stoves",
+                name: "Stoves",
+                description: "",
+                created_at: now,
+                updated_at: now,
+                parent_id: Some(camping),
+            },
+        )
+    })
+    .expect("the category is stored");
+    let stoves = client.get("/products?category=stoves");
+    assert_eq!(stoves.status, 200, "{}", stoves.body);
+    assert_eq!(
+        stoves.texts(".breadcrumbs a, .breadcrumbs span"),
+        ["Home", "Outdoor", "Camping", "Stoves"]
+    );
 }
 
 #[test]

@@ -219,7 +219,7 @@ async fn save(v: AdminVisit, id: Option<i32>, form: CategoryForm) -> Reply {
     .await?;
     let errors = match saved {
         Ok(text) => {
-            state.nav.invalidate();
+            state.categories.invalidate();
             return Ok(flash::success(&req, text, "/admin/categories"));
         }
         Err(CategoryProblem::Parent(problem)) => {
@@ -272,7 +272,7 @@ pub async fn delete(v: AdminVisit, id: web::Path<String>) -> Reply {
     .await?;
     match deleted {
         Ok(()) => {
-            state.nav.invalidate();
+            state.categories.invalidate();
             Ok(flash::success(
                 &req,
                 "The category is deleted.",

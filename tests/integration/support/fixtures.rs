@@ -93,7 +93,7 @@ impl TestApp {
     /// Creates a category and returns its id.
     pub fn category(&self, slug: &str, name: &str) -> i32 {
         let id = self.db(|conn| insert_category(conn, slug, name));
-        self.state.nav.invalidate();
+        self.state.categories.invalidate();
         id
     }
 
