@@ -61,7 +61,7 @@ fn uses_of(conn: &mut DbConn, coupon: &Coupon, customer: Customer<'_>) -> Result
 }
 
 /// Checks coupon `code` for goods of `subtotal` on `today`.
-pub fn check_code(
+fn check_code(
     conn: &mut DbConn,
     code: &str,
     customer: Customer<'_>,
@@ -92,8 +92,21 @@ pub fn in_cart(
     subtotal: Money,
     today: NaiveDate,
 ) -> Result<Option<CartCoupon>, AppError> {
-    match cart::coupon_code(conn, cart_id)? {
-        Some(code) => Ok(Some(check_code(conn, &code, customer, subtotal, today)?)),
+    let code = cart::coupon_code(conn, cart_id)?;
+    held(conn, code.as_deref(), customer, subtotal, today)
+}
+
+/// The coupon `code` a cart holds (none: no coupon), checked against goods of `subtotal` on
+/// `today`.
+pub fn held(
+    conn: &mut DbConn,
+    code: Option<&str>,
+    customer: Customer<'_>,
+    subtotal: Money,
+    today: NaiveDate,
+) -> Result<Option<CartCoupon>, AppError> {
+    match code {
+        Some(code) => Ok(Some(check_code(conn, code, customer, subtotal, today)?)),
         None => Ok(None),
     }
 }

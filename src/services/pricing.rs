@@ -247,16 +247,7 @@ pub fn cart_summary(
         Some((cart_id, code)) => {
             let lines = cart::lines(conn, cart_id)?;
             let customer = Customer { user_id, email };
-            let coupon = match code {
-                Some(code) => Some(coupons::check_code(
-                    conn,
-                    &code,
-                    customer,
-                    subtotal(&lines),
-                    today,
-                )?),
-                None => None,
-            };
+            let coupon = coupons::held(conn, code.as_deref(), customer, subtotal(&lines), today)?;
             (lines, coupon)
         }
         None => (Vec::new(), None),

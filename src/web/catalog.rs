@@ -263,7 +263,7 @@ pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
     let slug = params.category.clone().filter(|s| !s.trim().is_empty());
 
     let cached = match slug {
-        Some(_) => Some(state.categories.get(&state.pool).await?),
+        Some(_) => Some(state.categories().await?),
         None => None,
     };
     let (category, products, pagination, more_matches, family) =

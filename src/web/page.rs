@@ -135,7 +135,7 @@ impl FromRequest for PageContext {
         let req = req.clone();
         Box::pin(async move {
             let state = state_of(&req)?;
-            let nav = state.categories.get(&state.pool).await?.nav.clone();
+            let nav = state.categories().await?.nav.clone();
             let settings = state.settings().await?;
             let user = current_user(&req).await?;
             let session = req.get_session();

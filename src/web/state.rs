@@ -33,8 +33,9 @@ pub struct AppState {
     pub pool: DbPool,
     /// The effective configuration.
     pub config: Arc<Config>,
-    /// The categories: the navigation shown on every page, each category page's branch.
-    pub categories: Arc<CategoryCache>,
+    /// Every category's place in the tree (the navigation shown on every page, each
+    /// category page's breadcrumbs and branch), read at most once per [`NAV_TTL`].
+    pub categories: Arc<Kept<Categories>>,
     /// Signs the session and CSRF cookies; derived from `SECRET_KEY`.
     pub cookie_key: Key,
     /// The key derived from `SECRET_KEY_PREVIOUS`: what it signed is re-signed, not refused.
@@ -48,7 +49,7 @@ pub struct AppState {
     /// The Stripe client, when `STRIPE_SECRET_KEY` is set.
     pub stripe: Option<Stripe>,
     /// The shop's settings, read at most once per [`SETTINGS_TTL`].
-    pub settings: Arc<SettingsCache>,
+    pub settings: Arc<Kept<ShopSettings>>,
 }
 
 impl AppState {
@@ -66,9 +67,9 @@ impl AppState {
             hasher: Arc::new(Hasher::new(config.bcrypt_cost)),
             mail_wake: Arc::new(Notify::new()),
             links: Links::new(&config.public_url),
-            categories: Arc::new(CategoryCache::default()),
+            categories: Arc::default(),
             stripe: Stripe::from_config(&config),
-            settings: Arc::new(SettingsCache::default()),
+            settings: Arc::default(),
             config: Arc::new(config),
         }
     }
@@ -76,7 +77,7 @@ impl AppState {
     /// The shop's settings in force (from the cache when it is fresh); mails composed from
     /// now on are signed with its name.
     pub async fn settings(&self) -> Result<Arc<ShopSettings>, AppError> {
-        if let Some(settings) = self.settings.fresh() {
+        if let Some(settings) = self.settings.fresh(SETTINGS_TTL) {
             return Ok(settings);
         }
         let seed = self.config.seed_settings();
@@ -92,6 +93,18 @@ impl AppState {
         self.links.set_shop_name(&settings.shop_name);
         self.settings.keep(settings.clone());
         Ok(settings)
+    }
+
+    /// Every category's place in the tree (from the cache when it is fresh).
+    pub async fn categories(&self) -> Result<Arc<Categories>, AppError> {
+        if let Some(categories) = self.categories.fresh(NAV_TTL) {
+            return Ok(categories);
+        }
+        let categories: Arc<Categories> = db::read(&self.pool, |conn| Ok(Categories::load(conn)?))
+            .await?
+            .into();
+        self.categories.keep(categories.clone());
+        Ok(categories)
     }
 
     /// What settling a payment needs to know of the shop.
@@ -125,75 +138,45 @@ impl AppState {
     }
 }
 
-/// Every category's place in the tree (the navigation on every page, each category page's
-/// breadcrumbs and branch), read once per [`NAV_TTL`] instead of once per page.
-#[derive(Default)]
-pub struct CategoryCache {
-    slot: RwLock<Option<(Instant, Arc<Categories>)>>,
+/// A value read from the database and kept for a while, shared by every worker.
+pub struct Kept<T> {
+    slot: RwLock<Option<(Instant, Arc<T>)>>,
 }
 
-impl CategoryCache {
-    /// The categories, from the cache when it is fresh.
-    pub async fn get(&self, pool: &DbPool) -> Result<Arc<Categories>, AppError> {
-        {
-            let slot = self
-                .slot
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if let Some((loaded_at, categories)) = slot.as_ref() {
-                if loaded_at.elapsed() < NAV_TTL {
-                    return Ok(categories.clone());
-                }
-            }
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Kept {
+            slot: RwLock::new(None),
         }
-        let categories: Arc<Categories> = db::read(pool, |conn| Ok(Categories::load(conn)?))
-            .await?
-            .into();
-        self.keep(categories.clone());
-        Ok(categories)
-    }
-
-    /// Keeps `categories` as just read.
-    pub fn keep(&self, categories: Arc<Categories>) {
-        *self
-            .slot
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), categories));
-    }
-
-    /// Forgets the cached categories, after a category changed.
-    pub fn invalidate(&self) {
-        *self
-            .slot
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 }
 
-/// The shop settings, kept for [`SETTINGS_TTL`].
-#[derive(Default)]
-pub struct SettingsCache {
-    slot: RwLock<Option<(Instant, Arc<ShopSettings>)>>,
-}
-
-impl SettingsCache {
-    /// The kept settings, if they are fresh.
-    fn fresh(&self) -> Option<Arc<ShopSettings>> {
+impl<T> Kept<T> {
+    /// The kept value, if it was read less than `ttl` ago.
+    fn fresh(&self, ttl: Duration) -> Option<Arc<T>> {
         let slot = self
             .slot
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         slot.as_ref()
-            .filter(|(read_at, _)| read_at.elapsed() < SETTINGS_TTL)
-            .map(|(_, settings)| settings.clone())
+            .filter(|(read_at, _)| read_at.elapsed() < ttl)
+            .map(|(_, value)| value.clone())
     }
 
-    /// Keeps `settings` as just read.
-    pub fn keep(&self, settings: Arc<ShopSettings>) {
+    /// Keeps `value` as just read.
+    pub fn keep(&self, value: Arc<T>) {
         *self
             .slot
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), settings));
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), value));
+    }
+
+    /// Forgets the kept value, after it changed.
+    pub fn invalidate(&self) {
+        *self
+            .slot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 }
 
