@@ -4,9 +4,10 @@
 use std::time::Duration;
 
 use actix_web::web;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ManageConnection, Pool};
+use diesel::result::DatabaseErrorKind;
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -87,9 +88,12 @@ impl ManageConnection for Manager {
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
-            Engine::Postgres => PgConnection::establish(&self.url)
-                .map(DbConn::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            Engine::Postgres => {
+                let mut conn =
+                    PgConnection::establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+                conn.set_instrumentation(Health::default());
+                Ok(DbConn::Pg(conn))
+            }
         }
     }
 
@@ -98,8 +102,46 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Called on every return to the pool, so it asks the connection's own record rather
+    /// than the server: a connection that lost its server, or comes back inside a
+    /// transaction, is dropped and the pool opens a fresh one.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        match conn {
+            DbConn::Sqlite(_) => false,
+            DbConn::Pg(pg) => {
+                let lost = pg
+                    .instrumentation()
+                    .downcast_ref::<Health>()
+                    .is_some_and(|health| health.lost);
+                lost || r2d2::R2D2Connection::is_broken(pg)
+            }
+        }
+    }
+}
+
+/// What a PostgreSQL connection has seen of its server: whether a statement failed because
+/// the connection was gone. The pool checks connections on error, not with a `SELECT 1` on
+/// every check-out (a round trip per request).
+#[derive(Debug, Default)]
+struct Health {
+    lost: bool,
+}
+
+impl Instrumentation for Health {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery {
+            error: Some(error), ..
+        } = event
+        {
+            self.lost |= matches!(
+                error,
+                diesel::result::Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+                    | diesel::result::Error::DatabaseError(
+                        DatabaseErrorKind::UnableToSendCommand,
+                        _
+                    )
+            );
+        }
     }
 }
 
@@ -112,9 +154,9 @@ pub fn connect(config: &Config) -> Result<DbPool, String> {
     Pool::builder()
         .max_size(config.db_pool_size)
         .min_idle(Some(1))
-        // A SQLite file does not drop connections, so testing each one on checkout (a query
-        // per request) buys nothing; a PostgreSQL connection may have been cut by a restart.
-        .test_on_check_out(config.engine == Engine::Postgres)
+        // Testing each connection on check-out costs a round trip per request; a connection
+        // that lost its server fails one statement and is dropped on return (`has_broken`).
+        .test_on_check_out(false)
         .connection_timeout(POOL_CHECKOUT_TIMEOUT)
         .build(Manager::new(config.engine, config.database_url.clone()))
         .map_err(|e| format!("cannot open the database pool: {e}"))

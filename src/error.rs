@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use diesel::result::DatabaseErrorKind;
+
 /// A failed request, as the visitor should hear about it.
 #[derive(Debug)]
 pub enum AppError {
@@ -70,6 +72,11 @@ impl From<diesel::result::Error> for AppError {
     fn from(err: diesel::result::Error) -> AppError {
         match err {
             diesel::result::Error::NotFound => AppError::NotFound,
+            // The pool drops the connection on its return; the next request gets a fresh one.
+            diesel::result::Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => AppError::Unavailable(format!("database connection lost: {}", info.message())),
             other => AppError::Database(other),
         }
     }

@@ -598,3 +598,34 @@ fn rotating_the_secret_key_with_the_previous_one_kept_logs_nobody_out() {
         "a cookie of a key no longer kept counts for nothing"
     );
 }
+
+/// The pool does not ping PostgreSQL on every check-out; a connection the server cut costs at
+/// most one request a 503 (never a 500) and is then replaced, so the shop heals without a restart.
+/// SQLite has no server to lose its connection to: this runs where `TEST_DATABASE_URL` is set.
+#[test]
+fn a_connection_the_server_cut_is_replaced_after_one_refused_request() {
+    if crate::support::postgres_url().is_none() {
+        return;
+    }
+    let app = crate::support::TestApp::spawn_with(&[("DB_POOL_SIZE", "1")]);
+    let client = app.client();
+    assert_eq!(client.get("/products").status, 200);
+
+    let db = app.state.config.database_url.clone();
+    let mut admin = diesel::PgConnection::establish(&db).expect("a connection of the test's own");
+    let cut: Vec<bool> = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    ))
+    .load(&mut admin)
+    .expect("terminate the shop's connections");
+    assert_eq!(cut, vec![true], "the pool's one connection was cut");
+
+    // The mail worker may be the one whose statement finds the connection cut.
+    let statuses: Vec<u16> = (0..4).map(|_| client.get("/products").status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses[1..].iter().all(|s| *s == 200), "{statuses:?}");
+}
