@@ -26,6 +26,10 @@ CONNECTIONS=${CONNECTIONS:-64}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PORT=${PORT:-18080}
+# PostgreSQL's log (Debian's pg_ctlcluster writes it here), read to count the statements a
+# request runs; without it the count is left out.
+PG_LOG=${PG_LOG:-$(ls /var/log/postgresql/postgresql-*-main.log 2>/dev/null | head -1)}
+STATEMENT_SAMPLES=${STATEMENT_SAMPLES:-20}
 OUT=${OUT:-BENCHMARKS.md}
 COMMIT=$(git rev-parse --short HEAD)
 DIRTY=""; [ -n "$(git status --porcelain --untracked-files=no)" ] && DIRTY="-dirty"
@@ -81,6 +85,17 @@ request = function()
     }
     return wrk.format("POST", nil, headers,
         "product_id=" .. product .. "&quantity=1&csrf_token=" .. shopper.token)
+end
+LUA
+# GET the same page at ever-new addresses (a query parameter every page ignores), so no
+# request is answered from the page cache: what rendering costs.
+cat >"$WORK/render.lua" <<'LUA'
+local n = 0
+function setup(thread) thread:set("id", math.random(1000000)) end
+request = function()
+    n = n + 1
+    local separator = wrk.path:find("?", 1, true) and "&" or "?"
+    return wrk.format(nil, wrk.path .. separator .. "bench_render=" .. id .. "-" .. n)
 end
 LUA
 # GET with a fixed session cookie.
@@ -211,6 +226,42 @@ stop_server() {
     SERVER_PID=""
 }
 
+# log_lines: the lines PostgreSQL's log holds, once it has stopped growing (another process
+# writes it).
+log_lines() {
+    local lines
+    for _ in $(seq 1 20); do
+        lines=$(wc -l <"$PG_LOG"); sleep 0.1
+        [ "$(wc -l <"$PG_LOG")" = "$lines" ] && break
+    done
+    wc -l <"$PG_LOG"
+}
+
+# statements_since LINE: the statements of the measured database the log holds after LINE.
+statements_since() {
+    tail -n +"$(($1 + 1))" "$PG_LOG" | grep -c "@$DB LOG:  \(statement\|execute\)" || true
+}
+
+# statements NAME URL [curl args...]: the statements PostgreSQL ran per request of URL: in
+# the steady state (after two warm-up requests), and per render (each request with a query
+# parameter of its own, which no cache holds and every page ignores), from its log (PG_LOG).
+statements() {
+    local name=$1 url=$2; shift 2
+    curl -s -o /dev/null "$@" "$url"; curl -s -o /dev/null "$@" "$url"
+    local start steady rendered separator="?"
+    start=$(log_lines)
+    for _ in $(seq 1 "$STATEMENT_SAMPLES"); do curl -s -o /dev/null "$@" "$url"; done
+    steady=$(statements_since "$start")
+    case "$url" in *'?'*) separator="&" ;; esac
+    start=$(log_lines)
+    for n in $(seq 1 "$STATEMENT_SAMPLES"); do curl -s -o /dev/null "$@" "$url${separator}bench_render=$n"; done
+    rendered=$(statements_since "$start")
+    local counts
+    counts=$(python3 -c "print(f'{$steady / $STATEMENT_SAMPLES:.1f} / {$rendered / $STATEMENT_SAMPLES:.1f}')")
+    echo "$ENGINE|$SIZE|$name|$counts" >>"$WORK/statements"
+    printf '  %-34s %s statements a request (steady / rendered)\n' "$name" "$counts"
+}
+
 # --- the runs --------------------------------------------------------------------------
 : >"$WORK/results"; : >"$WORK/seeding"; : >"$WORK/rss"
 for ENGINE in "${ENGINES[@]}"; do
@@ -273,6 +324,45 @@ for ENGINE in "${ENGINES[@]}"; do
             printf '%s\t%s\n' "$(cookie_header "$jar")" "$token" >>"$WORK/add-sessions"
         done
 
+        # A visitor's copy of the product page, which it offers again (If-None-Match): the
+        # tag covers the browser's form token, so the copy is fetched with its cookie.
+        COPY_JAR="$WORK/copy.jar"; rm -f "$COPY_JAR"
+        curl -s -o /dev/null -b "$COPY_JAR" -c "$COPY_JAR" "$BASE/products/$PRODUCT"
+        COPY_COOKIE=$(cookie_header "$COPY_JAR")
+        COPY_TAG=$(curl -s -D - -o /dev/null -H "Cookie: $COPY_COOKIE" "$BASE/products/$PRODUCT" \
+            | tr -d '\r' | awk 'tolower($1) == "etag:" {print $2}')
+        COPY_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COPY_COOKIE" \
+            -H "If-None-Match: $COPY_TAG" "$BASE/products/$PRODUCT")
+        if [ -z "$COPY_TAG" ] || [ "$COPY_STATUS" != 304 ]; then
+            echo "the product page offered with its tag '$COPY_TAG' answered $COPY_STATUS, not 304" >&2
+            exit 1
+        fi
+
+        if [ "$ENGINE" = postgres ] && [ -r "${PG_LOG:-}" ]; then
+            echo "== $ENGINE, $SIZE products: counting statements (log: $PG_LOG)"
+            stop_server
+            psql -q "$PG_ADMIN_URL" -c "ALTER DATABASE $DB SET log_statement = 'all'"
+            start_server
+            statements "GET /" "$BASE/"
+            statements "GET /products" "$BASE/products"
+            statements "GET category with 3 levels of children" "$BASE/products?category=outdoor"
+            statements "GET deep category page (link)" "$BASE$DEEP_LINK"
+            statements "GET deep category page (typed)" "$BASE$DEEP_TYPED"
+            statements "GET /products/{id}" "$BASE/products/$PRODUCT"
+            statements "GET /products/{id} with reviews" "$BASE/products/$REVIEWED"
+            statements "GET /products/{id} unchanged (304)" "$BASE/products/$PRODUCT" \
+                -H "Cookie: $COPY_COOKIE" -H "If-None-Match: $COPY_TAG"
+            statements "GET /products?q= rare word" "$BASE/products?q=quokka"
+            statements "GET /products?q= common word" "$BASE/products?q=durable"
+            statements "GET /cart (3 lines)" "$BASE/cart" -H "Cookie: $CART_COOKIE"
+            IFS=$'\t' read -r ADD_COOKIE ADD_TOKEN <"$WORK/add-sessions"
+            statements "POST /cart/items (add)" "$BASE/cart/items" -H "Cookie: $ADD_COOKIE" \
+                -d "product_id=$(head -1 "$WORK/add-products")&quantity=1&csrf_token=$ADD_TOKEN"
+            stop_server
+            psql -q "$PG_ADMIN_URL" -c "ALTER DATABASE $DB RESET log_statement"
+            start_server
+        fi
+
         echo "== $ENGINE, $SIZE products: measuring ($CONNECTIONS connections, $DURATION per route)"
         "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$BASE/products" >/dev/null
         measure "GET /robots.txt (ceiling)" "$BASE/robots.txt"
@@ -283,6 +373,10 @@ for ENGINE in "${ENGINES[@]}"; do
         measure "GET deep category page (typed)" "$BASE$DEEP_TYPED"
         measure "GET /products/{id}" "$BASE/products/$PRODUCT"
         measure "GET /products/{id} with reviews" "$BASE/products/$REVIEWED"
+        measure "GET /products rendered (no cached page)" "$BASE/products" -s "$WORK/render.lua"
+        measure "GET /products/{id} rendered (no cached page)" "$BASE/products/$PRODUCT" -s "$WORK/render.lua"
+        measure "GET /products/{id} unchanged (304)" "$BASE/products/$PRODUCT" \
+            -H "Cookie: $COPY_COOKIE" -H "If-None-Match: $COPY_TAG"
         measure "GET /products?q= rare word" "$BASE/products?q=quokka"
         measure "GET /products?q= common word" "$BASE/products?q=durable"
         BENCH_COOKIE="$CART_COOKIE" measure "GET /cart (3 lines)" "$BASE/cart" -s "$WORK/cookie.lua"
@@ -343,6 +437,7 @@ for engine, size, route, rps, p50, p99, non2xx, errors, timeouts, raw in rows("r
 seeding = {(e, int(s)): t for e, s, t in rows("seeding")}
 rss = {(e, int(s)): int(kb) for e, s, kb in rows("rss")}
 flood = {(e, int(s)): [r] + [int(x or 0) for x in rest] for e, s, r, *rest in rows("flood")}
+statements = {(e, int(s), route): n for e, s, route, n in rows("statements")}
 
 cpu = "unknown"
 for line in open("/proc/cpuinfo"):
@@ -366,6 +461,7 @@ w(f"- raw output of every wrk run: `{raw_dir}/` (the file named in each row)")
 w(f"- load: wrk, {connections} keep-alive connections, {duration} per route after a warm-up; "
   + ("server pinned to core 0, wrk to core 1" if pinned != "0" else "server and wrk not pinned (one core)"))
 w(f"- engines: SQLite ({sqlite_version}, WAL, file under a temporary DATA_DIR); PostgreSQL {pg_version or '(not run)'} on the same machine, not pinned")
+w("- statements a request (PostgreSQL): what the server's log shows it ran per request of the route (each a round trip), with a server started for the count: steady, after two warm-up requests of the same address; rendered, each request with a query parameter of its own, which no cache holds; vs SQLite: the route's requests per second over the same route's on SQLite at the same size")
 w("- ratio: the route's requests per second over the ceiling's (`GET /robots.txt`, served from memory by the same binary) in the same run; vs 10 k: its requests per second at this size over the same route's at 10 k products")
 w("")
 for (engine, size) in sorted(results, key=lambda k: (k[0] != "sqlite", k[1])):
@@ -377,15 +473,18 @@ for (engine, size) in sorted(results, key=lambda k: (k[0] != "sqlite", k[1])):
     w(f"Seeded in {seeding.get((engine, size), '?')} s. Peak RSS of the server (VmHWM) after all runs: "
       f"{rss.get((engine, size), 0) / 1024:.1f} MiB.")
     w("")
-    w("| route | req/s | p50 ms | p99 ms | ratio to ceiling | vs 10 k | non-2xx/3xx | socket errors | timeouts | raw |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    w("| route | req/s | p50 ms | p99 ms | ratio to ceiling | vs 10 k | vs SQLite | statements a request (steady / rendered) | non-2xx/3xx | socket errors | timeouts | raw |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for route in order:
         if route not in table:
             continue
         rps, p50, p99, non2xx, errors, timeouts, raw = table[route]
         base = small.get(route)
         versus = f"{rps / base[0]:.0%}" if base and size != min(s for e, s in results if e == engine) else ""
-        w(f"| {route} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps / ceiling:.2f} | {versus} | {non2xx} | {errors} | {timeouts} | {raw} |")
+        lite = results.get(("sqlite", size), {}).get(route)
+        vs_sqlite = f"{rps / lite[0]:.0%}" if engine != "sqlite" and lite else ""
+        count = statements.get((engine, size, route), "")
+        w(f"| {route} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {rps / ceiling:.2f} | {versus} | {vs_sqlite} | {count} | {non2xx} | {errors} | {timeouts} | {raw} |")
     if (engine, size) in flood:
         r, shed, client, account, other429, checked, other, errors, timeouts = flood[(engine, size)]
         total = shed + client + account + other429 + checked + other

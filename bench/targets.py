@@ -74,6 +74,19 @@ def verdicts(sections, sizes):
         ratio = row[0] / ceiling[0] if row and ceiling else None
         add(f"`{name[4:]}` at ≥ 1/3 of the ceiling", f"sqlite, {small:,}",
             None if ratio is None else f"{ratio:.3f}", ratio is not None and ratio >= 1 / 3)
+    for engine in ENGINES:
+        for size in sizes:
+            row = route(engine, size, "GET /products/{id} unchanged (304)")
+            top = route(engine, size, "GET /robots.txt (ceiling)")
+            ratio = row[0] / top[0] if row and top else None
+            add("a 304 at ≥ 0.8 of the ceiling", f"{engine}, {size:,}",
+                None if ratio is None else f"{ratio:.2f}", ratio is not None and ratio >= 0.8)
+    for size in sizes:
+        for name in ["GET /products", "GET deep category page (link)", "GET /products/{id}"]:
+            lite, pg = route("sqlite", size, name), route("postgres", size, name)
+            ratio = pg[0] / lite[0] if lite and pg else None
+            add(f"`{name[4:]}` on PostgreSQL at ≥ 50% of SQLite", f"{size:,}",
+                None if ratio is None else f"{ratio:.0%}", ratio is not None and ratio >= 0.5)
     if small != large:
         for engine in ENGINES:
             for name in CATALOGUE_ROUTES:

@@ -35,7 +35,7 @@ use crate::web::session_store::DbSessionStore;
 pub use crate::web::state::AppState;
 use crate::web::{
     account, assets, cart, catalog, catch_panic::CatchPanic, checkout, client_ip, compression,
-    health, key_rotation, new_sessions, reviews, security_headers, uploads,
+    conditional, health, key_rotation, new_sessions, reviews, security_headers, uploads,
 };
 
 /// A login lasts at most this long, however active.
@@ -355,6 +355,7 @@ pub fn app(
         // CSRF check needs the session, so the session middleware wraps it; a post counts
         // as a new session only once its token is checked.
         .wrap(CatchPanic)
+        .wrap(from_fn(conditional::read_version_after_writes))
         .wrap(from_fn(new_sessions::cap_new_sessions))
         .wrap(CsrfProtection)
         .wrap(identity)

@@ -13,6 +13,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    catalog_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     products (id) {
         id -> Integer,
         category_id -> Integer,

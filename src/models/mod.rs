@@ -29,6 +29,7 @@ pub mod address;
 pub mod audit;
 pub mod cart;
 pub mod catalog;
+pub mod catalog_version;
 pub mod category;
 pub mod coupon;
 pub mod credit;

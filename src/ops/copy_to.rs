@@ -337,7 +337,7 @@ pub fn copied_columns() -> Vec<(&'static str, Vec<&'static str>)> {
 }
 
 /// Tables the copy leaves to the target's triggers, which derive them from the rows copied.
-pub const DERIVED_TABLES: [&str; 1] = ["catalog_counts"];
+pub const DERIVED_TABLES: [&str; 2] = ["catalog_counts", "catalog_version"];
 
 /// The number of rows of every copied table, in the order they are copied.
 pub fn row_counts(conn: &mut DbConn) -> Result<Copied, CopyError> {
@@ -365,20 +365,29 @@ enum Counting {
 /// On PostgreSQL, counting each inserted product into its category's row rewrites that one
 /// row once per product, and in one transaction every version stays: a million products took
 /// hours. The copy pauses the trigger (inside the transaction, so no one else sees it off) and
-/// counts once at the end. SQLite updates the row in place and needs none of this.
+/// counts once at the end; likewise it moves the catalogue's version on once, rather than
+/// queueing a deferred bump per product. SQLite updates the row in place and needs none of this.
 fn count_categories_at_the_end(conn: &mut DbConn, counting: Counting) -> Result<(), CopyError> {
     use diesel::connection::SimpleConnection;
     let DbConn::Pg(pg) = conn else {
         return Ok(());
     };
     let sql = match counting {
-        Counting::Paused => "ALTER TABLE products DISABLE TRIGGER catalog_counts_products;",
+        Counting::Paused => {
+            "ALTER TABLE products DISABLE TRIGGER catalog_counts_products;
+             ALTER TABLE products DISABLE TRIGGER products_bump_catalog;"
+        }
+        // The other tables' deferred version bumps run now: a table with pending trigger
+        // events cannot be altered.
         Counting::Resumed => {
-            "ALTER TABLE products ENABLE TRIGGER catalog_counts_products;
+            "SET CONSTRAINTS ALL IMMEDIATE;
+             ALTER TABLE products ENABLE TRIGGER catalog_counts_products;
+             ALTER TABLE products ENABLE TRIGGER products_bump_catalog;
              UPDATE catalog_counts SET active = (
                  SELECT count(*) FROM products p
                  WHERE p.category_id = catalog_counts.category_id AND p.status = 'active'
-             );"
+             );
+             UPDATE catalog_version SET version = version + 1 WHERE id = 1;"
         }
     };
     pg.batch_execute(sql)

@@ -22,6 +22,7 @@ use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
 use crate::models::search::{self, Narrowing};
 use crate::models::variant;
+use crate::web::conditional;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
 use crate::web::page::{render, PageContext};
@@ -47,7 +48,12 @@ struct HomePage {
 }
 
 /// `GET /`: categories, the newest products and a search box.
-pub async fn home(state: web::Data<AppState>, page: PageContext) -> Result<HttpResponse, AppError> {
+pub async fn home(v: Visit) -> Reply {
+    conditional::serve(v, home_page).await
+}
+
+async fn home_page(v: Visit) -> Reply {
+    let Visit { state, page, .. } = v;
     let newest = db::read(&state.pool, |conn| Ok(catalog::newest(conn, HOME_NEWEST)?)).await?;
     let mut page = page;
     page.meta = Some(PageMeta {
@@ -221,10 +227,13 @@ impl ListAddress {
 /// `sort` order, [`PAGE_SIZE`] to a page. Without search words, the "next" and "previous"
 /// links carry `after=` or `before=` (a product id), so a deep page costs what the first does.
 pub async fn list(v: Visit, params: web::Query<ListParams>) -> Reply {
+    conditional::serve(v, |v| list_page(v, params.into_inner())).await
+}
+
+async fn list_page(v: Visit, params: ListParams) -> Reply {
     let Visit {
         state, mut page, ..
     } = v;
-    let params = params.into_inner();
     let query = params.q.as_deref().unwrap_or("").trim().to_string();
     if query.chars().count() > MAX_QUERY_CHARS {
         return Err(AppError::BadRequest(format!(
@@ -716,13 +725,16 @@ pub struct ProductQuery {
 
 /// `GET /products/{id}`: one product. An id that is not a number, or names no product, is a 404.
 pub async fn show(v: Visit, id: web::Path<String>, query: web::Query<ProductQuery>) -> Reply {
-    let Visit { state, page, .. } = v;
     let id = path_id(&id)?;
-    let view = ProductPageState {
-        reviews_page: PageNumber::parse(query.reviews_page.as_deref())?,
-        ..ProductPageState::default()
-    };
-    product_page(&state, page, id, view, StatusCode::OK).await
+    let reviews_page = PageNumber::parse(query.reviews_page.as_deref())?;
+    conditional::serve(v, |v| async move {
+        let view = ProductPageState {
+            reviews_page,
+            ..ProductPageState::default()
+        };
+        product_page(&v.state, v.page, id, view, StatusCode::OK).await
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -118,6 +118,15 @@ pub fn rotate(req: &HttpRequest, session: &Session) {
     req.extensions_mut().insert(CookieChange::Remove);
 }
 
+/// The token this browser's forms carry once this request is answered: the one it had, or the
+/// one this response gives it. `None` while it has none and no page has needed one.
+pub fn token_in_force(req: &HttpRequest, state: &AppState) -> Option<String> {
+    expected_token(req, state).or_else(|| match req.extensions().get::<CookieChange>() {
+        Some(CookieChange::Set(token)) => Some(token.clone()),
+        _ => None,
+    })
+}
+
 /// The token this browser's forms must carry, if it has one.
 fn expected_token(req: &HttpRequest, state: &AppState) -> Option<String> {
     session_token(&req.get_session()).or_else(|| cookie_token(req, state))

@@ -48,6 +48,8 @@ pub struct PageContext {
     pub tax_sentence: &'static str,
     /// What search engines read in the head: canonical address, description, product data.
     pub meta: Option<crate::web::seo::PageMeta>,
+    /// The catalogue's version when the request began (read before anything it shows).
+    pub catalog_version: i64,
 }
 
 impl PageContext {
@@ -65,6 +67,7 @@ impl PageContext {
             shop_name: Arc::from("shopfront"),
             tax_sentence: "prices include tax",
             meta: None,
+            catalog_version: 0,
         }
     }
 
@@ -75,6 +78,15 @@ impl PageContext {
             Some((req, state)) => csrf::token_for_page(req, state),
             None => String::new(),
         })
+    }
+
+    /// Has the page's forms carry the page cache's placeholder instead of a token: the page is
+    /// rendered to be kept, and each visitor's token goes in as it is served.
+    pub fn use_token_placeholder(&self) {
+        let _ = self
+            .csrf
+            .token
+            .set(crate::web::page_cache::token_placeholder().to_string());
     }
 
     // Askama passes fields by reference and call results by value, hence `AsCents`.
@@ -135,6 +147,8 @@ impl FromRequest for PageContext {
         let req = req.clone();
         Box::pin(async move {
             let state = state_of(&req)?;
+            // First: the navigation and settings below are then at least this new.
+            let catalog_version = state.catalog_version().await?;
             let nav = state.categories().await?.nav.clone();
             let settings = state.settings().await?;
             let user = current_user(&req).await?;
@@ -164,6 +178,7 @@ impl FromRequest for PageContext {
                 shop_name: Arc::from(settings.shop_name.as_str()),
                 tax_sentence: settings.tax_sentence(),
                 meta: None,
+                catalog_version,
             })
         })
     }

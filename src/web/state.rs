@@ -10,21 +10,29 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::domain::settings::ShopSettings;
 use crate::mail::Links;
+use crate::models::catalog_version;
 use crate::models::category::Categories;
 use crate::models::settings as settings_model;
 use crate::services::hashing::Hasher;
 use crate::services::payments::Shop;
 use crate::services::stripe::Stripe;
 use crate::web::error::AppError;
+use crate::web::page_cache::PageCache;
 
-/// How long the categories (navigation, breadcrumbs, branches) are reused before they are
-/// read again. Writes on this instance invalidate them at once; other instances see them
-/// within this time. A category page whose category is newer than the cache reads them anew.
+/// How long the categories (navigation, breadcrumbs, branches) are reused at most. They are
+/// read again sooner whenever the catalogue's version moves, so a change anywhere shows
+/// within [`CATALOG_VERSION_TTL`].
 const NAV_TTL: Duration = Duration::from_secs(10);
 
-/// How long the shop settings are reused before they are read again. An admin's change
-/// shows at once on their instance and within this time (well inside 5 s) on the others.
+/// How long the shop settings are reused at most; like the categories they are read again
+/// when the catalogue's version moves (a settings change moves it).
 const SETTINGS_TTL: Duration = Duration::from_secs(2);
+
+/// How long the catalogue's version is reused before it is read again. Writes on this
+/// instance have it read again at once; writes elsewhere (another instance, a command) show
+/// within this time, the longest a visitor can be shown (or told to keep) a catalogue page
+/// that has changed since. The categories and settings are read again at a new version.
+const CATALOG_VERSION_TTL: Duration = Duration::from_secs(1);
 
 /// Shared by every worker; cheap to clone.
 #[derive(Clone)]
@@ -50,6 +58,11 @@ pub struct AppState {
     pub stripe: Option<Stripe>,
     /// The shop's settings, read at most once per [`SETTINGS_TTL`].
     pub settings: Arc<Kept<ShopSettings>>,
+    /// The catalogue's version, read at most once per [`CATALOG_VERSION_TTL`] and again
+    /// after every unsafe request this instance answers.
+    pub catalog_version: Arc<Kept<i64>>,
+    /// Catalogue pages as anonymous visitors see them, by address, at the version above.
+    pub pages: Arc<PageCache>,
 }
 
 impl AppState {
@@ -70,14 +83,17 @@ impl AppState {
             categories: Arc::default(),
             stripe: Stripe::from_config(&config),
             settings: Arc::default(),
+            catalog_version: Arc::default(),
+            pages: Arc::default(),
             config: Arc::new(config),
         }
     }
 
-    /// The shop's settings in force (from the cache when it is fresh); mails composed from
-    /// now on are signed with its name.
+    /// The shop's settings in force (from the cache when it is fresh and as new as the
+    /// catalogue's version); mails composed from now on are signed with its name.
     pub async fn settings(&self) -> Result<Arc<ShopSettings>, AppError> {
-        if let Some(settings) = self.settings.fresh(SETTINGS_TTL) {
+        let version = self.catalog_version().await?;
+        if let Some(settings) = self.settings.fresh(SETTINGS_TTL, version) {
             return Ok(settings);
         }
         let seed = self.config.seed_settings();
@@ -91,20 +107,46 @@ impl AppState {
         .await?
         .into();
         self.links.set_shop_name(&settings.shop_name);
-        self.settings.keep(settings.clone());
+        self.settings.keep(settings.clone(), version);
         Ok(settings)
     }
 
-    /// Every category's place in the tree (from the cache when it is fresh).
+    /// Every category's place in the tree (from the cache when it is fresh and as new as
+    /// the catalogue's version).
     pub async fn categories(&self) -> Result<Arc<Categories>, AppError> {
-        if let Some(categories) = self.categories.fresh(NAV_TTL) {
+        let version = self.catalog_version().await?;
+        if let Some(categories) = self.categories.fresh(NAV_TTL, version) {
             return Ok(categories);
         }
         let categories: Arc<Categories> = db::read(&self.pool, |conn| Ok(Categories::load(conn)?))
             .await?
             .into();
-        self.categories.keep(categories.clone());
+        self.categories.keep(categories.clone(), version);
         Ok(categories)
+    }
+
+    /// The catalogue's version (from the cache when it is fresh). Whatever is read after it
+    /// is at least as new, so a page or cache keyed by it never holds older data.
+    pub async fn catalog_version(&self) -> Result<i64, AppError> {
+        if let Some(version) = self.catalog_version.fresh(CATALOG_VERSION_TTL, i64::MIN) {
+            return Ok(*version);
+        }
+        let version = db::read(&self.pool, |conn| Ok(catalog_version::current(conn)?)).await?;
+        self.catalog_version.keep(Arc::new(version), version);
+        Ok(version)
+    }
+
+    /// Reads the catalogue's version now (after a write this instance made). Concurrent
+    /// writers may read in any order: the newest version seen is kept. When the read fails,
+    /// the version is forgotten and the next page reads it.
+    pub async fn reread_catalog_version(&self) {
+        match db::read(&self.pool, |conn| Ok(catalog_version::current(conn)?)).await {
+            Ok(version) => self.catalog_version.keep_newest(version),
+            Err(e) => {
+                log::warn!("reading the catalogue's version: {e}");
+                self.catalog_version.invalidate();
+            }
+        }
     }
 
     /// What settling a payment needs to know of the shop.
@@ -138,9 +180,16 @@ impl AppState {
     }
 }
 
-/// A value read from the database and kept for a while, shared by every worker.
+/// A value read from the database and kept for a while, shared by every worker, with the
+/// catalogue version it was read at (or after).
 pub struct Kept<T> {
-    slot: RwLock<Option<(Instant, Arc<T>)>>,
+    slot: RwLock<Option<Held<T>>>,
+}
+
+struct Held<T> {
+    read_at: Instant,
+    version: i64,
+    value: Arc<T>,
 }
 
 impl<T> Default for Kept<T> {
@@ -151,24 +200,46 @@ impl<T> Default for Kept<T> {
     }
 }
 
+impl Kept<i64> {
+    /// Keeps `version` as just read, unless a newer one is kept (it stays, read now).
+    fn keep_newest(&self, version: i64) {
+        let mut slot = self
+            .slot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let newest = slot
+            .as_ref()
+            .map_or(version, |held| held.version.max(version));
+        *slot = Some(Held {
+            read_at: Instant::now(),
+            version: newest,
+            value: Arc::new(newest),
+        });
+    }
+}
+
 impl<T> Kept<T> {
-    /// The kept value, if it was read less than `ttl` ago.
-    fn fresh(&self, ttl: Duration) -> Option<Arc<T>> {
+    /// The kept value, if it was read less than `ttl` ago at catalogue `version` or later.
+    fn fresh(&self, ttl: Duration, version: i64) -> Option<Arc<T>> {
         let slot = self
             .slot
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         slot.as_ref()
-            .filter(|(read_at, _)| read_at.elapsed() < ttl)
-            .map(|(_, value)| value.clone())
+            .filter(|held| held.version >= version && held.read_at.elapsed() < ttl)
+            .map(|held| held.value.clone())
     }
 
-    /// Keeps `value` as just read.
-    pub fn keep(&self, value: Arc<T>) {
+    /// Keeps `value` as just read, after the catalogue was seen at `version`.
+    fn keep(&self, value: Arc<T>, version: i64) {
         *self
             .slot
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((Instant::now(), value));
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Held {
+            read_at: Instant::now(),
+            version,
+            value,
+        });
     }
 
     /// Forgets the kept value, after it changed.

@@ -14,6 +14,7 @@ mod categories;
 mod cli;
 mod coupons;
 mod credit;
+mod freshness;
 mod guests;
 mod invoices;
 mod limits;

@@ -94,7 +94,7 @@ pub async fn save(v: AdminVisit, form: web::Form<SettingsForm>) -> Reply {
     })
     .await?;
     state.links.set_shop_name(&new.shop_name);
-    state.settings.keep(new.into());
+    state.settings.invalidate();
     log::info!("admin {} changed the shop settings", admin.0.id);
     Ok(flash::success(&req, "Settings saved.", "/admin/settings"))
 }

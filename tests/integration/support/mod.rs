@@ -275,10 +275,19 @@ impl TestApp {
         Client::new(&self.base)
     }
 
-    /// Runs `work` on a connection of the app's pool (for fixtures and checks).
+    /// Runs `work` on a connection of the app's pool (for fixtures and checks), as a write
+    /// of this instance: the server reads the catalogue's version again on its next page.
     pub fn db<T>(&self, work: impl FnOnce(&mut DbConn) -> T) -> T {
         let mut conn = self.state.pool.get().expect("a pooled connection");
-        work(&mut conn)
+        let done = work(&mut conn);
+        self.state.catalog_version.invalidate();
+        done
+    }
+
+    /// A connection of the test's own, as another instance or a command writes through: the
+    /// server learns of its writes only from the database.
+    pub fn elsewhere(&self) -> DbConn {
+        self.db.conn()
     }
 
     /// Whether the tests run on PostgreSQL.
