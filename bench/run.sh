@@ -375,6 +375,8 @@ for ENGINE in "${ENGINES[@]}"; do
         measure "GET /products/{id} with reviews" "$BASE/products/$REVIEWED"
         measure "GET /products rendered (no cached page)" "$BASE/products" -s "$WORK/render.lua"
         measure "GET /products/{id} rendered (no cached page)" "$BASE/products/$PRODUCT" -s "$WORK/render.lua"
+        measure "GET deep category page (typed) rendered (no cached page)" "$BASE$DEEP_TYPED" -s "$WORK/render.lua"
+        measure "GET /products?q= common word rendered (no cached page)" "$BASE/products?q=durable" -s "$WORK/render.lua"
         measure "GET /products/{id} unchanged (304)" "$BASE/products/$PRODUCT" \
             -H "Cookie: $COPY_COOKIE" -H "If-None-Match: $COPY_TAG"
         measure "GET /products?q= rare word" "$BASE/products?q=quokka"

@@ -74,6 +74,17 @@ def verdicts(sections, sizes):
         ratio = row[0] / ceiling[0] if row and ceiling else None
         add(f"`{name[4:]}` at ≥ 1/3 of the ceiling", f"sqlite, {small:,}",
             None if ratio is None else f"{ratio:.3f}", ratio is not None and ratio >= 1 / 3)
+    # What a page costs when no cached page answers it: a page number typed deep into a
+    # category, and a search, each at an address of its own (issue 21, targets 4 and 5).
+    for engine in ENGINES:
+        first = route(engine, large, "GET /products rendered (no cached page)")
+        deep = route(engine, large, "GET deep category page (typed) rendered (no cached page)")
+        kept = deep[0] / first[0] if first and deep else None
+        add(f"a typed deep page, rendered, at ≥ 80% of page 1 at {large:,}", engine,
+            None if kept is None else f"{kept:.0%}", kept is not None and kept >= 0.8)
+        row = route(engine, large, "GET /products?q= common word rendered (no cached page)")
+        add(f"search p99 < 50 ms at {large:,} (common word, rendered)", engine,
+            None if row is None else f"{row[2]:.1f} ms", row is not None and row[2] < 50)
     for engine in ENGINES:
         for size in sizes:
             row = route(engine, size, "GET /products/{id} unchanged (304)")

@@ -14,6 +14,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, CacheControl, CacheDirective, EntityTag, Header, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::web::error::AppError;
@@ -100,9 +101,9 @@ impl Conditional {
 }
 
 /// Answers a catalogue page: a 304 when the browser's copy is still the page; else, for a
-/// visitor who sees it as anyone would, the page kept at this catalogue version (or rendered by
-/// `page_of` and kept), tagged, with the visitor's own token in its forms; else the page
-/// `page_of` renders.
+/// visitor who sees it as anyone would, the page kept at this catalogue version (rendered by
+/// `page_of` and kept from its address's second request on), tagged, with the visitor's own
+/// token in its forms; else the page `page_of` renders.
 pub async fn serve<F, Fut>(visit: Visit, page_of: F) -> Reply
 where
     F: FnOnce(Visit) -> Fut,
@@ -119,6 +120,10 @@ where
     let address = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let html = match state.pages.get(version, address) {
         Some(html) => html,
+        None if !state.pages.seen_before(version, address) => {
+            let response = page_of(visit).await?;
+            return Ok(conditional.finish(&req, &state, response));
+        }
         None => {
             visit.page.use_token_placeholder();
             let rendered = page_of(visit).await?;
@@ -130,10 +135,25 @@ where
             html
         }
     };
+    let placeholder = page_cache::token_placeholder();
+    let body = match html.contains(placeholder) {
+        true => Bytes::from(html.replace(placeholder, &csrf::token_for_page(&req, &state))),
+        // Served as kept, without a copy.
+        false => Bytes::from_owner(KeptHtml(html)),
+    };
     let response = HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(filled_in(&req, &state, &html));
+        .body(body);
     Ok(conditional.finish(&req, &state, response))
+}
+
+/// A kept page as the bytes of a response body.
+struct KeptHtml(Arc<str>);
+
+impl AsRef<[u8]> for KeptHtml {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// `html` with the visitor's token where the kept page has the placeholder.
@@ -163,7 +183,7 @@ async fn with_tokens(req: &HttpRequest, state: &AppState, rendered: HttpResponse
         .map_into_boxed_body())
 }
 
-async fn body_bytes(body: BoxBody) -> Result<actix_web::web::Bytes, AppError> {
+async fn body_bytes(body: BoxBody) -> Result<Bytes, AppError> {
     actix_web::body::to_bytes(body)
         .await
         .map_err(|e| AppError::Internal(format!("reading a rendered page: {e}")))

@@ -6,7 +6,8 @@
 //! A page is kept with a placeholder where its forms carry the visitor's token; each visitor's
 //! own masked token replaces it on the way out.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Pages kept at most.
@@ -15,6 +16,8 @@ const MAX_PAGES: usize = 1_000;
 const MAX_BYTES: usize = 8 << 20;
 /// A page larger than this is not kept: a few would crowd out the rest.
 const MAX_PAGE_BYTES: usize = 256 << 10;
+/// Addresses remembered as asked for once; past this the memory starts afresh.
+const MAX_SEEN: usize = 16_384;
 
 /// The text a kept page holds where a form's token goes: random per process, so no product
 /// description can spell it.
@@ -37,6 +40,8 @@ struct Kept {
     /// Addresses, oldest first, for eviction.
     order: VecDeque<String>,
     bytes: usize,
+    /// Addresses asked for once at this version, hashed.
+    seen: HashSet<u64>,
 }
 
 impl PageCache {
@@ -47,6 +52,33 @@ impl PageCache {
             return None;
         }
         kept.pages.get(address).cloned()
+    }
+
+    /// Whether `address` was asked for before at `version`; notes that it now has been. A
+    /// page is kept from its second request on, so an address asked for once (a crawler's
+    /// walk, a page number typed by hand) costs no keeping and pushes no page out.
+    pub fn seen_before(&self, version: i64, address: &str) -> bool {
+        let mut kept = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if version < kept.version {
+            return false;
+        }
+        if version > kept.version {
+            *kept = Kept {
+                version,
+                ..Kept::default()
+            };
+        }
+        let mut hasher = DefaultHasher::new();
+        address.hash(&mut hasher);
+        let key = hasher.finish();
+        if kept.seen.contains(&key) {
+            return true;
+        }
+        if kept.seen.len() >= MAX_SEEN {
+            kept.seen.clear();
+        }
+        kept.seen.insert(key);
+        false
     }
 
     /// Keeps `page`, rendered at `version`. A newer version forgets every page kept before;
@@ -105,6 +137,20 @@ mod tests {
         cache.put(3, "/products", Arc::from("old"));
         assert_eq!(cache.get(4, "/products"), None);
         assert_eq!(cache.size(), (1, 4));
+    }
+
+    #[test]
+    fn an_address_is_worth_keeping_from_its_second_request_at_a_version() {
+        let cache = PageCache::default();
+        assert!(!cache.seen_before(1, "/products?page=7"));
+        assert!(cache.seen_before(1, "/products?page=7"));
+        assert!(!cache.seen_before(1, "/products?page=8"));
+        // A new version starts afresh.
+        assert!(!cache.seen_before(2, "/products?page=7"));
+        assert!(
+            !cache.seen_before(1, "/products?page=7"),
+            "an older version is never kept"
+        );
     }
 
     #[test]
