@@ -133,16 +133,21 @@ impl Instrumentation for Health {
             error: Some(error), ..
         } = event
         {
-            self.lost |= matches!(
-                error,
-                diesel::result::Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-                    | diesel::result::Error::DatabaseError(
-                        DatabaseErrorKind::UnableToSendCommand,
-                        _
-                    )
-            );
+            self.lost |= connection_lost(error);
         }
     }
+}
+
+/// Whether `error` says the connection to the server is gone (rather than the statement
+/// being refused).
+pub fn connection_lost(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        )
+    )
 }
 
 /// Opens the database the configuration names, migrates it and builds the pool.

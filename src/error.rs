@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use diesel::result::DatabaseErrorKind;
-
 /// A failed request, as the visitor should hear about it.
 #[derive(Debug)]
 pub enum AppError {
@@ -73,10 +71,9 @@ impl From<diesel::result::Error> for AppError {
         match err {
             diesel::result::Error::NotFound => AppError::NotFound,
             // The pool drops the connection on its return; the next request gets a fresh one.
-            diesel::result::Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                info,
-            ) => AppError::Unavailable(format!("database connection lost: {}", info.message())),
+            lost if crate::db::connection_lost(&lost) => {
+                AppError::Unavailable(format!("database connection lost: {lost}"))
+            }
             other => AppError::Database(other),
         }
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, CacheControl, CacheDirective, EntityTag, Header, HeaderValue};
+use actix_web::http::header::{self, EntityTag, Header, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
@@ -41,19 +41,21 @@ impl Conditional {
 
     /// A 304 when the browser's copy of this page is still the page.
     pub fn unchanged(&self, req: &HttpRequest, state: &AppState) -> Option<HttpResponse> {
+        // Most requests offer no copy: they cost no tag.
+        if !req.headers().contains_key(header::IF_NONE_MATCH) {
+            return None;
+        }
         let tag = self.tag(req, state)?;
-        let held = header::IfNoneMatch::parse(req).ok()?;
-        let fresh = match held {
+        let fresh = match header::IfNoneMatch::parse(req).ok()? {
             header::IfNoneMatch::Any => true,
             header::IfNoneMatch::Items(items) => items.iter().any(|item| item.weak_eq(&tag)),
         };
-        fresh.then(|| {
-            HttpResponse::NotModified()
-                .insert_header(header::ETag(tag))
-                .insert_header(shared_but_revalidated())
-                .insert_header((header::VARY, HeaderValue::from_static("Cookie")))
-                .finish()
-        })
+        if !fresh {
+            return None;
+        }
+        let mut response = HttpResponse::NotModified().finish();
+        stamp(&mut response, &tag);
+        Some(response)
     }
 
     /// Tags a page answered in full (200) when it showed nothing of the visitor's own; any
@@ -64,19 +66,10 @@ impl Conditional {
         state: &AppState,
         mut response: HttpResponse,
     ) -> HttpResponse {
-        if response.status() != StatusCode::OK {
-            return response;
-        }
-        let Some(tag) = self.tag(req, state) else {
-            return response;
-        };
-        let headers = response.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(&tag.to_string()) {
-            headers.insert(header::ETAG, value);
-            if let Ok(cache) = HeaderValue::from_str(&shared_but_revalidated().to_string()) {
-                headers.insert(header::CACHE_CONTROL, cache);
+        if response.status() == StatusCode::OK {
+            if let Some(tag) = self.tag(req, state) {
+                stamp(&mut response, &tag);
             }
-            headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
         }
         response
     }
@@ -135,15 +128,9 @@ where
             html
         }
     };
-    let placeholder = page_cache::token_placeholder();
-    let body = match html.contains(placeholder) {
-        true => Bytes::from(html.replace(placeholder, &csrf::token_for_page(&req, &state))),
-        // Served as kept, without a copy.
-        false => Bytes::from_owner(KeptHtml(html)),
-    };
     let response = HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(body);
+        .body(filled_in(&req, &state, html));
     Ok(conditional.finish(&req, &state, response))
 }
 
@@ -156,13 +143,14 @@ impl AsRef<[u8]> for KeptHtml {
     }
 }
 
-/// `html` with the visitor's token where the kept page has the placeholder.
-fn filled_in(req: &HttpRequest, state: &AppState, html: &str) -> String {
+/// `html` with the visitor's token where the kept page has the placeholder; a page without
+/// one goes out as kept, without a copy.
+fn filled_in(req: &HttpRequest, state: &AppState, html: Arc<str>) -> Bytes {
     let placeholder = page_cache::token_placeholder();
-    if !html.contains(placeholder) {
-        return html.to_string();
+    match html.contains(placeholder) {
+        true => Bytes::from(html.replace(placeholder, &csrf::token_for_page(req, state))),
+        false => Bytes::from_owner(KeptHtml(html)),
     }
-    html.replace(placeholder, &csrf::token_for_page(req, state))
 }
 
 /// The whole body of a rendered page, as text.
@@ -177,9 +165,9 @@ async fn body_text(response: HttpResponse) -> Result<Arc<str>, AppError> {
 async fn with_tokens(req: &HttpRequest, state: &AppState, rendered: HttpResponse) -> Reply {
     let (head, body) = rendered.into_parts();
     let html = body_bytes(body).await?;
-    let html = String::from_utf8_lossy(&html);
+    let html = Arc::from(String::from_utf8_lossy(&html));
     Ok(head
-        .set_body(filled_in(req, state, &html))
+        .set_body(filled_in(req, state, html))
         .map_into_boxed_body())
 }
 
@@ -189,9 +177,16 @@ async fn body_bytes(body: BoxBody) -> Result<Bytes, AppError> {
         .map_err(|e| AppError::Internal(format!("reading a rendered page: {e}")))
 }
 
-/// Any cache may keep the page but must ask again before every use.
-fn shared_but_revalidated() -> CacheControl {
-    CacheControl(vec![CacheDirective::NoCache])
+/// Gives `response` the validator `tag`: any cache may keep the page but must ask again
+/// before every use, and a copy answers only for the same cookies.
+fn stamp(response: &mut HttpResponse, tag: &EntityTag) {
+    let Ok(tag) = HeaderValue::from_str(&tag.to_string()) else {
+        return;
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, tag);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
 }
 
 /// Reads the catalogue's version again once an unsafe request has been carried out (its

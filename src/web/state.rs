@@ -131,7 +131,7 @@ impl AppState {
         if let Some(version) = self.catalog_version.fresh(CATALOG_VERSION_TTL, i64::MIN) {
             return Ok(*version);
         }
-        let version = db::read(&self.pool, |conn| Ok(catalog_version::current(conn)?)).await?;
+        let version = self.read_catalog_version().await?;
         self.catalog_version.keep(Arc::new(version), version);
         Ok(version)
     }
@@ -140,13 +140,17 @@ impl AppState {
     /// writers may read in any order: the newest version seen is kept. When the read fails,
     /// the version is forgotten and the next page reads it.
     pub async fn reread_catalog_version(&self) {
-        match db::read(&self.pool, |conn| Ok(catalog_version::current(conn)?)).await {
+        match self.read_catalog_version().await {
             Ok(version) => self.catalog_version.keep_newest(version),
             Err(e) => {
                 log::warn!("reading the catalogue's version: {e}");
                 self.catalog_version.invalidate();
             }
         }
+    }
+
+    async fn read_catalog_version(&self) -> Result<i64, AppError> {
+        db::read(&self.pool, |conn| Ok(catalog_version::current(conn)?)).await
     }
 
     /// What settling a payment needs to know of the shop.
