@@ -94,8 +94,9 @@ pub enum Window<'a> {
         /// Rows on the page.
         take: i64,
     },
-    /// The rows just after this product, in list order (a "next" link).
-    After(&'a SortKey),
+    /// The rows just after this product, in list order, less the first so many: a "next"
+    /// link (which skips none) or a page marked by [`crate::models::page_marks`].
+    After(&'a SortKey, i64),
     /// The rows just before this product (a "previous" link).
     Before(&'a SortKey),
 }
@@ -116,6 +117,148 @@ impl Window<'_> {
     }
 }
 
+/// Loads the rows `$load` names of one window of a list: the products on sale (of
+/// `$category` when given) in `$sort` order. `$load!($conn, $query, $skipped)` loads what
+/// `$query` finds, knowing it skips `$skipped` rows; a statically typed query is written
+/// out per order, filter and window, so each keeps one prepared statement.
+macro_rules! list_window {
+    ($conn:ident, $category:expr, $sort:expr, $window:expr, $limit:expr, $load:ident) => {{
+        use products::{category_id as category, created_at, id, price_cents, rating_count, status};
+        let active = ProductStatus::Active.as_str();
+        let (category_id, window, limit) = ($category, $window, $limit);
+
+        // Expands into one query per filter and window, for one order given as the ORDER BY,
+        // the reversed ORDER BY, and the conditions for "after k" and "before k".
+        macro_rules! in_order {
+            (order: $order:expr, reversed: $reversed:expr,
+             after: |$a:ident| $after:expr, before: |$b:ident| $before:expr) => {{
+                let base = products::table.filter(status.eq(active));
+                match (category_id, window) {
+                    (None, Window::Offset(n)) => {
+                        $load!($conn, base.order($order).limit(limit).offset(n), n)
+                    }
+                    (Some(c), Window::Offset(n)) => $load!(
+                        $conn,
+                        base.filter(category.eq(c)).order($order).limit(limit).offset(n),
+                        n
+                    ),
+                    (None, Window::FromEnd { skip, take }) => {
+                        $load!($conn, base.order($reversed).limit(take).offset(skip), skip)
+                            .map(reversed)
+                    }
+                    (Some(c), Window::FromEnd { skip, take }) => $load!(
+                        $conn,
+                        base.filter(category.eq(c))
+                            .order($reversed)
+                            .limit(take)
+                            .offset(skip),
+                        skip
+                    )
+                    .map(reversed),
+                    (None, Window::After($a, skip)) => $load!(
+                        $conn,
+                        base.filter($after).order($order).limit(limit).offset(skip),
+                        skip
+                    ),
+                    (Some(c), Window::After($a, skip)) => $load!(
+                        $conn,
+                        base.filter(category.eq(c))
+                            .filter($after)
+                            .order($order)
+                            .limit(limit)
+                            .offset(skip),
+                        skip
+                    ),
+                    (None, Window::Before($b)) => {
+                        $load!($conn, base.filter($before).order($reversed).limit(limit), 0)
+                            .map(reversed)
+                    }
+                    (Some(c), Window::Before($b)) => $load!(
+                        $conn,
+                        base.filter(category.eq(c))
+                            .filter($before)
+                            .order($reversed)
+                            .limit(limit),
+                        0
+                    )
+                    .map(reversed),
+                }
+            }};
+        }
+
+        // A list sorted by one column (down or up), ties broken by id in the same direction.
+        macro_rules! by_column {
+            (down $col:expr, |$k:ident| $key:expr) => {
+                by_column!(@ $col, |$k| $key, desc asc le lt ge gt)
+            };
+            (up $col:expr, |$k:ident| $key:expr) => {
+                by_column!(@ $col, |$k| $key, asc desc ge gt le lt)
+            };
+            (@ $col:expr, |$k:ident| $key:expr, $dir:ident $rev:ident $to:ident $past:ident $back:ident $beyond:ident) => {
+                in_order!(
+                    order: ($col.$dir(), id.$dir()),
+                    reversed: ($col.$rev(), id.$rev()),
+                    after: |$k| $col.$to($key).and($col.$past($key).or(id.$past($k.id))),
+                    before: |$k| $col.$back($key).and($col.$beyond($key).or(id.$beyond($k.id)))
+                )
+            };
+        }
+
+        // Each keyset condition leads with a plain range on the first sort column, which the
+        // index turns into a seek; the OR after it only settles ties at the boundary.
+        match $sort {
+            ProductSort::Newest | ProductSort::Relevance => {
+                by_column!(down created_at, |k| k.created_at)
+            }
+            ProductSort::PriceAsc => by_column!(up price_cents, |k| k.price_cents),
+            ProductSort::PriceDesc => by_column!(down price_cents, |k| k.price_cents),
+            ProductSort::Name => by_column!(up lower(products::name), |k| k.name_key.as_str()),
+            ProductSort::Rating => in_order!(
+                order: (RatingKey.desc(), rating_count.desc(), id.desc()),
+                reversed: (RatingKey.asc(), rating_count.asc(), id.asc()),
+                after: |k| RatingKey.le(k.rating_key).and(
+                    RatingKey.lt(k.rating_key).or(rating_count
+                        .lt(k.rating_count)
+                        .or(rating_count.eq(k.rating_count).and(id.lt(k.id))))
+                ),
+                before: |k| RatingKey.ge(k.rating_key).and(
+                    RatingKey.gt(k.rating_key).or(rating_count
+                        .gt(k.rating_count)
+                        .or(rating_count.eq(k.rating_count).and(id.gt(k.id))))
+                )
+            ),
+        }
+    }};
+}
+
+/// Loads the cards a list query finds. A window that skips many rows reads the ids from the
+/// index alone first on PostgreSQL, then the cards ([`cards_in_order`]). SQLite already skips
+/// OFFSET rows without reading the products (a deferred seek), so reading ids first would
+/// only add a statement there: half the speed, measured.
+macro_rules! load_cards {
+    ($conn:ident, $query:expr, $skipped:expr) => {
+        if $skipped < SKIP_IN_INDEX_FROM || matches!($conn, DbConn::Sqlite(_)) {
+            on_backend!($conn, |engine| $query
+                .select(ProductCard::as_select())
+                .load(engine))
+        } else {
+            $query
+                .select(products::id)
+                .load::<i32>($conn)
+                .and_then(|ids| cards_in_order($conn, ids))
+        }
+    };
+}
+
+/// Loads the ids a list query finds, from the order's index alone.
+macro_rules! load_ids {
+    ($conn:ident, $query:expr, $skipped:expr) => {
+        on_backend!($conn, |engine| $query
+            .select(products::id)
+            .load::<i32>(engine))
+    };
+}
+
 /// One page of a list: up to `per_page` products on sale (of `category_id` when given), in
 /// `sort` order, in `window`. Relevance means newest here: it only orders search results.
 pub fn page(
@@ -125,128 +268,19 @@ pub fn page(
     window: Window<'_>,
     per_page: i64,
 ) -> QueryResult<Vec<ProductCard>> {
-    use products::{category_id as category, created_at, id, price_cents, rating_count, status};
-    let active = ProductStatus::Active.as_str();
-    // SQLite already skips OFFSET rows without reading the products (a deferred seek), so
-    // reading ids first would only add a statement there: half the speed, measured.
-    let skip_in_index_from = match conn {
-        DbConn::Pg(_) => SKIP_IN_INDEX_FROM,
-        DbConn::Sqlite(_) => i64::MAX,
-    };
+    list_window!(conn, category_id, sort, window, per_page, load_cards)
+}
 
-    // Expands into one statically typed query per filter and window, for one order given as
-    // the ORDER BY, the reversed ORDER BY, and the conditions for "after k" and "before k".
-    macro_rules! page_in_order {
-        (order: $order:expr, reversed: $reversed:expr,
-         after: |$a:ident| $after:expr, before: |$b:ident| $before:expr) => {{
-            let base = products::table.filter(status.eq(active));
-            // Loads the cards `$query` finds, on the engine's own connection.
-            macro_rules! cards {
-                ($query:expr) => {
-                    on_backend!(conn, |engine| $query
-                        .select(ProductCard::as_select())
-                        .load(engine))
-                };
-            }
-            // Loads the cards of a window that skips `$skipped` rows: deep ones read the ids
-            // from the index alone first, then the cards.
-            macro_rules! skipping {
-                ($query:expr, $skipped:expr) => {
-                    if $skipped < skip_in_index_from {
-                        cards!($query)
-                    } else {
-                        $query
-                            .select(id)
-                            .load::<i32>(conn)
-                            .and_then(|ids| cards_in_order(conn, ids))
-                    }
-                };
-            }
-            match (category_id, window) {
-                (None, Window::Offset(n)) => {
-                    skipping!(base.order($order).limit(per_page).offset(n), n)
-                }
-                (Some(c), Window::Offset(n)) => skipping!(
-                    base.filter(category.eq(c))
-                        .order($order)
-                        .limit(per_page)
-                        .offset(n),
-                    n
-                ),
-                (None, Window::FromEnd { skip, take }) => {
-                    skipping!(base.order($reversed).limit(take).offset(skip), skip).map(reversed)
-                }
-                (Some(c), Window::FromEnd { skip, take }) => skipping!(
-                    base.filter(category.eq(c))
-                        .order($reversed)
-                        .limit(take)
-                        .offset(skip),
-                    skip
-                )
-                .map(reversed),
-                (None, Window::After($a)) => {
-                    cards!(base.filter($after).order($order).limit(per_page))
-                }
-                (Some(c), Window::After($a)) => cards!(base
-                    .filter(category.eq(c))
-                    .filter($after)
-                    .order($order)
-                    .limit(per_page)),
-                (None, Window::Before($b)) => {
-                    cards!(base.filter($before).order($reversed).limit(per_page)).map(reversed)
-                }
-                (Some(c), Window::Before($b)) => cards!(base
-                    .filter(category.eq(c))
-                    .filter($before)
-                    .order($reversed)
-                    .limit(per_page))
-                .map(reversed),
-            }
-        }};
-    }
-
-    // A list sorted by one column (down or up), ties broken by id in the same direction.
-    macro_rules! by_column {
-        (down $col:expr, |$k:ident| $key:expr) => {
-            by_column!(@ $col, |$k| $key, desc asc le lt ge gt)
-        };
-        (up $col:expr, |$k:ident| $key:expr) => {
-            by_column!(@ $col, |$k| $key, asc desc ge gt le lt)
-        };
-        (@ $col:expr, |$k:ident| $key:expr, $dir:ident $rev:ident $to:ident $past:ident $back:ident $beyond:ident) => {
-            page_in_order!(
-                order: ($col.$dir(), id.$dir()),
-                reversed: ($col.$rev(), id.$rev()),
-                after: |$k| $col.$to($key).and($col.$past($key).or(id.$past($k.id))),
-                before: |$k| $col.$back($key).and($col.$beyond($key).or(id.$beyond($k.id)))
-            )
-        };
-    }
-
-    // Each keyset condition leads with a plain range on the first sort column, which the
-    // index turns into a seek; the OR after it only settles ties at the boundary.
-    match sort {
-        ProductSort::Newest | ProductSort::Relevance => {
-            by_column!(down created_at, |k| k.created_at)
-        }
-        ProductSort::PriceAsc => by_column!(up price_cents, |k| k.price_cents),
-        ProductSort::PriceDesc => by_column!(down price_cents, |k| k.price_cents),
-        ProductSort::Name => by_column!(up lower(products::name), |k| k.name_key.as_str()),
-        ProductSort::Rating => page_in_order!(
-            order: (RatingKey.desc(), rating_count.desc(), id.desc()),
-            reversed: (RatingKey.asc(), rating_count.asc(), id.asc()),
-            after: |k| RatingKey.le(k.rating_key).and(
-                RatingKey.lt(k.rating_key).or(rating_count
-                    .lt(k.rating_count)
-                    .or(rating_count.eq(k.rating_count).and(id.lt(k.id))))
-            ),
-            before: |k| RatingKey.ge(k.rating_key).and(
-                RatingKey.gt(k.rating_key).or(rating_count
-                    .gt(k.rating_count)
-                    .or(rating_count.eq(k.rating_count).and(id.gt(k.id))))
-            )
-        ),
-    }
+/// The ids of up to `limit` products of a list in `window`, in list order: what
+/// [`crate::models::page_marks`] walks to mark a list's pages.
+pub fn ids(
+    conn: &mut DbConn,
+    category_id: Option<i32>,
+    sort: ProductSort,
+    window: Window<'_>,
+    limit: i64,
+) -> QueryResult<Vec<i32>> {
+    list_window!(conn, category_id, sort, window, limit, load_ids)
 }
 
 fn reversed<T>(mut rows: Vec<T>) -> Vec<T> {

@@ -41,6 +41,7 @@ pub mod order;
 pub mod order_guest;
 pub mod order_tax;
 pub mod outbox;
+pub mod page_marks;
 pub mod payment_event;
 pub mod photo;
 pub mod product;

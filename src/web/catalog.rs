@@ -275,6 +275,7 @@ async fn list_page(v: Visit, params: ListParams) -> Reply {
         Some(_) => Some(state.categories().await?),
         None => None,
     };
+    let (marks, version) = (state.page_marks.clone(), page.catalog_version);
     let (category, products, pagination, more_matches, family) =
         db::read(&state.pool, move |conn| {
             let category = match slug {
@@ -330,9 +331,15 @@ async fn list_page(v: Visit, params: ListParams) -> Reply {
                     }
                     None => None,
                 };
-                let window = match (cursor, &key) {
-                    (Some(PageCursor::After(_)), Some(key)) => Window::After(key),
-                    (Some(PageCursor::Before(_)), Some(key)) => Window::Before(key),
+                // A page reached by its number starts from the nearest mark before it.
+                let mark = match &key {
+                    Some(_) => None,
+                    None => marks.seek(conn, version, (category_id, sort), pagination.offset())?,
+                };
+                let window = match (cursor, &key, &mark) {
+                    (Some(PageCursor::After(_)), Some(key), _) => Window::After(key, 0),
+                    (Some(PageCursor::Before(_)), Some(key), _) => Window::Before(key),
+                    (_, _, Some((mark, skip))) => Window::After(mark, *skip),
                     _ => Window::at_offset(pagination.offset(), PAGE_SIZE, total),
                 };
                 let products = catalog::page(conn, category_id, sort, window, PAGE_SIZE)?;

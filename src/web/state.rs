@@ -12,6 +12,7 @@ use crate::domain::settings::ShopSettings;
 use crate::mail::Links;
 use crate::models::catalog_version;
 use crate::models::category::Categories;
+use crate::models::page_marks::PageMarks;
 use crate::models::settings as settings_model;
 use crate::services::hashing::Hasher;
 use crate::services::payments::Shop;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub catalog_version: Arc<Kept<i64>>,
     /// Catalogue pages as anonymous visitors see them, by address, at the version above.
     pub pages: Arc<PageCache>,
+    /// Where the deep pages of the plain lists start, at the version above.
+    pub page_marks: Arc<PageMarks>,
 }
 
 impl AppState {
@@ -85,6 +88,7 @@ impl AppState {
             settings: Arc::default(),
             catalog_version: Arc::default(),
             pages: Arc::default(),
+            page_marks: Arc::default(),
             config: Arc::new(config),
         }
     }

@@ -1,6 +1,6 @@
 //! The public catalogue: home, lists, filters, sort, pages, search and the product page.
 
-use crate::support::client::Client;
+use crate::support::client::{Client, Page};
 use crate::support::fixtures::ProductSpec;
 use crate::support::TestApp;
 
@@ -764,17 +764,16 @@ fn walk(client: &Client, start: &str, rel: &str) -> Vec<Vec<String>> {
     pages
 }
 
-#[test]
-fn every_order_pages_forward_and_back_through_links_as_by_page_number() {
+/// Fills the shop with `n` products in "misc" (and every seventh in "other") with ties
+/// everywhere: prices repeat, ages repeat, names differ only in case, ratings repeat; some
+/// are archived. Returns the two categories' ids.
+fn seed_ties(app: &TestApp, n: i64) -> (i32, i32) {
     use diesel::prelude::*;
     use shopfront::schema::products;
 
-    let app = TestApp::spawn();
     let cat = app.category("misc", "Misc");
     let other = app.category("other", "Other");
-    // Ties everywhere: prices repeat, ages repeat, names differ only in case, ratings repeat.
-    // Enough products that middle pages skip more than 240 rows, which reads ids first.
-    for i in 0..560i64 {
+    for i in 0..n {
         let name = format!("{} {:02}", if i % 2 == 0 { "item" } else { "Item" }, i % 30);
         let id = app.product(ProductSpec {
             category_id: if i % 7 == 0 { other } else { cat },
@@ -795,6 +794,13 @@ fn every_order_pages_forward_and_back_through_links_as_by_page_number() {
                 .unwrap();
         });
     }
+    (cat, other)
+}
+
+#[test]
+fn every_order_pages_forward_and_back_through_links_as_by_page_number() {
+    let app = TestApp::spawn();
+    seed_ties(&app, 560);
     let client = app.client();
     for base in ["/products?", "/products?category=misc&"] {
         for sort in ["newest", "price_asc", "price_desc", "name", "rating"] {
@@ -818,6 +824,104 @@ fn every_order_pages_forward_and_back_through_links_as_by_page_number() {
             assert_eq!(backward, by_number, "{start}: previous links");
         }
     }
+}
+
+/// The products on `page`'s cards, in order.
+fn card_ids(page: &Page) -> Vec<i32> {
+    page.attrs(".card a.card-name", "href")
+        .iter()
+        .map(|href| href.trim_start_matches("/products/").parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn pages_by_number_hold_the_rows_of_the_plain_offset_query_however_deep() {
+    use diesel::prelude::*;
+    use shopfront::models::catalog::RATING_KEY_SQL;
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        id: i32,
+    }
+
+    let app = TestApp::spawn();
+    // Deep enough that later pages start from marks made one walk at a time.
+    let (misc, _) = seed_ties(&app, 700);
+    let orders = [
+        ("newest", "created_at DESC, id DESC".to_string()),
+        ("price_asc", "price_cents ASC, id ASC".to_string()),
+        ("price_desc", "price_cents DESC, id DESC".to_string()),
+        ("name", "lower(name) ASC, id ASC".to_string()),
+        (
+            "rating",
+            format!("{RATING_KEY_SQL} DESC, rating_count DESC, id DESC"),
+        ),
+    ];
+    let offset_query = |category: Option<i32>, order: &str, page: usize| -> Vec<i32> {
+        let within = category.map_or(String::new(), |id| format!(" AND category_id = {id}"));
+        let sql = format!(
+            "SELECT id FROM products WHERE status = 'active'{within} ORDER BY {order} \
+             LIMIT 24 OFFSET {}",
+            (page - 1) * 24
+        );
+        let rows: Vec<Row> = app.db(|conn| diesel::sql_query(sql).load(conn).unwrap());
+        rows.into_iter().map(|row| row.id).collect()
+    };
+    let client = app.client();
+    let compare = |round: &str| {
+        for (base, category) in [
+            ("/products?", None),
+            ("/products?category=misc&", Some(misc)),
+        ] {
+            for (sort, order) in &orders {
+                let count = client.get(&format!("{base}sort={sort}")).text(".count");
+                let count = count.unwrap();
+                let words: Vec<&str> = count.split_whitespace().collect();
+                let pages = words[words.len() - 2]
+                    .parse::<usize>()
+                    .unwrap()
+                    .div_ceil(24);
+                assert!(pages > 20, "{base}: {pages} pages");
+                // The last page first: its marks are walked in one go, the rest reuse them.
+                for n in std::iter::once(pages).chain(1..=pages) {
+                    let page = client.get(&format!("{base}sort={sort}&page={n}"));
+                    assert_eq!(
+                        card_ids(&page),
+                        offset_query(category, order, n),
+                        "{round}: {base}sort={sort}&page={n}"
+                    );
+                }
+            }
+        }
+    };
+    compare("as seeded");
+
+    // Writes move rows between pages: the marks of the version before must not be used.
+    let newest = app.product(ProductSpec {
+        category_id: misc,
+        name: "Newest arrival",
+        price_cents: 250,
+        ..Default::default()
+    });
+    app.db(|conn| {
+        use shopfront::schema::products;
+        let oldest: i32 = products::table
+            .filter(products::status.eq("active"))
+            .order(products::id.asc())
+            .select(products::id)
+            .first(conn)
+            .unwrap();
+        diesel::update(products::table.filter(products::id.eq_any([oldest, newest - 300])))
+            .set(products::price_cents.eq(150))
+            .execute(conn)
+            .unwrap();
+        diesel::update(products::table.find(newest - 200))
+            .set(products::status.eq("archived"))
+            .execute(conn)
+            .unwrap();
+    });
+    compare("after writes");
 }
 
 #[test]

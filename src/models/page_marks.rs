@@ -1,0 +1,124 @@
+//! Marks every [`MARK_EVERY`]th product of the plain lists, so a page reached by its number
+//! alone starts from the nearest mark (a keyset seek) and skips fewer than [`MARK_EVERY`]
+//! rows, however deep it lies: page 20,000 of a million products costs what page 5 does.
+//!
+//! A list's marks are walked from its index (ids only, [`WALK`] at a time) the first time a
+//! page past them is asked for, and kept in this process for one catalogue version: any
+//! write to the catalogue bumps the version and so drops them all. The walk reads the list
+//! once per version, as far as the deepest page asked for.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use diesel::QueryResult;
+
+use crate::db::DbConn;
+use crate::domain::ProductSort;
+use crate::models::catalog::{self, SortKey, Window};
+
+/// Rows between two marks: five pages of 24, so a marked page skips at most 119 rows.
+pub const MARK_EVERY: i64 = 120;
+
+/// Ids read a statement while walking a list: a whole number of marks, so each walk
+/// resumes just after a mark.
+const WALK: i64 = MARK_EVERY * 40;
+
+/// Lists marked at once; a further one starts the set afresh (each holds one id per
+/// [`MARK_EVERY`] products, 33 KB for a million).
+const MAX_LISTS: usize = 64;
+
+/// A list: a category (or the whole catalogue) in an order.
+type ListKey = (Option<i32>, ProductSort);
+
+/// The marks of one list.
+#[derive(Debug, Default)]
+struct Marks {
+    /// The id at rows `MARK_EVERY - 1`, `2 * MARK_EVERY - 1`, … of the list.
+    ids: Vec<i32>,
+    /// Whether the walk has reached the end of the list.
+    complete: bool,
+}
+
+#[derive(Debug, Default)]
+struct Kept {
+    version: i64,
+    lists: HashMap<ListKey, Marks>,
+}
+
+/// The marks of the lists asked for deep pages, at one catalogue version.
+#[derive(Debug, Default)]
+pub struct PageMarks {
+    kept: Mutex<Kept>,
+}
+
+impl PageMarks {
+    /// Where the rows from `offset` on start in the list of `category_id` in `sort` order,
+    /// at catalogue `version`: the marked product before them and the rows to skip after
+    /// it. `None` for a page before the first mark, past the end, or while another request
+    /// walks a list (that page is counted off as before rather than waiting).
+    pub fn seek(
+        &self,
+        conn: &mut DbConn,
+        version: i64,
+        (category_id, sort): (Option<i32>, ProductSort),
+        offset: i64,
+    ) -> QueryResult<Option<(SortKey, i64)>> {
+        let block = offset / MARK_EVERY;
+        if block == 0 {
+            return Ok(None);
+        }
+        // One walk at a time; a request that finds one under way does not queue behind it.
+        let Ok(mut kept) = self.kept.try_lock() else {
+            return Ok(None);
+        };
+        if kept.version != version {
+            kept.lists.clear();
+            kept.version = version;
+        }
+        let list_key = (category_id, sort);
+        if !kept.lists.contains_key(&list_key) && kept.lists.len() >= MAX_LISTS {
+            kept.lists.clear();
+        }
+        let marks = kept.lists.entry(list_key).or_default();
+        let wanted = usize::try_from(block).unwrap_or(usize::MAX);
+        while marks.ids.len() < wanted && !marks.complete {
+            if !walk(conn, category_id, sort, marks)? {
+                // The last mark has gone: the version read is older than the catalogue.
+                *marks = Marks::default();
+                return Ok(None);
+            }
+        }
+        let Some(&id) = marks.ids.get(wanted - 1) else {
+            return Ok(None);
+        };
+        Ok(catalog::sort_key(conn, id)?.map(|key| (key, offset - block * MARK_EVERY)))
+    }
+}
+
+/// Reads the next [`WALK`] ids of the list after its last mark and marks them; `false` when
+/// that mark no longer exists.
+fn walk(
+    conn: &mut DbConn,
+    category_id: Option<i32>,
+    sort: ProductSort,
+    marks: &mut Marks,
+) -> QueryResult<bool> {
+    let last = match marks.ids.last() {
+        Some(&id) => match catalog::sort_key(conn, id)? {
+            Some(key) => Some(key),
+            None => return Ok(false),
+        },
+        None => None,
+    };
+    let window = match &last {
+        Some(key) => Window::After(key, 0),
+        None => Window::Offset(0),
+    };
+    let ids = catalog::ids(conn, category_id, sort, window, WALK)?;
+    marks.complete = (ids.len() as i64) < WALK;
+    let every = MARK_EVERY as usize;
+    marks
+        .ids
+        .extend(ids.iter().skip(every - 1).step_by(every).copied());
+    Ok(true)
+}
