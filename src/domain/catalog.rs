@@ -12,9 +12,6 @@ pub const MAX_PAGE: i64 = 100_000;
 pub const LOW_STOCK: i32 = 5;
 /// The longest search text accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
-/// The most products a search reads per relevance tier, newest first: the bound on its work
-/// however many products match (ten pages).
-pub const SEARCH_CANDIDATES: i64 = 240;
 /// Words up to this many characters are always matched as prefixes: the SQLite index keeps
 /// their prefixes (`prefix = '2 3'`), so that costs no more than a whole word. A longer
 /// prefix makes the engine gather the lists of every word it starts, so longer words match

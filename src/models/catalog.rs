@@ -299,7 +299,7 @@ const SKIP_IN_INDEX_FROM: i64 = 240;
 /// with an index-only scan (every column the filter and order need is in the sort order's
 /// index) instead of reading each skipped product's row: 20,000 skipped rows took 590 ms
 /// through the table, 11 ms in the index.
-fn cards_in_order(conn: &mut DbConn, ids: Vec<i32>) -> QueryResult<Vec<ProductCard>> {
+pub(crate) fn cards_in_order(conn: &mut DbConn, ids: Vec<i32>) -> QueryResult<Vec<ProductCard>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -20,7 +20,7 @@ use crate::models::category::{self, Categories, Category, CategoryLink};
 use crate::models::photo::{self, Photo};
 use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
-use crate::models::search::{self, Narrowing};
+use crate::models::search::Narrowing;
 use crate::models::variant;
 use crate::web::conditional;
 use crate::web::error::AppError;
@@ -107,8 +107,6 @@ struct ListPage {
     sort_choices: Vec<SortChoice>,
     products: Vec<ProductCard>,
     pagination: Pagination,
-    /// More products match the search than its results hold.
-    more_matches: bool,
     links: PageLinks,
     /// The filter form's values.
     filter: FilterShown,
@@ -138,7 +136,6 @@ pub fn product_list_html(
         sort_choices: sort_choices(sort, false),
         products,
         pagination,
-        more_matches: false,
         links,
         filter: FilterShown::default(),
         sort_value: String::new(),
@@ -275,78 +272,76 @@ async fn list_page(v: Visit, params: ListParams) -> Reply {
         Some(_) => Some(state.categories().await?),
         None => None,
     };
-    let (marks, version) = (state.page_marks.clone(), page.catalog_version);
-    let (category, products, pagination, more_matches, family) =
-        db::read(&state.pool, move |conn| {
-            let category = match slug {
-                Some(slug) => {
-                    Some(category::find_by_slug(conn, slug.trim())?.ok_or(AppError::NotFound)?)
-                }
-                None => None,
-            };
-            let category_id = category.as_ref().map(|c| c.id);
-            // A category lists its own products and every subcategory's.
-            let family = match category_id {
-                Some(id) => Some(Family::read(conn, cached.as_deref(), id)?),
-                None => None,
-            };
-            let categories: Option<Vec<i32>> = family.as_ref().map(|f| f.subtree.clone());
-            let narrowing = Narrowing {
-                categories: categories.as_deref(),
-                filter,
-            };
-            let nested = categories.as_ref().is_some_and(|ids| ids.len() > 1);
-            if searching {
-                let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
-                let found = search::search(conn, &terms, &narrowing, sort, &wanted)?;
-                Ok((
-                    category,
-                    found.cards,
-                    Pagination::new(page_number, PAGE_SIZE, found.total),
-                    found.more,
-                    family,
-                ))
-            } else if !filter.is_empty() || nested {
-                let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
-                let window = (wanted.offset(), PAGE_SIZE);
-                let (cards, total) =
-                    catalog::narrowed_page(conn, narrowing.categories, &filter, sort, window)?;
-                Ok((
-                    category,
-                    cards,
-                    Pagination::new(page_number, PAGE_SIZE, total),
-                    false,
-                    family,
-                ))
-            } else {
-                let total = catalog::count(conn, category_id)?;
-                let pagination = Pagination::new(page_number, PAGE_SIZE, total);
-                if !pagination.page_exists() {
-                    return Ok((category, Vec::new(), pagination, false, family));
-                }
-                // A cursor whose product has gone falls back to the page number.
-                let key = match cursor {
-                    Some(PageCursor::After(id) | PageCursor::Before(id)) => {
-                        catalog::sort_key(conn, id)?
-                    }
-                    None => None,
-                };
-                // A page reached by its number starts from the nearest mark before it.
-                let mark = match &key {
-                    Some(_) => None,
-                    None => marks.seek(conn, version, (category_id, sort), pagination.offset())?,
-                };
-                let window = match (cursor, &key, &mark) {
-                    (Some(PageCursor::After(_)), Some(key), _) => Window::After(key, 0),
-                    (Some(PageCursor::Before(_)), Some(key), _) => Window::Before(key),
-                    (_, _, Some((mark, skip))) => Window::After(mark, *skip),
-                    _ => Window::at_offset(pagination.offset(), PAGE_SIZE, total),
-                };
-                let products = catalog::page(conn, category_id, sort, window, PAGE_SIZE)?;
-                Ok((category, products, pagination, false, family))
+    let (marks, searches) = (state.page_marks.clone(), state.searches.clone());
+    let version = page.catalog_version;
+    let (category, products, pagination, family) = db::read(&state.pool, move |conn| {
+        let category = match slug {
+            Some(slug) => {
+                Some(category::find_by_slug(conn, slug.trim())?.ok_or(AppError::NotFound)?)
             }
-        })
-        .await?;
+            None => None,
+        };
+        let category_id = category.as_ref().map(|c| c.id);
+        // A category lists its own products and every subcategory's.
+        let family = match category_id {
+            Some(id) => Some(Family::read(conn, cached.as_deref(), id)?),
+            None => None,
+        };
+        let categories: Option<Vec<i32>> = family.as_ref().map(|f| f.subtree.clone());
+        let narrowing = Narrowing {
+            categories: categories.as_deref(),
+            filter,
+        };
+        let nested = categories.as_ref().is_some_and(|ids| ids.len() > 1);
+        if searching {
+            let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
+            let found = searches.search(conn, version, &terms, &narrowing, sort, &wanted)?;
+            Ok((
+                category,
+                found.cards,
+                Pagination::new(page_number, PAGE_SIZE, found.total),
+                family,
+            ))
+        } else if !filter.is_empty() || nested {
+            let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
+            let window = (wanted.offset(), PAGE_SIZE);
+            let (cards, total) =
+                catalog::narrowed_page(conn, narrowing.categories, &filter, sort, window)?;
+            Ok((
+                category,
+                cards,
+                Pagination::new(page_number, PAGE_SIZE, total),
+                family,
+            ))
+        } else {
+            let total = catalog::count(conn, category_id)?;
+            let pagination = Pagination::new(page_number, PAGE_SIZE, total);
+            if !pagination.page_exists() {
+                return Ok((category, Vec::new(), pagination, family));
+            }
+            // A cursor whose product has gone falls back to the page number.
+            let key = match cursor {
+                Some(PageCursor::After(id) | PageCursor::Before(id)) => {
+                    catalog::sort_key(conn, id)?
+                }
+                None => None,
+            };
+            // A page reached by its number starts from the nearest mark before it.
+            let mark = match &key {
+                Some(_) => None,
+                None => marks.seek(conn, version, (category_id, sort), pagination.offset())?,
+            };
+            let window = match (cursor, &key, &mark) {
+                (Some(PageCursor::After(_)), Some(key), _) => Window::After(key, 0),
+                (Some(PageCursor::Before(_)), Some(key), _) => Window::Before(key),
+                (_, _, Some((mark, skip))) => Window::After(mark, *skip),
+                _ => Window::at_offset(pagination.offset(), PAGE_SIZE, total),
+            };
+            let products = catalog::page(conn, category_id, sort, window, PAGE_SIZE)?;
+            Ok((category, products, pagination, family))
+        }
+    })
+    .await?;
 
     let pagination = pagination.checked()?;
 
@@ -416,7 +411,6 @@ async fn list_page(v: Visit, params: ListParams) -> Reply {
             sort_choices,
             products,
             pagination,
-            more_matches,
             links,
             filter: shown_filter,
             sort_value: explicit_sort.map_or(String::new(), |s| s.as_str().to_string()),

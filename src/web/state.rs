@@ -13,6 +13,7 @@ use crate::mail::Links;
 use crate::models::catalog_version;
 use crate::models::category::Categories;
 use crate::models::page_marks::PageMarks;
+use crate::models::search::RankedSearches;
 use crate::models::settings as settings_model;
 use crate::services::hashing::Hasher;
 use crate::services::payments::Shop;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     /// Where the deep pages of the plain lists start, at the version above.
     pub page_marks: Arc<PageMarks>,
+    /// The ranked matches of recent searches, at the version above.
+    pub searches: Arc<RankedSearches>,
 }
 
 impl AppState {
@@ -89,6 +92,7 @@ impl AppState {
             catalog_version: Arc::default(),
             pages: Arc::default(),
             page_marks: Arc::default(),
+            searches: Arc::default(),
             config: Arc::new(config),
         }
     }

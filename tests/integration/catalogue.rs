@@ -953,64 +953,76 @@ fn a_page_link_to_a_product_gone_falls_back_to_the_page_number() {
 }
 
 #[test]
-fn a_search_matching_more_than_it_reads_keeps_name_matches_first_and_says_so() {
-    use shopfront::domain::catalog::SEARCH_CANDIDATES;
+fn search_ranks_every_match_and_pages_through_all_of_them() {
+    use std::collections::HashSet;
 
     let app = TestApp::spawn();
     let cat = app.category("misc", "Misc");
-    // The only name match is the oldest product; every newer one has the word in its text.
+    // The oldest product is named exactly by the words; a thousand newer ones mention them
+    // in their descriptions only.
     app.product(ProductSpec {
         category_id: cat,
         name: "Durable Mug",
-        minutes_old: 10_000,
+        minutes_old: 100_000,
         ..Default::default()
     });
-    let described = SEARCH_CANDIDATES + 10;
+    let described = 1_000;
     for i in 0..described {
         app.product(ProductSpec {
             category_id: cat,
             name: &format!("Thing {i}"),
-            description: "A durable thing.",
+            description: "A durable mug for the road, and other things besides.",
             minutes_old: described - i,
             ..Default::default()
         });
     }
     let client = app.client();
-    let first = client.get("/products?q=durable");
-    assert_eq!(first.status, 200);
-    let names = first.product_names();
-    assert_eq!(
-        names[0], "Durable Mug",
-        "the name match leads however old it is"
-    );
-    assert_eq!(
-        names[1],
-        format!("Thing {}", described - 1),
-        "then the newest"
-    );
-    assert!(first.text(".count").unwrap().contains("best matches"));
-    assert!(first.text(".more-matches").unwrap().contains("Add a word"));
+    for words in ["durable", "durable+mug"] {
+        let first = client.get(&format!("/products?q={words}"));
+        assert_eq!(first.status, 200);
+        let names = first.product_names();
+        assert_eq!(names[0], "Durable Mug", "{words}: the name match leads");
+        assert_eq!(
+            names[1],
+            format!("Thing {}", described - 1),
+            "{words}: equal matches come newest first"
+        );
+        assert!(first.text(".count").unwrap().contains("of 1,001 products"));
 
-    // The results hold the name match and the newest described products; pages end there.
-    let total = SEARCH_CANDIDATES + 1;
-    let last_page = (total + 23) / 24;
-    let last = client.get(&format!("/products?q=durable&page={last_page}"));
-    assert_eq!(last.status, 200);
-    assert_eq!(
-        last.product_names().len() as i64,
-        total - 24 * (last_page - 1)
-    );
-    assert_eq!(
-        client
-            .get(&format!("/products?q=durable&page={}", last_page + 1))
-            .status,
-        400
-    );
+        // Every match is on some page, once.
+        let pages = (described as usize + 1).div_ceil(24);
+        let mut seen = Vec::new();
+        for n in 1..=pages {
+            seen.extend(
+                client
+                    .get(&format!("/products?q={words}&page={n}"))
+                    .product_names(),
+            );
+        }
+        assert_eq!(seen.len(), described as usize + 1, "{words}");
+        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len());
+        assert_eq!(
+            client
+                .get(&format!("/products?q={words}&page={}", pages + 1))
+                .status,
+            400
+        );
+    }
 
-    // A narrower search reads everything again: no notice.
-    let narrow = client.get("/products?q=durable+mug");
-    assert_eq!(narrow.product_names(), ["Durable Mug"]);
-    assert!(narrow.text(".more-matches").is_none());
+    // A product renamed to match ranks at once: kept rankings go with the catalogue's version.
+    let renamed = client.get("/products?q=durable&page=2").product_names()[0].clone();
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use shopfront::schema::products;
+        diesel::update(products::table.filter(products::name.eq(&renamed)))
+            .set(products::name.eq("Durable Flask"))
+            .execute(conn)
+            .unwrap();
+    });
+    let mut names = client.get("/products?q=durable").product_names();
+    names.truncate(2);
+    names.sort();
+    assert_eq!(names, ["Durable Flask", "Durable Mug"]);
 }
 
 #[test]
