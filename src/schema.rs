@@ -16,6 +16,7 @@ diesel::table! {
     catalog_version (id) {
         id -> Integer,
         version -> BigInt,
+        listing -> BigInt,
     }
 }
 

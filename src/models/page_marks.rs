@@ -3,9 +3,9 @@
 //! rows, however deep it lies: page 20,000 of a million products costs what page 5 does.
 //!
 //! A list's marks are walked from its index (ids only, [`WALK`] at a time) the first time a
-//! page past them is asked for, and kept in this process for one catalogue version: any
-//! write to the catalogue bumps the version and so drops them all. The walk reads the list
-//! once per version, as far as the deepest page asked for.
+//! page past them is asked for, and kept in this process for one listing version: any write
+//! that can move a product in a list (not a sale's stock change) bumps it and so drops them
+//! all. The walk reads the list once per version, as far as the deepest page asked for.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -45,7 +45,7 @@ struct Kept {
     lists: HashMap<ListKey, Marks>,
 }
 
-/// The marks of the lists asked for deep pages, at one catalogue version.
+/// The marks of the lists asked for deep pages, at one listing version.
 #[derive(Debug, Default)]
 pub struct PageMarks {
     kept: Mutex<Kept>,
@@ -53,7 +53,7 @@ pub struct PageMarks {
 
 impl PageMarks {
     /// Where the rows from `offset` on start in the list of `category_id` in `sort` order,
-    /// at catalogue `version`: the marked product before them and the rows to skip after
+    /// at listing `version`: the marked product before them and the rows to skip after
     /// it. `None` for a page before the first mark, past the end, or while another request
     /// walks a list (that page is counted off as before rather than waiting).
     pub fn seek(

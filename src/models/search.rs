@@ -10,9 +10,9 @@
 //! nothing ("kett" finds "kettle"); see [`crate::domain::catalog::PREFIX_INDEXED`].
 //!
 //! Ranking a word found in a third of a million products reads all of them (a third of a
-//! second on SQLite), so a search's ranked ids are kept per catalogue version
-//! ([`RankedSearches`]): its later pages, and the same search by other visitors, read only
-//! the 24 products they show.
+//! second on SQLite), so a search's ranked ids are kept per listing version
+//! ([`RankedSearches`], see [`crate::models::catalog_version::Versions`]): its later pages,
+//! and the same search by other visitors, read only the 24 products they show.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -160,8 +160,8 @@ fn ranked(
 /// Ids kept over all searches at most: 8 MB.
 const MAX_KEPT_IDS: usize = 2_000_000;
 
-/// The ranked ids of recent searches at one catalogue version, oldest dropped first past
-/// [`MAX_KEPT_IDS`].
+/// The ranked ids of recent searches at one listing version (searches of products in stock
+/// also by catalogue version), oldest dropped first past [`MAX_KEPT_IDS`].
 #[derive(Debug, Default)]
 pub struct RankedSearches {
     kept: Mutex<Kept>,
@@ -215,17 +215,17 @@ impl RankedSearches {
         kept.searches.insert(key, ids);
     }
 
-    /// Every match of `words` in order, ranked now or kept from earlier at `version`.
+    /// Every match of `words` in order, ranked now or kept from earlier at `versions`.
     fn ranked(
         &self,
         conn: &mut DbConn,
-        version: i64,
+        (version, stock_version): (i64, Option<i64>),
         (engine, words): (&EngineSql, &str),
         narrowing: &Narrowing<'_>,
         sort: ProductSort,
     ) -> QueryResult<Arc<[i32]>> {
         let key = format!(
-            "{words}\u{0}{:?}\u{0}{:?}\u{0}{}",
+            "{words}\u{0}{:?}\u{0}{:?}\u{0}{}\u{0}{stock_version:?}",
             narrowing.categories,
             narrowing.filter,
             sort.as_str()
@@ -242,12 +242,13 @@ impl RankedSearches {
         Ok(ids)
     }
 
-    /// The products on sale matching `terms` (narrowed by `narrowing`) at catalogue
-    /// `version`, one page of them.
+    /// The products on sale matching `terms` (narrowed by `narrowing`), one page of them.
+    /// `versions` are the listing version and, when the search is narrowed to products in
+    /// stock, the catalogue version: the kept rankings it may use.
     pub fn search(
         &self,
         conn: &mut DbConn,
-        version: i64,
+        versions: (i64, Option<i64>),
         terms: &SearchTerms,
         narrowing: &Narrowing<'_>,
         sort: ProductSort,
@@ -263,9 +264,9 @@ impl RankedSearches {
             DbConn::Sqlite(_) => (&SQLITE, terms.fts5_query(false), terms.fts5_query(true)),
             DbConn::Pg(_) => (&POSTGRES, terms.tsquery(false), terms.tsquery(true)),
         };
-        let mut ids = self.ranked(conn, version, (engine, &whole), narrowing, sort)?;
+        let mut ids = self.ranked(conn, versions, (engine, &whole), narrowing, sort)?;
         if ids.is_empty() && terms.has_long_words() {
-            ids = self.ranked(conn, version, (engine, &prefixes), narrowing, sort)?;
+            ids = self.ranked(conn, versions, (engine, &prefixes), narrowing, sort)?;
         }
         let start = usize::try_from(page.offset()).unwrap_or(usize::MAX);
         let shown = ids

@@ -375,7 +375,8 @@ fn count_categories_at_the_end(conn: &mut DbConn, counting: Counting) -> Result<
     let sql = match counting {
         Counting::Paused => {
             "ALTER TABLE products DISABLE TRIGGER catalog_counts_products;
-             ALTER TABLE products DISABLE TRIGGER products_bump_catalog;"
+             ALTER TABLE products DISABLE TRIGGER products_bump_catalog;
+             ALTER TABLE products DISABLE TRIGGER products_bump_listing;"
         }
         // The other tables' deferred version bumps run now: a table with pending trigger
         // events cannot be altered.
@@ -383,11 +384,12 @@ fn count_categories_at_the_end(conn: &mut DbConn, counting: Counting) -> Result<
             "SET CONSTRAINTS ALL IMMEDIATE;
              ALTER TABLE products ENABLE TRIGGER catalog_counts_products;
              ALTER TABLE products ENABLE TRIGGER products_bump_catalog;
+             ALTER TABLE products ENABLE TRIGGER products_bump_listing;
              UPDATE catalog_counts SET active = (
                  SELECT count(*) FROM products p
                  WHERE p.category_id = catalog_counts.category_id AND p.status = 'active'
              );
-             UPDATE catalog_version SET version = version + 1 WHERE id = 1;"
+             UPDATE catalog_version SET version = version + 1, listing = listing + 1 WHERE id = 1;"
         }
     };
     pg.batch_execute(sql)

@@ -273,7 +273,9 @@ async fn list_page(v: Visit, params: ListParams) -> Reply {
         None => None,
     };
     let (marks, searches) = (state.page_marks.clone(), state.searches.clone());
-    let version = page.catalog_version;
+    // Lists and rankings change only with the listing version; a stock filter, with stock.
+    let version = page.listing_version;
+    let stock_version = filter.in_stock.then_some(page.catalog_version);
     let (category, products, pagination, family) = db::read(&state.pool, move |conn| {
         let category = match slug {
             Some(slug) => {
@@ -295,7 +297,8 @@ async fn list_page(v: Visit, params: ListParams) -> Reply {
         let nested = categories.as_ref().is_some_and(|ids| ids.len() > 1);
         if searching {
             let wanted = Pagination::new(page_number, PAGE_SIZE, 0);
-            let found = searches.search(conn, version, &terms, &narrowing, sort, &wanted)?;
+            let versions = (version, stock_version);
+            let found = searches.search(conn, versions, &terms, &narrowing, sort, &wanted)?;
             Ok((
                 category,
                 found.cards,

@@ -50,6 +50,8 @@ pub struct PageContext {
     pub meta: Option<crate::web::seo::PageMeta>,
     /// The catalogue's version when the request began (read before anything it shows).
     pub catalog_version: i64,
+    /// The version of what the catalogue's lists hold and their order, read with it.
+    pub listing_version: i64,
 }
 
 impl PageContext {
@@ -68,6 +70,7 @@ impl PageContext {
             tax_sentence: "prices include tax",
             meta: None,
             catalog_version: 0,
+            listing_version: 0,
         }
     }
 
@@ -148,7 +151,7 @@ impl FromRequest for PageContext {
         Box::pin(async move {
             let state = state_of(&req)?;
             // First: the navigation and settings below are then at least this new.
-            let catalog_version = state.catalog_version().await?;
+            let versions = state.catalog_version().await?;
             let nav = state.categories().await?.nav.clone();
             let settings = state.settings().await?;
             let user = current_user(&req).await?;
@@ -178,7 +181,8 @@ impl FromRequest for PageContext {
                 shop_name: Arc::from(settings.shop_name.as_str()),
                 tax_sentence: settings.tax_sentence(),
                 meta: None,
-                catalog_version,
+                catalog_version: versions.catalog,
+                listing_version: versions.listing,
             })
         })
     }

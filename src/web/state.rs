@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::db::{self, DbPool};
 use crate::domain::settings::ShopSettings;
 use crate::mail::Links;
-use crate::models::catalog_version;
+use crate::models::catalog_version::{self, Versions};
 use crate::models::category::Categories;
 use crate::models::page_marks::PageMarks;
 use crate::models::search::RankedSearches;
@@ -62,7 +62,7 @@ pub struct AppState {
     pub settings: Arc<Kept<ShopSettings>>,
     /// The catalogue's version, read at most once per [`CATALOG_VERSION_TTL`] and again
     /// after every unsafe request this instance answers.
-    pub catalog_version: Arc<Kept<i64>>,
+    pub catalog_version: Arc<Kept<Versions>>,
     /// Catalogue pages as anonymous visitors see them, by address, at the version above.
     pub pages: Arc<PageCache>,
     /// Where the deep pages of the plain lists start, at the version above.
@@ -100,7 +100,7 @@ impl AppState {
     /// The shop's settings in force (from the cache when it is fresh and as new as the
     /// catalogue's version); mails composed from now on are signed with its name.
     pub async fn settings(&self) -> Result<Arc<ShopSettings>, AppError> {
-        let version = self.catalog_version().await?;
+        let version = self.catalog_version().await?.catalog;
         if let Some(settings) = self.settings.fresh(SETTINGS_TTL, version) {
             return Ok(settings);
         }
@@ -122,7 +122,7 @@ impl AppState {
     /// Every category's place in the tree (from the cache when it is fresh and as new as
     /// the catalogue's version).
     pub async fn categories(&self) -> Result<Arc<Categories>, AppError> {
-        let version = self.catalog_version().await?;
+        let version = self.catalog_version().await?.catalog;
         if let Some(categories) = self.categories.fresh(NAV_TTL, version) {
             return Ok(categories);
         }
@@ -135,13 +135,14 @@ impl AppState {
 
     /// The catalogue's version (from the cache when it is fresh). Whatever is read after it
     /// is at least as new, so a page or cache keyed by it never holds older data.
-    pub async fn catalog_version(&self) -> Result<i64, AppError> {
-        if let Some(version) = self.catalog_version.fresh(CATALOG_VERSION_TTL, i64::MIN) {
-            return Ok(*version);
+    pub async fn catalog_version(&self) -> Result<Versions, AppError> {
+        if let Some(versions) = self.catalog_version.fresh(CATALOG_VERSION_TTL, i64::MIN) {
+            return Ok(*versions);
         }
-        let version = self.read_catalog_version().await?;
-        self.catalog_version.keep(Arc::new(version), version);
-        Ok(version)
+        let versions = self.read_catalog_version().await?;
+        self.catalog_version
+            .keep(Arc::new(versions), versions.catalog);
+        Ok(versions)
     }
 
     /// Reads the catalogue's version now (after a write this instance made). Concurrent
@@ -149,7 +150,7 @@ impl AppState {
     /// the version is forgotten and the next page reads it.
     pub async fn reread_catalog_version(&self) {
         match self.read_catalog_version().await {
-            Ok(version) => self.catalog_version.keep_newest(version),
+            Ok(versions) => self.catalog_version.keep_newest(versions),
             Err(e) => {
                 log::warn!("reading the catalogue's version: {e}");
                 self.catalog_version.invalidate();
@@ -157,7 +158,7 @@ impl AppState {
         }
     }
 
-    async fn read_catalog_version(&self) -> Result<i64, AppError> {
+    async fn read_catalog_version(&self) -> Result<Versions, AppError> {
         db::read(&self.pool, |conn| Ok(catalog_version::current(conn)?)).await
     }
 
@@ -212,19 +213,20 @@ impl<T> Default for Kept<T> {
     }
 }
 
-impl Kept<i64> {
-    /// Keeps `version` as just read, unless a newer one is kept (it stays, read now).
-    fn keep_newest(&self, version: i64) {
+impl Kept<Versions> {
+    /// Keeps `versions` as just read, unless newer ones are kept (they stay, read now).
+    fn keep_newest(&self, versions: Versions) {
         let mut slot = self
             .slot
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let newest = slot
-            .as_ref()
-            .map_or(version, |held| held.version.max(version));
+        let newest = match slot.as_ref() {
+            Some(held) if held.version > versions.catalog => *held.value,
+            _ => versions,
+        };
         *slot = Some(Held {
             read_at: Instant::now(),
-            version: newest,
+            version: newest.catalog,
             value: Arc::new(newest),
         });
     }

@@ -172,3 +172,83 @@ fn another_browsers_copy_is_never_confirmed() {
     other.get("/");
     assert_eq!(revalidate(&other, &path, &tag).status, 200);
 }
+
+#[test]
+fn a_sale_moves_the_catalogue_version_but_not_the_lists_one() {
+    use shopfront::models::catalog_version::{current, Versions};
+
+    let app = TestApp::spawn();
+    let id = app.product_on_sale("Desk Lamp", 2_500, 10);
+    let mut conn = app.elsewhere();
+    let before: Versions = current(&mut conn).unwrap();
+    diesel::update(products::table.find(id))
+        .set(products::stock.eq(9))
+        .execute(&mut conn)
+        .unwrap();
+    let sold = current(&mut conn).unwrap();
+    assert!(sold.catalog > before.catalog, "every page shows stock");
+    assert_eq!(
+        sold.listing, before.listing,
+        "no list's order depends on it"
+    );
+
+    diesel::update(products::table.find(id))
+        .set(products::price_cents.eq(2_400))
+        .execute(&mut conn)
+        .unwrap();
+    let repriced = current(&mut conn).unwrap();
+    assert!(repriced.catalog > sold.catalog);
+    assert!(repriced.listing > sold.listing, "a price orders lists");
+}
+
+#[test]
+fn kept_search_rankings_follow_writes_made_elsewhere_within_a_second() {
+    let app = TestApp::spawn();
+    let lamp = app.product_on_sale("Desk Lamp", 2_500, 10);
+    app.product_on_sale("Floor Lamp", 9_900, 3);
+    let visitor = app.client();
+    // Rankings are kept for these searches (the stock filter's by the catalogue version).
+    let in_stock = "/products?q=lamp&in_stock=1&bench_render=1";
+    assert_eq!(
+        visitor
+            .get("/products?q=lamp&sort=price_asc")
+            .product_names(),
+        ["Desk Lamp", "Floor Lamp"]
+    );
+    assert_eq!(visitor.get(in_stock).product_names().len(), 2);
+
+    // Elsewhere the desk lamp sells out: only stock moves, which no ranking is kept by
+    // except the stock filter's.
+    let written = Instant::now();
+    diesel::update(products::table.find(lamp))
+        .set(products::stock.eq(0))
+        .execute(&mut app.elsewhere())
+        .expect("sell out");
+    eventually("the stock filter to follow", || {
+        let names = visitor.get(&format!("{in_stock}&x=1")).product_names();
+        (names == ["Floor Lamp"]).then_some(())
+    });
+    assert!(
+        written.elapsed() < Duration::from_secs(2),
+        "seen after {:?}",
+        written.elapsed()
+    );
+
+    // Then it gets dearer than the floor lamp.
+    let written = Instant::now();
+    diesel::update(products::table.find(lamp))
+        .set(products::price_cents.eq(12_000))
+        .execute(&mut app.elsewhere())
+        .expect("reprice");
+    eventually("the ranking to follow", || {
+        let names = visitor
+            .get("/products?q=lamp&sort=price_asc&x=2")
+            .product_names();
+        (names == ["Floor Lamp", "Desk Lamp"]).then_some(())
+    });
+    assert!(
+        written.elapsed() < Duration::from_secs(2),
+        "seen after {:?}",
+        written.elapsed()
+    );
+}
