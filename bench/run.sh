@@ -55,9 +55,10 @@ fi
 
 WORK=$(mktemp -d)
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
-SERVER_PID=""
+SERVER_PID=""; SECOND_PID=""
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    [ -n "$SECOND_PID" ] && kill "$SECOND_PID" 2>/dev/null && wait "$SECOND_PID" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -152,10 +153,11 @@ end
 LUA
 
 # --- helpers ---------------------------------------------------------------------------
-# socket_errors WRK_OUTPUT: "errors timeouts" (connect + read + write errors, and timeouts).
+# socket_errors WRK_OUTPUT: "errors timeouts" (connect + read + write errors, and timeouts),
+# summed over every run the output holds.
 socket_errors() {
-    awk '/Socket errors:/ {gsub(",", ""); print $4 + $6 + $8, $10; found = 1}
-         END {if (!found) print "0 0"}' <<<"$1"
+    awk '/Socket errors:/ {gsub(",", ""); errors += $4 + $6 + $8; timeouts += $10}
+         END {print errors + 0, timeouts + 0}' <<<"$1"
 }
 
 # measure NAME URL [wrk args...]: one warm-up and one measured wrk run; appends a row and
@@ -218,6 +220,71 @@ start_server() {
         sleep 0.1
     done
     echo "the server did not start; its log:" >&2; cat "$WORK/server.log" >&2; exit 1
+}
+
+# start_second_server: another instance of the shop on the database being measured, on
+# PORT + 1.
+start_second_server() {
+    DATA_DIR="$DATA" DATABASE_URL="$DATABASE_URL" BIND="127.0.0.1:$((PORT + 1))" DEMO_DATA=off \
+        RUST_LOG=warn TRUSTED_PROXIES=127.0.0.1 MAIL_DIR="$DATA/mail" \
+        "${SERVER_CPU[@]}" "$BIN" serve >>"$WORK/server2.log" 2>&1 &
+    SECOND_PID=$!
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$((PORT + 1))/robots.txt" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the second server did not start; its log:" >&2; cat "$WORK/server2.log" >&2; exit 1
+}
+
+stop_second_server() {
+    kill "$SECOND_PID"; wait "$SECOND_PID" 2>/dev/null || true
+    SECOND_PID=""
+}
+
+# measure_pair NAME PATH [wrk args...]: PATH on both instances at once, half the connections
+# each; a row with their summed requests a second, the mean p50 and the worse p99.
+measure_pair() {
+    local name=$1 path=$2; shift 2
+    local half=$((CONNECTIONS / 2)) second="http://127.0.0.1:$((PORT + 1))"
+    local first
+    "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$WARMUP" "$@" "$BASE$path" >/dev/null &
+    first=$!
+    "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$WARMUP" "$@" "$second$path" >/dev/null
+    wait "$first"
+    "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$DURATION" --latency "$@" "$BASE$path" >"$WORK/pair-1.out" &
+    first=$!
+    "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$DURATION" --latency "$@" "$second$path" >"$WORK/pair-2.out"
+    wait "$first"
+    local raw="$RESULTS/$ENGINE-$SIZE-$(tr -c 'a-z0-9' '-' <<<"${name,,}" | tr -s '-' | sed 's/-$//').txt"
+    { echo "# $ENGINE, $SIZE products: $name"; echo "# $BASE$path and $second$path";
+      cat "$WORK/pair-1.out" "$WORK/pair-2.out"; } >"$raw"
+    local row
+    row=$(python3 - "$WORK/pair-1.out" "$WORK/pair-2.out" <<'PY2'
+import re, sys
+def ms(text):
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+runs = []
+for path in sys.argv[1:]:
+    out = open(path).read()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    runs.append((rps, p50, p99, int(non2xx.group(1)) if non2xx else 0))
+print(f"{sum(r[0] for r in runs):.2f}|{sum(r[1] for r in runs) / len(runs):.2f}ms|"
+      f"{max(r[2] for r in runs):.2f}ms|{sum(r[3] for r in runs)}")
+PY2
+)
+    local rps p50 p99 non2xx
+    IFS='|' read -r rps p50 p99 non2xx <<<"$row"
+    read -r errors timeouts <<<"$(socket_errors "$(cat "$WORK/pair-1.out" "$WORK/pair-2.out")")"
+    echo "$ENGINE|$SIZE|$name|$rps|$p50|$p99|$non2xx|$errors|$timeouts|$(basename "$raw")" >>"$WORK/results"
+    printf '  %-34s %10s rps  p50 %-9s p99 %-9s non-2xx/3xx %s\n' "$name" "$rps" "$p50" "$p99" "$non2xx"
+    if [ "$non2xx" != 0 ]; then
+        echo "$name answered $non2xx times with neither 2xx nor 3xx (see $raw); stopping" >&2
+        exit 1
+    fi
 }
 
 stop_server() {
@@ -376,7 +443,13 @@ for ENGINE in "${ENGINES[@]}"; do
         measure "GET /products rendered (no cached page)" "$BASE/products" -s "$WORK/render.lua"
         measure "GET /products/{id} rendered (no cached page)" "$BASE/products/$PRODUCT" -s "$WORK/render.lua"
         measure "GET deep category page (typed) rendered (no cached page)" "$BASE$DEEP_TYPED" -s "$WORK/render.lua"
+        # Search as a visitor meets it without a cached page: the ranking is kept, the page
+        # is not (issue 21, target 5).
+        measure "GET /products?q= rare word rendered (no cached page)" "$BASE/products?q=quokka" -s "$WORK/render.lua"
         measure "GET /products?q= common word rendered (no cached page)" "$BASE/products?q=durable" -s "$WORK/render.lua"
+        measure "GET /products?q= common word, page 10 rendered (no cached page)" "$BASE/products?q=durable&page=10" -s "$WORK/render.lua"
+        measure "GET /products?q= two words rendered (no cached page)" "$BASE/products?q=durable+compact" -s "$WORK/render.lua"
+        measure "GET /products?q= two words, page 10 rendered (no cached page)" "$BASE/products?q=durable+compact&page=10" -s "$WORK/render.lua"
         measure "GET /products/{id} unchanged (304)" "$BASE/products/$PRODUCT" \
             -H "Cookie: $COPY_COOKIE" -H "If-None-Match: $COPY_TAG"
         measure "GET /products?q= rare word" "$BASE/products?q=quokka"
@@ -384,6 +457,16 @@ for ENGINE in "${ENGINES[@]}"; do
         BENCH_COOKIE="$CART_COOKIE" measure "GET /cart (3 lines)" "$BASE/cart" -s "$WORK/cookie.lua"
         BENCH_SESSIONS="$WORK/add-sessions" BENCH_PRODUCTS="$WORK/add-products" \
             measure "POST /cart/items (add)" "$BASE/cart/items" -s "$WORK/add.lua"
+
+        # A second instance on the same PostgreSQL, on the same core as the first: both are
+        # driven at once, half the connections each, and their requests a second summed.
+        if [ "$ENGINE" = postgres ]; then
+            start_second_server
+            measure_pair "GET /products, two instances (summed)" "/products"
+            measure_pair "GET /products/{id}, two instances (summed)" "/products/$PRODUCT"
+            measure_pair "GET /products rendered, two instances (summed)" "/products" -s "$WORK/render.lua"
+            stop_second_server
+        fi
 
         # /products again while wrong-password logins flood in on more connections than the
         # password checks may queue, so some are shed.
