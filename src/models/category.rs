@@ -69,10 +69,10 @@ pub fn all_links(conn: &mut DbConn) -> QueryResult<Vec<CategoryLink>> {
 }
 
 /// The category with `slug`, if any.
-pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Category>> {
+pub fn find_by_slug(conn: &mut DbConn, slug: &str) -> QueryResult<Option<CategoryNode>> {
     on_backend!(conn, |c| categories::table
         .filter(categories::slug.eq(slug))
-        .select(Category::as_select())
+        .select(CategoryNode::as_select())
         .first(c)
         .optional())
 }
@@ -226,6 +226,8 @@ pub struct CategoryNode {
     pub slug: String,
     /// Shown to shoppers.
     pub name: String,
+    /// A sentence or two shown on the category's list page.
+    pub description: String,
 }
 
 /// Every category's place in the tree, read at once: the header's navigation and each
@@ -276,6 +278,11 @@ impl Categories {
     /// The category `id`, if it was there when these were read.
     pub fn node(&self, id: i32) -> Option<&CategoryNode> {
         self.index.get(&id).map(|i| &self.nodes[*i])
+    }
+
+    /// The category at `slug`, if it was there when these were read.
+    pub fn by_slug(&self, slug: &str) -> Option<&CategoryNode> {
+        self.nodes.iter().find(|n| n.slug == slug)
     }
 }
 

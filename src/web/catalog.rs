@@ -16,7 +16,7 @@ use crate::domain::{
     Money, PageCursor, PageNumber, Pagination, ProductSort, ProductStatus, SearchTerms, StockState,
 };
 use crate::models::catalog::{self, Window};
-use crate::models::category::{self, Categories, Category, CategoryLink};
+use crate::models::category::{self, Categories, CategoryLink, CategoryNode};
 use crate::models::photo::{self, Photo};
 use crate::models::product::{self, Product, ProductCard};
 use crate::models::review::{self as review_model, ReviewView};
@@ -102,7 +102,7 @@ struct SortChoice {
 struct ListPage {
     page: PageContext,
     heading: String,
-    category: Option<Category>,
+    category: Option<CategoryNode>,
     query: String,
     sort_choices: Vec<SortChoice>,
     products: Vec<ProductCard>,
@@ -279,7 +279,14 @@ async fn list_page(v: Visit, params: ListParams) -> Reply {
     let (category, products, pagination, family) = db::read(&state.pool, move |conn| {
         let category = match slug {
             Some(slug) => {
-                Some(category::find_by_slug(conn, slug.trim())?.ok_or(AppError::NotFound)?)
+                // The cached tree knows every category of its version; one made since is
+                // read from the database.
+                let slug = slug.trim();
+                let kept = cached.as_deref().and_then(|c| c.by_slug(slug)).cloned();
+                Some(match kept {
+                    Some(node) => node,
+                    None => category::find_by_slug(conn, slug)?.ok_or(AppError::NotFound)?,
+                })
             }
             None => None,
         };
