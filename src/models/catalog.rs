@@ -67,8 +67,17 @@ pub struct SortKey {
 
 /// The place of product `id` in every list order; `None` when the product does not exist.
 pub fn sort_key(conn: &mut DbConn, id: i32) -> QueryResult<Option<SortKey>> {
-    on_backend!(conn, |c| products::table
-        .find(id)
+    Ok(sort_keys(conn, &[id])?.pop())
+}
+
+/// The places of products `ids` in every list order, in the order of `ids`; a product that
+/// does not exist is left out.
+pub fn sort_keys(conn: &mut DbConn, ids: &[i32]) -> QueryResult<Vec<SortKey>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut keys: Vec<SortKey> = on_backend!(conn, |c| products::table
+        .filter(products::id.eq_any(ids))
         .select((
             products::id,
             products::created_at,
@@ -77,8 +86,9 @@ pub fn sort_key(conn: &mut DbConn, id: i32) -> QueryResult<Option<SortKey>> {
             RatingKey,
             products::rating_count,
         ))
-        .first(c)
-        .optional())
+        .load(c))?;
+    keys.sort_by_key(|key| ids.iter().position(|id| *id == key.id));
+    Ok(keys)
 }
 
 /// Which rows of a list a page holds.

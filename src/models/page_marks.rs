@@ -2,7 +2,8 @@
 //! alone starts from the nearest mark (a keyset seek) and skips fewer than [`MARK_EVERY`]
 //! rows, however deep it lies: page 20,000 of a million products costs what page 5 does.
 //!
-//! A list's marks are walked from its index (ids only, [`WALK`] at a time) the first time a
+//! A list's marks (each the product's place in the order: its [`SortKey`]) are walked from
+//! its index (ids only, [`WALK`] at a time, then the keys of the marked ones) the first time a
 //! page past them is asked for, and kept in this process for one listing version: any write
 //! that can move a product in a list (not a sale's stock change) bumps it and so drops them
 //! all. The walk reads the list once per version, as far as the deepest page asked for.
@@ -23,9 +24,9 @@ pub const MARK_EVERY: i64 = 120;
 /// resumes just after a mark.
 const WALK: i64 = MARK_EVERY * 40;
 
-/// Lists marked at once; a further one starts the set afresh (each holds one id per
-/// [`MARK_EVERY`] products, 33 KB for a million).
-const MAX_LISTS: usize = 64;
+/// Marks kept over all lists (about 100 bytes each): a list that would pass it starts the
+/// set afresh. A million products make 8,333 marks a list.
+const MAX_MARKS: usize = 50_000;
 
 /// A list: a category (or the whole catalogue) in an order.
 type ListKey = (Option<i32>, ProductSort);
@@ -33,8 +34,8 @@ type ListKey = (Option<i32>, ProductSort);
 /// The marks of one list.
 #[derive(Debug, Default)]
 struct Marks {
-    /// The id at rows `MARK_EVERY - 1`, `2 * MARK_EVERY - 1`, … of the list.
-    ids: Vec<i32>,
+    /// The products at rows `MARK_EVERY - 1`, `2 * MARK_EVERY - 1`, … of the list.
+    keys: Vec<SortKey>,
     /// Whether the walk has reached the end of the list.
     complete: bool,
 }
@@ -75,50 +76,47 @@ impl PageMarks {
             kept.lists.clear();
             kept.version = version;
         }
-        let list_key = (category_id, sort);
-        if !kept.lists.contains_key(&list_key) && kept.lists.len() >= MAX_LISTS {
+        let wanted = usize::try_from(block).unwrap_or(usize::MAX);
+        let held: usize = kept.lists.values().map(|m| m.keys.len()).sum();
+        if held + wanted > MAX_MARKS {
             kept.lists.clear();
         }
-        let marks = kept.lists.entry(list_key).or_default();
-        let wanted = usize::try_from(block).unwrap_or(usize::MAX);
-        while marks.ids.len() < wanted && !marks.complete {
+        let marks = kept.lists.entry((category_id, sort)).or_default();
+        while marks.keys.len() < wanted && !marks.complete {
             if !walk(conn, category_id, sort, marks)? {
-                // The last mark has gone: the version read is older than the catalogue.
+                // A product went while it was being marked: the version read is older than
+                // the catalogue. The next request walks again.
                 *marks = Marks::default();
                 return Ok(None);
             }
         }
-        let Some(&id) = marks.ids.get(wanted - 1) else {
-            return Ok(None);
-        };
-        Ok(catalog::sort_key(conn, id)?.map(|key| (key, offset - block * MARK_EVERY)))
+        Ok(marks
+            .keys
+            .get(wanted - 1)
+            .map(|key| (key.clone(), offset - block * MARK_EVERY)))
     }
 }
 
 /// Reads the next [`WALK`] ids of the list after its last mark and marks them; `false` when
-/// that mark no longer exists.
+/// a product to mark has gone meanwhile.
 fn walk(
     conn: &mut DbConn,
     category_id: Option<i32>,
     sort: ProductSort,
     marks: &mut Marks,
 ) -> QueryResult<bool> {
-    let last = match marks.ids.last() {
-        Some(&id) => match catalog::sort_key(conn, id)? {
-            Some(key) => Some(key),
-            None => return Ok(false),
-        },
-        None => None,
-    };
-    let window = match &last {
+    let window = match marks.keys.last() {
         Some(key) => Window::After(key, 0),
         None => Window::Offset(0),
     };
     let ids = catalog::ids(conn, category_id, sort, window, WALK)?;
     marks.complete = (ids.len() as i64) < WALK;
     let every = MARK_EVERY as usize;
-    marks
-        .ids
-        .extend(ids.iter().skip(every - 1).step_by(every).copied());
+    let marked: Vec<i32> = ids.iter().skip(every - 1).step_by(every).copied().collect();
+    let keys = catalog::sort_keys(conn, &marked)?;
+    if keys.len() != marked.len() {
+        return Ok(false);
+    }
+    marks.keys.extend(keys);
     Ok(true)
 }
