@@ -55,8 +55,9 @@ pub struct PageMarks {
 impl PageMarks {
     /// Where the rows from `offset` on start in the list of `category_id` in `sort` order,
     /// at listing `version`: the marked product before them and the rows to skip after
-    /// it. `None` for a page before the first mark, past the end, or while another request
-    /// walks a list (that page is counted off as before rather than waiting).
+    /// it. `None` for a page before the first mark, past the end, deeper than the marks
+    /// kept may reach, or while another request walks a list (that page is counted off as
+    /// before rather than waiting).
     pub fn seek(
         &self,
         conn: &mut DbConn,
@@ -77,6 +78,9 @@ impl PageMarks {
             kept.version = version;
         }
         let wanted = usize::try_from(block).unwrap_or(usize::MAX);
+        if wanted > MAX_MARKS {
+            return Ok(None);
+        }
         let held: usize = kept.lists.values().map(|m| m.keys.len()).sum();
         if held + wanted > MAX_MARKS {
             kept.lists.clear();
