@@ -71,6 +71,11 @@ def verdicts(sections, sizes):
 
     small, large = min(sizes), max(sizes)
     ceiling = route("sqlite", small, "GET /robots.txt (ceiling)")
+    for name in CATALOGUE_ROUTES:
+        row = route("sqlite", small, name)
+        ratio = row[0] / ceiling[0] if row and ceiling else None
+        add(f"`{name[4:]}` at ≥ 0.3 of the ceiling", f"sqlite, {small:,}",
+            None if ratio is None else f"{ratio:.3f}", ratio is not None and ratio >= 0.3)
     for name in ["GET /products", "GET /products/{id}", "GET /products/{id} with reviews"]:
         row = route("sqlite", small, name)
         # From the requests per second: the table's ratio is rounded.
@@ -124,9 +129,10 @@ def verdicts(sections, sizes):
             row = route(engine, large, name)
             add(f"search p99 < 50 ms at {large:,} ({name.split()[-2]} word)", engine,
                 None if row is None else f"{row[2]:.1f} ms", row is not None and row[2] < 50)
-    rss = sections.get(("sqlite", large), {}).get("rss")
-    add(f"peak RSS < 64 MB at {large:,}", "sqlite",
-        None if rss is None else f"{rss:.1f} MiB", rss is not None and rss * 1.048576 < 64)
+    for engine in ENGINES:
+        rss = sections.get((engine, large), {}).get("rss")
+        add(f"peak RSS < 64 MB at {large:,}", engine,
+            None if rss is None else f"{rss:.1f} MiB", rss is not None and rss * 1.048576 < 64)
     for engine in ENGINES:
         for size in sizes:
             flood = sections.get((engine, size), {}).get("flood")
