@@ -4,11 +4,14 @@
 //! the current password on the account page) and new hashes (sign-up, reset, change). A
 //! flood of sign-ups fills only its own line, so logins go on being checked. In each line
 //! at most a few hashes run at a time, on threads the kernel runs only when no page work
-//! wants the CPU, and only a bounded number wait: a flood is answered 429 at once instead
-//! of queueing without end or taking the CPU that pages need.
+//! wants the CPU, and only a bounded number wait: a flood is answered 429 instead of
+//! queueing without end or taking the CPU that pages need. A login turned away waits
+//! [`SHED_DELAY`] for its 429 (a tarpit): flooders wait for their answers, so a flood of them
+//! arrives at a few hundred attempts a second instead of as fast as the server can refuse.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
@@ -21,6 +24,12 @@ const WAITING_PER_THREAD: usize = 16;
 
 /// Seconds a turned-away visitor is asked to wait.
 const BUSY_RETRY_AFTER: u64 = 5;
+
+/// How long a login the line of password checks has no room for waits for its 429. Each
+/// refusal was as cheap as a cached page, so a flood at the server's full speed halved the
+/// pages' share of the CPU (measured: `/products` p99 2-3x during a flood); waiting costs a
+/// timer, and the customer asked to retry in [`BUSY_RETRY_AFTER`] seconds hardly notices.
+pub const SHED_DELAY: Duration = Duration::from_millis(500);
 
 /// One line of bcrypt work: how many run at once, how many may be inside (running or
 /// waiting).
@@ -79,6 +88,8 @@ pub struct Hasher {
     hashes: Line,
     /// A hash of nothing anyone knows, checked when the e-mail is unknown.
     dummy: Arc<str>,
+    /// How long a login turned away waits for its answer.
+    shed_delay: Duration,
 }
 
 impl Hasher {
@@ -96,6 +107,7 @@ impl Hasher {
             checks: Line::new("password checks", threads),
             hashes: Line::new("new password hashes", threads.div_ceil(2)),
             dummy: Arc::from(dummy),
+            shed_delay: SHED_DELAY,
         }
     }
 
@@ -104,6 +116,17 @@ impl Hasher {
     /// before it costs a database read.
     pub fn admit(&self) -> Result<Admission, AppError> {
         self.checks.admit()
+    }
+
+    /// [`Hasher::admit`] for a login: one turned away gets its
+    /// [`AppError::TooManyRequests`] only after [`SHED_DELAY`].
+    pub async fn admit_login(&self) -> Result<Admission, AppError> {
+        let refused = match self.checks.admit() {
+            Ok(admission) => return Ok(admission),
+            Err(refused) => refused,
+        };
+        tokio::time::sleep(self.shed_delay).await;
+        Err(refused)
     }
 
     /// The bcrypt hash of `password`, made in the line of new hashes.
@@ -252,6 +275,29 @@ mod tests {
         ));
         drop(line);
         assert!(!hasher.verify("password".to_string(), None).await.unwrap());
+    }
+
+    #[actix_web::test]
+    async fn a_login_turned_away_waits_for_its_answer() {
+        let mut hasher = Hasher::with_threads(4, 1);
+        hasher.shed_delay = Duration::from_millis(40);
+        let started = std::time::Instant::now();
+        let admitted = hasher.admit_login().await;
+        assert!(admitted.is_ok());
+        assert!(
+            started.elapsed() < hasher.shed_delay,
+            "a place is given at once"
+        );
+        drop(admitted);
+
+        let line = Arc::clone(&hasher.checks.admitted)
+            .try_acquire_many_owned(1 + WAITING_PER_THREAD as u32)
+            .unwrap();
+        let started = std::time::Instant::now();
+        let shed = hasher.admit_login().await;
+        assert!(matches!(shed, Err(AppError::TooManyRequests { .. })));
+        assert!(started.elapsed() >= hasher.shed_delay, "the refusal waits");
+        drop(line);
     }
 
     #[cfg(target_os = "linux")]

@@ -128,7 +128,7 @@ pub struct LoginRequest {
 }
 
 /// The login sequence: a place in the line of password checks first (a flood costs no
-/// database read), then the attempt recorded against the throttles, then the password
+/// database read, and waits for its refusal), then the attempt recorded against the throttles, then the password
 /// checked; on success the client's failures are forgiven and the guest cart joins the
 /// user's. A failed check leaves its recorded attempt: it is the failure.
 pub async fn log_in(
@@ -136,7 +136,7 @@ pub async fn log_in(
     hasher: &Hasher,
     request: LoginRequest,
 ) -> Outcome<User, LoginProblem> {
-    let admission = match hasher.admit() {
+    let admission = match hasher.admit_login().await {
         Ok(admission) => admission,
         Err(AppError::TooManyRequests { retry_after }) => {
             return Ok(Err(LoginProblem::Busy { retry_after }))
