@@ -210,30 +210,29 @@ in_stock_ids() {
     sql "SELECT id FROM products WHERE status = 'active' AND stock >= 150 ORDER BY id LIMIT $1"
 }
 
-start_server() {
-    DATA_DIR="$DATA" DATABASE_URL="$DATABASE_URL" BIND="127.0.0.1:$PORT" DEMO_DATA=off RUST_LOG=warn \
+# serve PORT LOG PID_VAR: an instance of the shop on the database being measured, on PORT,
+# logging to LOG, its pid in the variable PID_VAR (set at once, for the clean-up); returns
+# once it answers.
+serve() {
+    local port=$1 log=$2
+    DATA_DIR="$DATA" DATABASE_URL="$DATABASE_URL" BIND="127.0.0.1:$port" DEMO_DATA=off RUST_LOG=warn \
         TRUSTED_PROXIES=127.0.0.1 \
-        MAIL_DIR="$DATA/mail" "${SERVER_CPU[@]}" "$BIN" serve >>"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
+        MAIL_DIR="$DATA/mail" "${SERVER_CPU[@]}" "$BIN" serve >>"$log" 2>&1 &
+    printf -v "$3" '%s' "$!"
     for _ in $(seq 1 100); do
-        curl -sf "$BASE/robots.txt" >/dev/null && return 0
+        curl -sf "http://127.0.0.1:$port/robots.txt" >/dev/null && return 0
         sleep 0.1
     done
-    echo "the server did not start; its log:" >&2; cat "$WORK/server.log" >&2; exit 1
+    echo "the server on $port did not start; its log:" >&2; cat "$log" >&2; exit 1
 }
 
-# start_second_server: another instance of the shop on the database being measured, on
-# PORT + 1.
+start_server() {
+    serve "$PORT" "$WORK/server.log" SERVER_PID
+}
+
+# start_second_server: another instance on the same database, on PORT + 1.
 start_second_server() {
-    DATA_DIR="$DATA" DATABASE_URL="$DATABASE_URL" BIND="127.0.0.1:$((PORT + 1))" DEMO_DATA=off \
-        RUST_LOG=warn TRUSTED_PROXIES=127.0.0.1 MAIL_DIR="$DATA/mail" \
-        "${SERVER_CPU[@]}" "$BIN" serve >>"$WORK/server2.log" 2>&1 &
-    SECOND_PID=$!
-    for _ in $(seq 1 100); do
-        curl -sf "http://127.0.0.1:$((PORT + 1))/robots.txt" >/dev/null && return 0
-        sleep 0.1
-    done
-    echo "the second server did not start; its log:" >&2; cat "$WORK/server2.log" >&2; exit 1
+    serve "$((PORT + 1))" "$WORK/server2.log" SECOND_PID
 }
 
 stop_second_server() {
