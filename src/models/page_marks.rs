@@ -73,7 +73,12 @@ impl PageMarks {
         let Ok(mut kept) = self.kept.try_lock() else {
             return Ok(None);
         };
-        if kept.version != version {
+        // A request that read an older version (another instance's write not yet seen)
+        // neither uses nor drops the marks of a newer one.
+        if kept.version > version {
+            return Ok(None);
+        }
+        if kept.version < version {
             kept.lists.clear();
             kept.version = version;
         }
