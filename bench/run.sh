@@ -575,7 +575,7 @@ for (engine, size) in sorted(results, key=lambda k: (k[0] != "sqlite", k[1])):
     if (engine, size) in flood:
         r, shed, client, account, other429, checked, other, errors, timeouts = flood[(engine, size)]
         total = shed + client + account + other429 + checked + other
-        quiet = table.get("GET /products just before the login flood", table.get("GET /products", (0, 0, float("nan"))))[2]
+        quiet = table.get("GET /products just before the login flood", (0, 0, float("nan")))[2]
         loud = table.get("GET /products during a login flood", (0, 0, float("nan")))[2]
         w("")
         w(f"Login flood (`{engine}-{size}-login-flood.txt`): {float(r):,.0f} wrong-password attempts/s from "
