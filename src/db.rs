@@ -1,6 +1,7 @@
 //! The database: one connection type for both engines, the pool, embedded migrations, and
 //! `run`, which takes a pooled connection and does its work off the async workers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web;
@@ -11,6 +12,7 @@ use diesel::result::DatabaseErrorKind;
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{Config, Engine};
 use crate::error::AppError;
@@ -50,8 +52,31 @@ pub enum DbConn {
     Pg(PgConnection),
 }
 
-/// The pool every request borrows its connection from.
-pub type DbPool = Pool<Manager>;
+/// The pool every request borrows its connection from, with the turns [`run`] and [`read`]
+/// hand out in arrival order: one per connection.
+#[derive(Clone)]
+pub struct DbPool {
+    connections: Pool<Manager>,
+    turns: Arc<Semaphore>,
+}
+
+impl From<Pool<Manager>> for DbPool {
+    fn from(connections: Pool<Manager>) -> DbPool {
+        let size = usize::try_from(connections.max_size()).unwrap_or(Semaphore::MAX_PERMITS);
+        DbPool {
+            turns: Arc::new(Semaphore::new(size.min(Semaphore::MAX_PERMITS))),
+            connections,
+        }
+    }
+}
+
+impl std::ops::Deref for DbPool {
+    type Target = Pool<Manager>;
+
+    fn deref(&self) -> &Pool<Manager> {
+        &self.connections
+    }
+}
 
 /// Opens connections of the engine the configuration names (diesel's own manager would try
 /// each engine in turn, and SQLite accepts any text as a file name).
@@ -164,6 +189,7 @@ pub fn connect(config: &Config) -> Result<DbPool, String> {
         .test_on_check_out(false)
         .connection_timeout(POOL_CHECKOUT_TIMEOUT)
         .build(Manager::new(config.engine, config.database_url.clone()))
+        .map(DbPool::from)
         .map_err(|e| format!("cannot open the database pool: {e}"))
 }
 
@@ -318,18 +344,15 @@ where
 
 /// Runs `work` with a pooled connection on the blocking thread pool.
 ///
-/// The connection is taken inside the closure, so a busy pool never stalls an async worker.
+/// The request waits for its turn here, on the async worker, and takes the connection inside
+/// the closure, so a busy pool never stalls an async worker.
 pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    web::block(move || {
-        let mut conn = pool.get().map_err(AppError::from)?;
-        work(&mut conn)
-    })
-    .await?
+    let turn = wait_for_turn(pool).await?;
+    run_in_turn(pool, turn, work).await
 }
 
 /// Runs `work`, a short read, with a pooled connection: on SQLite right here on the async
@@ -343,14 +366,159 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
+    // Only a free turn is taken here: requests already waiting keep their place.
+    let Ok(turn) = Arc::clone(&pool.turns).try_acquire_owned() else {
+        return run(pool, work).await;
+    };
     match pool.try_get() {
         Some(mut conn) if matches!(*conn, DbConn::Sqlite(_)) => work(&mut conn),
-        Some(mut conn) => web::block(move || work(&mut conn)).await?,
-        None => run(pool, work).await,
+        Some(mut conn) => {
+            web::block(move || {
+                let done = work(&mut conn);
+                drop(conn);
+                drop(turn);
+                done
+            })
+            .await?
+        }
+        None => run_in_turn(pool, turn, work).await,
     }
+}
+
+/// Waits, first come first served, until one of the pool's connections is free for this
+/// request.
+///
+/// r2d2 hands a returned connection to whichever thread asks first, so under load a request
+/// that waited could lose it again and again to later ones (a `read` on the async worker
+/// always asked first); the semaphore queues them in arrival order, and waiting here holds
+/// no blocking thread.
+async fn wait_for_turn(pool: &DbPool) -> Result<OwnedSemaphorePermit, AppError> {
+    let turn = Arc::clone(&pool.turns).acquire_owned();
+    match tokio::time::timeout(pool.connection_timeout(), turn).await {
+        Ok(Ok(turn)) => Ok(turn),
+        Ok(Err(_closed)) => Err(AppError::Unavailable("the database pool is closed".into())),
+        Err(_elapsed) => Err(AppError::Unavailable(
+            "no database connection: timed out waiting for one".into(),
+        )),
+    }
+}
+
+/// Runs `work` on the blocking thread pool with a connection taken in `turn`, which ends once
+/// the connection is back in the pool.
+async fn run_in_turn<T, F>(
+    pool: &DbPool,
+    turn: OwnedSemaphorePermit,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(AppError::from)?;
+        let done = work(&mut conn);
+        drop(conn);
+        drop(turn);
+        done
+    })
+    .await?
 }
 
 /// Whether the database answers a trivial query.
 pub fn ping(conn: &mut DbConn) -> bool {
     conn.batch_execute("SELECT 1").is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::sync::{mpsc, Mutex};
+
+    use super::*;
+
+    /// A pool of one connection to a private in-memory SQLite database.
+    fn pool_of_one(checkout_timeout: Duration) -> DbPool {
+        Pool::builder()
+            .max_size(1)
+            .connection_timeout(checkout_timeout)
+            .build(Manager::new(Engine::Sqlite, ":memory:"))
+            .expect("an in-memory pool")
+            .into()
+    }
+
+    /// Starts `run` on the pool's only connection, held until the returned sender is used,
+    /// and waits until it has the connection.
+    async fn hold(pool: &DbPool) -> (mpsc::Sender<()>, actix_web::rt::task::JoinHandle<()>) {
+        let (release, released) = mpsc::channel::<()>();
+        let (taken, is_taken) = mpsc::channel::<()>();
+        let pool = pool.clone();
+        let holder = actix_web::rt::spawn(async move {
+            let work = move |_: &mut DbConn| {
+                let _ = taken.send(());
+                let _ = released.recv();
+                Ok(())
+            };
+            run(&pool, work).await.expect("the holder's work");
+        });
+        while is_taken.try_recv().is_err() {
+            actix_web::rt::task::yield_now().await;
+        }
+        (release, holder)
+    }
+
+    #[actix_web::test]
+    async fn a_request_that_waits_is_served_before_a_later_read() {
+        let pool = pool_of_one(Duration::from_secs(5));
+        let (release, holder) = hold(&pool).await;
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let queued = Rc::new(Cell::new(false));
+        let earlier = {
+            let (pool, order, queued) = (pool.clone(), Arc::clone(&order), Rc::clone(&queued));
+            actix_web::rt::spawn(async move {
+                queued.set(true);
+                run(&pool, move |_| {
+                    order.lock().expect("order").push("earlier");
+                    Ok(())
+                })
+                .await
+            })
+        };
+        while !queued.get() {
+            actix_web::rt::task::yield_now().await;
+        }
+        release.send(()).expect("the holder waits");
+        // Without yielding to the runtime, so the earlier request cannot take the connection
+        // yet: wait until it is back in the pool, idle.
+        while pool.state().idle_connections == 0 {
+            std::thread::yield_now();
+        }
+        let later = Arc::clone(&order);
+        read(&pool, move |_| {
+            later.lock().expect("order").push("later");
+            Ok(())
+        })
+        .await
+        .expect("the later read");
+        holder.await.expect("the holder finished");
+        earlier.await.expect("spawned").expect("the earlier run");
+        assert_eq!(*order.lock().expect("order"), ["earlier", "later"]);
+    }
+
+    #[actix_web::test]
+    async fn a_request_that_waits_too_long_for_a_connection_is_told_the_shop_is_busy() {
+        let pool = pool_of_one(Duration::from_millis(50));
+        let (release, holder) = hold(&pool).await;
+        let waited = read(&pool, |_| Ok(())).await;
+        assert!(
+            matches!(waited, Err(AppError::Unavailable(_))),
+            "{waited:?}"
+        );
+        release.send(()).expect("the holder waits");
+        holder.await.expect("the holder finished");
+        read(&pool, |_| Ok(()))
+            .await
+            .expect("served once the connection is free");
+    }
 }

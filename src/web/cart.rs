@@ -205,7 +205,7 @@ async fn cart_page_with(
         Some(owner) => {
             let settings = settings.clone();
             let today = now().date();
-            let summary = db::run(&state.pool, move |conn| {
+            let summary = db::read(&state.pool, move |conn| {
                 pricing::cart_summary(conn, &owner, None, &settings, today)
             })
             .await?;

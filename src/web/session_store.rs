@@ -92,7 +92,7 @@ fn fits(text: &str) -> bool {
 impl SessionStore for DbSessionStore {
     async fn load(&self, key: &SessionKey) -> Result<Option<HashMap<String, String>>, LoadError> {
         let key_hash = hash_token(key.as_ref());
-        let state = db::run(&self.pool, move |conn| {
+        let state = db::read(&self.pool, move |conn| {
             Ok(session::load(conn, &key_hash, now())?)
         })
         .await

@@ -158,7 +158,8 @@ async fn healthz_answers_503_when_the_database_is_gone() {
     let pool = Pool::builder()
         .connection_timeout(std::time::Duration::from_millis(200))
         .build_unchecked(Manager::new(Engine::Sqlite, broken));
-    let service = actix_test::init_service(shopfront::app(AppState::new(config, pool))).await;
+    let service =
+        actix_test::init_service(shopfront::app(AppState::new(config, pool.into()))).await;
     let response = actix_test::call_service(
         &service,
         actix_test::TestRequest::get().uri("/healthz").to_request(),
