@@ -29,6 +29,8 @@ const BUSY_RETRY_AFTER: u64 = 5;
 /// refusal was as cheap as a cached page, so a flood at the server's full speed halved the
 /// pages' share of the CPU (measured: `/products` p99 2-3x during a flood); waiting costs a
 /// timer, and the customer asked to retry in [`BUSY_RETRY_AFTER`] seconds hardly notices.
+/// This is the mean: each waits between half and one and a half times it (see
+/// [`Hasher::admit_login`]).
 pub const SHED_DELAY: Duration = Duration::from_millis(500);
 
 /// One line of bcrypt work: how many run at once, how many may be inside (running or
@@ -119,13 +121,19 @@ impl Hasher {
     }
 
     /// [`Hasher::admit`] for a login: one turned away gets its
-    /// [`AppError::TooManyRequests`] only after [`SHED_DELAY`].
+    /// [`AppError::TooManyRequests`] only after about [`SHED_DELAY`].
+    ///
+    /// The wait is drawn at random around it: with one fixed wait, a flood's connections,
+    /// refused together, came back together and were answered together, a burst of work
+    /// every half second that held up the pages queued behind it.
     pub async fn admit_login(&self) -> Result<Admission, AppError> {
+        use rand::Rng;
         let refused = match self.checks.admit() {
             Ok(admission) => return Ok(admission),
             Err(refused) => refused,
         };
-        tokio::time::sleep(self.shed_delay).await;
+        let wait = self.shed_delay.mul_f64(rand::rng().random_range(0.5..1.5));
+        tokio::time::sleep(wait).await;
         Err(refused)
     }
 
@@ -296,7 +304,10 @@ mod tests {
         let started = std::time::Instant::now();
         let shed = hasher.admit_login().await;
         assert!(matches!(shed, Err(AppError::TooManyRequests { .. })));
-        assert!(started.elapsed() >= hasher.shed_delay, "the refusal waits");
+        assert!(
+            started.elapsed() >= hasher.shed_delay / 2,
+            "the refusal waits"
+        );
         drop(line);
     }
 
