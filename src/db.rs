@@ -371,16 +371,8 @@ where
         return run(pool, work).await;
     };
     match pool.try_get() {
-        Some(mut conn) if matches!(*conn, DbConn::Sqlite(_)) => work(&mut conn),
-        Some(mut conn) => {
-            web::block(move || {
-                let done = work(&mut conn);
-                drop(conn);
-                drop(turn);
-                done
-            })
-            .await?
-        }
+        Some(conn) if matches!(*conn, DbConn::Sqlite(_)) => in_turn(conn, turn, work),
+        Some(conn) => web::block(move || in_turn(conn, turn, work)).await?,
         None => run_in_turn(pool, turn, work).await,
     }
 }
@@ -415,14 +407,23 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    web::block(move || {
-        let mut conn = pool.get().map_err(AppError::from)?;
-        let done = work(&mut conn);
-        drop(conn);
-        drop(turn);
-        done
-    })
-    .await?
+    web::block(move || in_turn(pool.get()?, turn, work)).await?
+}
+
+/// Runs `work` with `conn`, then gives the connection back to the pool before the turn, so
+/// the next request in line finds it idle.
+fn in_turn<T, F>(
+    mut conn: r2d2::PooledConnection<Manager>,
+    turn: OwnedSemaphorePermit,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError>,
+{
+    let done = work(&mut conn);
+    drop(conn);
+    drop(turn);
+    done
 }
 
 /// Whether the database answers a trivial query.
