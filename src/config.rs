@@ -16,6 +16,9 @@ use crate::domain::throttle::Limit;
 /// The minimum length of `SECRET_KEY`, in characters.
 pub const SECRET_KEY_MIN_LEN: usize = 64;
 
+/// Database connections per process when `DB_POOL_SIZE` does not say.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
+
 /// Bounds on what a request may hold, checked before it is parsed. The ones a shop may want
 /// to tune are settings below (`CART_MAX_LINES`, `SIGNUP_MAX_PER_HOUR`, …); these are fixed.
 pub mod limits {
@@ -40,21 +43,6 @@ pub enum Engine {
     Sqlite,
     /// A PostgreSQL server.
     Postgres,
-}
-
-impl Engine {
-    /// Connections in the pool when `DB_POOL_SIZE` does not say.
-    ///
-    /// SQLite's readers work in this process and never wait for one another. PostgreSQL's
-    /// work in the server, which does most with about twice its cores busy: on the two-core
-    /// benchmark box eight connections gave no more requests a second than four, and a p99
-    /// thirty times the median (backends preempted while holding a lock others spin on).
-    pub fn default_pool_size(self) -> u32 {
-        match self {
-            Engine::Sqlite => 8,
-            Engine::Postgres => 4,
-        }
-    }
 }
 
 /// A secret that never shows up in `Debug` output or logs.
@@ -398,7 +386,7 @@ impl Config {
         };
         let db_pool_size = match lookup("DB_POOL_SIZE") {
             Some(v) => parse_in_range("DB_POOL_SIZE", &v, 1u32, 256)?,
-            None => engine.default_pool_size(),
+            None => DEFAULT_POOL_SIZE,
         };
         let currency_symbol = match lookup("CURRENCY_SYMBOL") {
             Some(v) if v.trim().is_empty() || v.chars().count() > 8 => {
@@ -896,10 +884,10 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_defaults_to_the_engine_and_follows_db_pool_size() -> Result<(), ConfigError> {
+    fn the_pool_holds_eight_connections_unless_db_pool_size_says() -> Result<(), ConfigError> {
         assert_eq!(parse(&[])?.db_pool_size, 8);
         let pg = "postgres://shop@db.internal/shop";
-        assert_eq!(parse(&[("DATABASE_URL", pg)])?.db_pool_size, 4);
+        assert_eq!(parse(&[("DATABASE_URL", pg)])?.db_pool_size, 8);
         let set = parse(&[("DATABASE_URL", pg), ("DB_POOL_SIZE", "12")])?;
         assert_eq!(set.db_pool_size, 12);
         Ok(())

@@ -4,7 +4,7 @@ use actix_web::test as actix_test;
 use actix_web::{web, App, HttpResponse};
 use diesel::r2d2::Pool;
 use shopfront::config::{Config, Engine};
-use shopfront::db::Manager;
+use shopfront::db::{DbPool, Manager};
 use shopfront::web::catch_panic::CatchPanic;
 use shopfront::AppState;
 
@@ -158,8 +158,11 @@ async fn healthz_answers_503_when_the_database_is_gone() {
     let pool = Pool::builder()
         .connection_timeout(std::time::Duration::from_millis(200))
         .build_unchecked(Manager::new(Engine::Sqlite, broken));
-    let service =
-        actix_test::init_service(shopfront::app(AppState::new(config, pool.into()))).await;
+    let service = actix_test::init_service(shopfront::app(AppState::new(
+        config,
+        DbPool::new(pool, Engine::Sqlite),
+    )))
+    .await;
     let response = actix_test::call_service(
         &service,
         actix_test::TestRequest::get().uri("/healthz").to_request(),
