@@ -13,7 +13,8 @@
 # core; PostgreSQL's own processes are not pinned.
 #
 # Every wrk run's own output is kept in bench/results/<commit>[-dirty]/ (RESULTS), so each
-# figure in the report can be traced to the run that produced it.
+# figure in the report can be traced to the run that produced it, with the time it started,
+# the server's log and the machine's `vmstat` for every second of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,8 +56,15 @@ fi
 
 WORK=$(mktemp -d)
 rm -rf "$RESULTS"; mkdir -p "$RESULTS"
-SERVER_PID=""; SECOND_PID=""
+SERVER_PID=""; SECOND_PID=""; VMSTAT_PID=""
+# The machine's CPU, run queue, I/O and steal every second of the run, so that a row with a
+# long tail can be laid against what else the machine was doing at the time.
+if command -v vmstat >/dev/null; then
+    vmstat -t -w 1 >"$RESULTS/vmstat.txt" &
+    VMSTAT_PID=$!
+fi
 cleanup() {
+    [ -n "$VMSTAT_PID" ] && kill "$VMSTAT_PID" 2>/dev/null
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
     [ -n "$SECOND_PID" ] && kill "$SECOND_PID" 2>/dev/null && wait "$SECOND_PID" 2>/dev/null
     rm -rf "$WORK"
@@ -165,10 +173,11 @@ socket_errors() {
 measure() {
     local name=$1 url=$2; shift 2
     "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" "$url" >/dev/null
-    local out
+    local out started
+    started=$(date -u '+%F %T')
     out=$("${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
     local raw="$RESULTS/$ENGINE-$SIZE-$(tr -c 'a-z0-9' '-' <<<"${name,,}" | tr -s '-' | sed 's/-$//').txt"
-    { echo "# $ENGINE, $SIZE products: $name"; echo "# $url"; echo "$out"; } >"$raw"
+    { echo "# $ENGINE, $SIZE products: $name"; echo "# $url"; echo "# measured from $started UTC"; echo "$out"; } >"$raw"
     local rps p50 p99 non2xx errors timeouts
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -490,6 +499,8 @@ for ENGINE in "${ENGINES[@]}"; do
         echo "$ENGINE|$SIZE|$flood_rps|$(answers shed)|$(answers client)|$(answers account)|$(answers other429)|$(answers checked)|$(answers other)|$flood_errors|$flood_timeouts" >>"$WORK/flood"
 
         stop_server
+        # What the server logged (warnings and errors), kept with the runs it served.
+        mv "$WORK/server.log" "$RESULTS/$ENGINE-$SIZE-server.log"
         echo "$ENGINE|$SIZE|$(cat "$WORK/hwm")" >>"$WORK/rss"
         [ "$ENGINE" = postgres ] && psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB"
     done
