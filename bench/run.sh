@@ -259,13 +259,15 @@ measure_pair() {
     first=$!
     "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$WARMUP" "$@" "$second$path" >/dev/null
     wait "$first"
+    local started
+    started=$(date -u '+%F %T')
     "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$DURATION" --latency "$@" "$BASE$path" >"$WORK/pair-1.out" &
     first=$!
     "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$DURATION" --latency "$@" "$second$path" >"$WORK/pair-2.out"
     wait "$first"
     local raw="$RESULTS/$ENGINE-$SIZE-$(tr -c 'a-z0-9' '-' <<<"${name,,}" | tr -s '-' | sed 's/-$//').txt"
     { echo "# $ENGINE, $SIZE products: $name"; echo "# $BASE$path and $second$path";
-      cat "$WORK/pair-1.out" "$WORK/pair-2.out"; } >"$raw"
+      echo "# measured from $started UTC"; cat "$WORK/pair-1.out" "$WORK/pair-2.out"; } >"$raw"
     local row
     row=$(python3 - "$WORK/pair-1.out" "$WORK/pair-2.out" <<'PY2'
 import re, sys
