@@ -168,6 +168,14 @@ socket_errors() {
          END {print errors + 0, timeouts + 0}' <<<"$1"
 }
 
+# keep_raw NAME ADDRESS STARTED: keeps standard input (a measured run's wrk output) in
+# RESULTS, headed by what was measured and when; prints the file's path.
+keep_raw() {
+    local raw="$RESULTS/$ENGINE-$SIZE-$(tr -c 'a-z0-9' '-' <<<"${1,,}" | tr -s '-' | sed 's/-$//').txt"
+    { echo "# $ENGINE, $SIZE products: $1"; echo "# $2"; echo "# measured from $3 UTC"; cat; } >"$raw"
+    echo "$raw"
+}
+
 # measure NAME URL [wrk args...]: one warm-up and one measured wrk run; appends a row and
 # keeps the measured run's output in RESULTS.
 measure() {
@@ -176,8 +184,8 @@ measure() {
     local out started
     started=$(date -u '+%F %T')
     out=$("${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
-    local raw="$RESULTS/$ENGINE-$SIZE-$(tr -c 'a-z0-9' '-' <<<"${name,,}" | tr -s '-' | sed 's/-$//').txt"
-    { echo "# $ENGINE, $SIZE products: $name"; echo "# $url"; echo "# measured from $started UTC"; echo "$out"; } >"$raw"
+    local raw
+    raw=$(keep_raw "$name" "$url" "$started" <<<"$out")
     local rps p50 p99 non2xx errors timeouts
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -265,9 +273,9 @@ measure_pair() {
     first=$!
     "${WRK_CPU[@]}" wrk -t1 -c"$half" -d"$DURATION" --latency "$@" "$second$path" >"$WORK/pair-2.out"
     wait "$first"
-    local raw="$RESULTS/$ENGINE-$SIZE-$(tr -c 'a-z0-9' '-' <<<"${name,,}" | tr -s '-' | sed 's/-$//').txt"
-    { echo "# $ENGINE, $SIZE products: $name"; echo "# $BASE$path and $second$path";
-      echo "# measured from $started UTC"; cat "$WORK/pair-1.out" "$WORK/pair-2.out"; } >"$raw"
+    local raw
+    raw=$(cat "$WORK/pair-1.out" "$WORK/pair-2.out" \
+        | keep_raw "$name" "$BASE$path and $second$path" "$started")
     local row
     row=$(python3 - "$WORK/pair-1.out" "$WORK/pair-2.out" <<'PY2'
 import re, sys
