@@ -6,6 +6,7 @@
 #   bench/run.sh sqlite          # one engine
 #
 # Settings (environment): SIZES ("10000 1000000"), DURATION (10s), WARMUP (3s),
+# ROUNDS (3: how many times the ceiling and the cached catalogue routes are measured, in turn),
 # CONNECTIONS (64), FLOOD_CONNECTIONS (64, wrong-password logins), PG_ADMIN_URL (postgres://postgres@127.0.0.1:5432/postgres; its server
 # gets a scratch database per size, dropped afterwards), PORT (18080), OUT (BENCHMARKS.md).
 #
@@ -23,6 +24,7 @@ ENGINES=("$@")
 SIZES=${SIZES:-"10000 1000000"}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
+export ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -176,16 +178,19 @@ keep_raw() {
     echo "$raw"
 }
 
-# measure NAME URL [wrk args...]: one warm-up and one measured wrk run; appends a row and
-# keeps the measured run's output in RESULTS.
-measure() {
-    local name=$1 url=$2; shift 2
+# run_wrk URL [wrk args...]: one warm-up and one measured wrk run of URL; prints the time
+# the measured run started (UTC), then its output.
+run_wrk() {
+    local url=$1; shift
     "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$@" "$url" >/dev/null
-    local out started
-    started=$(date -u '+%F %T')
-    out=$("${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url")
-    local raw
-    raw=$(keep_raw "$name" "$url" "$started" <<<"$out")
+    date -u '+%F %T'
+    "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url"
+}
+
+# record NAME RAW OUTPUT: appends the row of a measured wrk run (OUTPUT), whose raw file is
+# RAW, and stops the run if any answer was neither 2xx nor 3xx.
+record() {
+    local name=$1 raw=$2 out=$3
     local rps p50 p99 non2xx errors timeouts
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -200,6 +205,46 @@ measure() {
         echo "$name answered ${non2xx} times with neither 2xx nor 3xx (see $raw); stopping" >&2
         exit 1
     fi
+}
+
+# measure NAME URL [wrk args...]: one warm-up and one measured wrk run; appends a row and
+# keeps the measured run's output in RESULTS.
+measure() {
+    local name=$1 url=$2; shift 2
+    local run
+    run=$(run_wrk "$url" "$@")
+    record "$name" "$(tail -n +2 <<<"$run" | keep_raw "$name" "$url" "$(head -1 <<<"$run")")" \
+        "$(tail -n +2 <<<"$run")"
+}
+
+# measure_rounds NAME URL [NAME URL ...]: the routes measured ROUNDS times, taking turns
+# (warm-up and measured run each time), so that a spell when the machine runs slow lands on
+# one round of every route rather than on all of one route. Each row is the route's median
+# round; its raw file holds every round.
+measure_rounds() {
+    local names=() urls=() round i
+    while [ $# -gt 0 ]; do names+=("$1"); urls+=("$2"); shift 2; done
+    for round in $(seq 1 "$ROUNDS"); do
+        echo "  round $round of $ROUNDS"
+        for i in "${!names[@]}"; do
+            run_wrk "${urls[$i]}" >"$WORK/round-$i-$round.out"
+            printf '    %-32s %10s rps\n' "${names[$i]}" \
+                "$(awk '/^Requests\/sec:/ {print $2}' "$WORK/round-$i-$round.out")"
+        done
+    done
+    for i in "${!names[@]}"; do
+        local median raw
+        # The rounds by requests a second; the middle one (the lower middle of an even count).
+        median=$(for round in $(seq 1 "$ROUNDS"); do
+            echo "$(awk '/^Requests\/sec:/ {print $2}' "$WORK/round-$i-$round.out") $round"
+        done | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p" | cut -d' ' -f2)
+        raw=$(for round in $(seq 1 "$ROUNDS"); do
+            echo "## round $round of $ROUNDS, measured from $(head -1 "$WORK/round-$i-$round.out") UTC$(
+                [ "$round" = "$median" ] && echo " (the median: the row's figures)")"
+            tail -n +2 "$WORK/round-$i-$round.out"
+        done | keep_raw "${names[$i]}" "${urls[$i]}" "$(head -1 "$WORK/round-$i-1.out")")
+        record "${names[$i]}" "$raw" "$(tail -n +2 "$WORK/round-$i-$median.out")"
+    done
 }
 
 # cookie_header JAR: the cookies of a curl jar as one Cookie header value.
@@ -450,14 +495,18 @@ for ENGINE in "${ENGINES[@]}"; do
 
         echo "== $ENGINE, $SIZE products: measuring ($CONNECTIONS connections, $DURATION per route)"
         "${WRK_CPU[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$BASE/products" >/dev/null
-        measure "GET /robots.txt (ceiling)" "$BASE/robots.txt"
-        measure "GET /" "$BASE/"
-        measure "GET /products" "$BASE/products"
-        measure "GET category with 3 levels of children" "$BASE/products?category=outdoor"
-        measure "GET deep category page (link)" "$BASE$DEEP_LINK"
-        measure "GET deep category page (typed)" "$BASE$DEEP_TYPED"
-        measure "GET /products/{id}" "$BASE/products/$PRODUCT"
-        measure "GET /products/{id} with reviews" "$BASE/products/$REVIEWED"
+        # The ceiling and the catalogue routes whose figures are compared across sizes and
+        # engines, in rounds; the rest once each.
+        measure_rounds "GET /robots.txt (ceiling)" "$BASE/robots.txt" \
+            "GET /" "$BASE/" \
+            "GET /products" "$BASE/products" \
+            "GET category with 3 levels of children" "$BASE/products?category=outdoor" \
+            "GET deep category page (link)" "$BASE$DEEP_LINK" \
+            "GET deep category page (typed)" "$BASE$DEEP_TYPED" \
+            "GET /products/{id}" "$BASE/products/$PRODUCT" \
+            "GET /products/{id} with reviews" "$BASE/products/$REVIEWED" \
+            "GET /products?q= rare word" "$BASE/products?q=quokka" \
+            "GET /products?q= common word" "$BASE/products?q=durable"
         measure "GET /products rendered (no cached page)" "$BASE/products" -s "$WORK/render.lua"
         measure "GET /products/{id} rendered (no cached page)" "$BASE/products/$PRODUCT" -s "$WORK/render.lua"
         measure "GET deep category page (typed) rendered (no cached page)" "$BASE$DEEP_TYPED" -s "$WORK/render.lua"
@@ -470,8 +519,6 @@ for ENGINE in "${ENGINES[@]}"; do
         measure "GET /products?q= two words, page 10 rendered (no cached page)" "$BASE/products?q=durable+compact&page=10" -s "$WORK/render.lua"
         measure "GET /products/{id} unchanged (304)" "$BASE/products/$PRODUCT" \
             -H "Cookie: $COPY_COOKIE" -H "If-None-Match: $COPY_TAG"
-        measure "GET /products?q= rare word" "$BASE/products?q=quokka"
-        measure "GET /products?q= common word" "$BASE/products?q=durable"
         BENCH_COOKIE="$CART_COOKIE" measure "GET /cart (3 lines)" "$BASE/cart" -s "$WORK/cookie.lua"
         BENCH_SESSIONS="$WORK/add-sessions" BENCH_PRODUCTS="$WORK/add-products" \
             measure "POST /cart/items (add)" "$BASE/cart/items" -s "$WORK/add.lua"
@@ -567,6 +614,8 @@ w(f"- machine: {cpu}, {os.cpu_count()} cores, {mem_kb // 1024} MiB RAM, {platfor
 w(f"- commit: {commit}" + (" with uncommitted changes (dirty tree)" if dirty else ", clean tree") + "; release build")
 w(f"- raw output of every wrk run: `{raw_dir}/` (the file named in each row)")
 w(f"- load: wrk, {connections} keep-alive connections, {duration} per route after a warm-up; "
+  + f"the ceiling and the cached catalogue routes (the first rows) {os.environ.get('ROUNDS', '3')} times each, taking turns, "
+  + "each row the median round (all rounds in its raw file); "
   + ("server pinned to core 0, wrk to core 1" if pinned != "0" else "server and wrk not pinned (one core)"))
 w(f"- engines: SQLite ({sqlite_version}, WAL, file under a temporary DATA_DIR); PostgreSQL {pg_version or '(not run)'} on the same machine, not pinned")
 w("- statements a request (PostgreSQL): what the server's log shows it ran per request of the route (each a round trip), with a server started for the count: steady, after two warm-up requests of the same address; rendered, each request with a query parameter of its own, which no cache holds; vs SQLite: the route's requests per second over the same route's on SQLite at the same size")
