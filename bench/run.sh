@@ -24,7 +24,7 @@ ENGINES=("$@")
 SIZES=${SIZES:-"10000 1000000"}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
-export ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 FLOOD_CONNECTIONS=${FLOOD_CONNECTIONS:-64}
 PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -178,6 +178,11 @@ keep_raw() {
     echo "$raw"
 }
 
+# requests_a_second: the requests a second of the wrk output on standard input.
+requests_a_second() {
+    awk '/^Requests\/sec:/ {print $2}'
+}
+
 # run_wrk URL [wrk args...]: one warm-up and one measured wrk run of URL; prints the time
 # the measured run started (UTC), then its output.
 run_wrk() {
@@ -192,7 +197,7 @@ run_wrk() {
 record() {
     local name=$1 raw=$2 out=$3
     local rps p50 p99 non2xx errors timeouts
-    rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+    rps=$(requests_a_second <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
@@ -211,10 +216,10 @@ record() {
 # keeps the measured run's output in RESULTS.
 measure() {
     local name=$1 url=$2; shift 2
-    local run
+    local run out
     run=$(run_wrk "$url" "$@")
-    record "$name" "$(tail -n +2 <<<"$run" | keep_raw "$name" "$url" "$(head -1 <<<"$run")")" \
-        "$(tail -n +2 <<<"$run")"
+    out=$(tail -n +2 <<<"$run")
+    record "$name" "$(keep_raw "$name" "$url" "$(head -1 <<<"$run")" <<<"$out")" "$out"
 }
 
 # measure_rounds NAME URL [NAME URL ...]: the routes measured ROUNDS times, taking turns
@@ -229,14 +234,14 @@ measure_rounds() {
         for i in "${!names[@]}"; do
             run_wrk "${urls[$i]}" >"$WORK/round-$i-$round.out"
             printf '    %-32s %10s rps\n' "${names[$i]}" \
-                "$(awk '/^Requests\/sec:/ {print $2}' "$WORK/round-$i-$round.out")"
+                "$(requests_a_second <"$WORK/round-$i-$round.out")"
         done
     done
     for i in "${!names[@]}"; do
         local median raw
         # The rounds by requests a second; the middle one (the lower middle of an even count).
         median=$(for round in $(seq 1 "$ROUNDS"); do
-            echo "$(awk '/^Requests\/sec:/ {print $2}' "$WORK/round-$i-$round.out") $round"
+            echo "$(requests_a_second <"$WORK/round-$i-$round.out") $round"
         done | sort -g | sed -n "$(( (ROUNDS + 1) / 2 ))p" | cut -d' ' -f2)
         raw=$(for round in $(seq 1 "$ROUNDS"); do
             echo "## round $round of $ROUNDS, measured from $(head -1 "$WORK/round-$i-$round.out") UTC$(
@@ -547,7 +552,7 @@ for ENGINE in "${ENGINES[@]}"; do
         measure "GET /products during a login flood" "$BASE/products"
         wait "$FLOOD_PID"
         cp "$WORK/flood.out" "$RESULTS/$ENGINE-$SIZE-login-flood.txt"
-        flood_rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/flood.out")
+        flood_rps=$(requests_a_second <"$WORK/flood.out")
         answers() { awk -v k="$1" '$1 == "Answers" && $2 == k ":" {print $3}' "$WORK/flood.out"; }
         read -r flood_errors flood_timeouts <<<"$(socket_errors "$(cat "$WORK/flood.out")")"
         echo "  login flood: $flood_rps attempts/s; shed $(answers shed), per-client $(answers client)," \
@@ -564,11 +569,11 @@ for ENGINE in "${ENGINES[@]}"; do
 done
 
 # --- the report ------------------------------------------------------------------------
-python3 - "$WORK" "$OUT" "$DURATION" "$CONNECTIONS" "${#SERVER_CPU[@]}" "$FLOOD_CONNECTIONS" "$RESULTS" "$COMMIT" "$DIRTY" <<'PY'
+python3 - "$WORK" "$OUT" "$DURATION" "$CONNECTIONS" "${#SERVER_CPU[@]}" "$FLOOD_CONNECTIONS" "$RESULTS" "$COMMIT" "$DIRTY" "$ROUNDS" <<'PY'
 import os, platform, subprocess, sys
 from collections import defaultdict
 
-work, out, duration, connections, pinned, flood_connections, raw_dir, commit, dirty = sys.argv[1:10]
+work, out, duration, connections, pinned, flood_connections, raw_dir, commit, dirty, rounds = sys.argv[1:11]
 
 def rows(name):
     path = os.path.join(work, name)
@@ -614,7 +619,7 @@ w(f"- machine: {cpu}, {os.cpu_count()} cores, {mem_kb // 1024} MiB RAM, {platfor
 w(f"- commit: {commit}" + (" with uncommitted changes (dirty tree)" if dirty else ", clean tree") + "; release build")
 w(f"- raw output of every wrk run: `{raw_dir}/` (the file named in each row)")
 w(f"- load: wrk, {connections} keep-alive connections, {duration} per route after a warm-up; "
-  + f"the ceiling and the cached catalogue routes (the first rows) {os.environ.get('ROUNDS', '3')} times each, taking turns, "
+  + f"the ceiling and the cached catalogue routes (the first rows) {rounds} times each, taking turns, "
   + "each row the median round (all rounds in its raw file); "
   + ("server pinned to core 0, wrk to core 1" if pinned != "0" else "server and wrk not pinned (one core)"))
 w(f"- engines: SQLite ({sqlite_version}, WAL, file under a temporary DATA_DIR); PostgreSQL {pg_version or '(not run)'} on the same machine, not pinned")
